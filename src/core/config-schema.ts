@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { isIP } from 'node:net';
+
+/** DNS labels and dbfleet names: letters, digits, dot, dash, underscore; no quoting tricks. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+
+export const nameSchema = z.string().regex(NAME, 'must be 1-63 letters, digits, ".", "_" or "-", starting with a letter or digit');
+const hostSchema = z
+  .string()
+  .min(1)
+  .refine((h) => isIP(h) !== 0 || /^[A-Za-z0-9.-]{1,253}$/.test(h), 'must be an IP address or a host name');
+const portSchema = z.number().int().min(1).max(65535);
+
+/**
+ * Where a secret comes from: an environment variable or a file readable only by its owner.
+ * Secrets are never written inline in the config.
+ */
+export const secretSourceSchema = z
+  .object({
+    password_env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'must be an environment variable name').optional(),
+    password_file: z.string().min(1).optional(),
+  })
+  .strict();
+
+export const credentialsSchema = secretSourceSchema.extend({ user: nameSchema.default('dbfleet') }).strict();
+
+export const dnsSectionSchema = z
+  .object({
+    dsn: z
+      .string()
+      .regex(/^mysql:\/\/[^:@/\s]+@[^/\s]+\/[A-Za-z0-9_]+$/, 'must look like mysql://USER@HOST:PORT/DATABASE (no password: use password_env or password_file)'),
+    zone: z.string().regex(/^([A-Za-z0-9-]+\.)+$/, 'must be a DNS zone ending with a dot, e.g. db.example.internal.'),
+    password_env: secretSourceSchema.shape.password_env,
+    password_file: secretSourceSchema.shape.password_file,
+    server: z.string().regex(/^[0-9.]+:\d+$/, 'must be HOST:PORT').optional(),
+  })
+  .strict();
+
+export const checkerSectionSchema = z
+  .object({
+    interval_ms: z.number().int().min(50).max(60_000).default(500),
+    connect_timeout_ms: z.number().int().min(50).max(60_000).default(1000),
+    query_timeout_ms: z.number().int().min(50).max(60_000).default(1000),
+    fail_after: z.number().int().min(1).max(100).default(2),
+    recover_after: z.number().int().min(1).max(100).default(3),
+    fallback_weight: z.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+export const instanceSchema = z
+  .object({
+    id: nameSchema,
+    host: hostSchema,
+    port: portSchema.default(3306),
+    socket: z.string().optional(),
+  })
+  .strict();
+
+export const clusterSchema = z
+  .object({
+    name: nameSchema,
+    engine: z.enum(['aurora-mysql', 'mysql', 'mariadb']),
+    writer_record: nameSchema,
+    reader_record: nameSchema,
+    instances: z.array(instanceSchema).min(1).optional(),
+    discover: z.object({ rds_cluster: nameSchema, region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as ap-northeast-1') }).strict().optional(),
+  })
+  .strict()
+  .refine((c) => (c.instances === undefined) !== (c.discover === undefined), {
+    message: 'give exactly one of instances or discover',
+  })
+  .refine((c) => !c.instances || new Set(c.instances.map((i) => i.id)).size === c.instances.length, {
+    message: 'instance ids must be unique',
+    path: ['instances'],
+  });
+
+export const fleetConfigSchema = z
+  .object({
+    dns: dnsSectionSchema,
+    mysql: credentialsSchema.default({ user: 'dbfleet' }),
+    checker: checkerSectionSchema.default({
+      interval_ms: 500,
+      connect_timeout_ms: 1000,
+      query_timeout_ms: 1000,
+      fail_after: 2,
+      recover_after: 3,
+      fallback_weight: 100,
+    }),
+    clusters: z.array(clusterSchema).default([]),
+  })
+  .strict()
+  .refine((c) => new Set(c.clusters.map((x) => x.name)).size === c.clusters.length, {
+    message: 'cluster names must be unique',
+    path: ['clusters'],
+  });
+
+export type FleetConfigInput = z.input<typeof fleetConfigSchema>;
+export type FleetConfig = z.output<typeof fleetConfigSchema>;
+export type ClusterConfig = z.output<typeof clusterSchema>;
+export type InstanceConfig = z.output<typeof instanceSchema>;
+export type DnsSection = z.output<typeof dnsSectionSchema>;
+export type CheckerSection = z.output<typeof checkerSectionSchema>;
+export type Credentials = z.output<typeof credentialsSchema>;
