@@ -1,0 +1,211 @@
+import { dirname, join } from 'node:path';
+import { systemClock, type Clock } from '../../core/clock.js';
+import { MissingDependencyError, StateError, TimeoutError } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import type { Host } from '../../host/host.js';
+import { renderMyCnf } from './my-cnf.js';
+import { mysqldPaths, validateSpec, type MysqldPaths, type MysqldSpec } from './mysqld-spec.js';
+
+export interface MysqldBinaries {
+  /** The server: mariadbd here, mysqld in production. */
+  server: string;
+  installDb: string;
+  /** The command-line client used for readiness and bootstrap over the local socket. */
+  client: string;
+}
+
+export const MARIADB_BINARIES: MysqldBinaries = { server: 'mariadbd', installDb: 'mariadb-install-db', client: 'mariadb' };
+
+export interface StartOptions {
+  /** How long to wait for the server to answer a real query. */
+  readyTimeoutMs?: number;
+}
+
+export interface StopOptions {
+  /** Time allowed for a clean shutdown after SIGTERM before SIGKILL. */
+  graceMs?: number;
+}
+
+const READY_POLL_MS = 40;
+
+/**
+ * Manages mysqld processes on one host: config files, datadirs, start, readiness, stop. Used by
+ * the sandbox on the local machine and by the consolidator over SSH, through the same Host.
+ */
+export class MysqldManager {
+  constructor(
+    private readonly host: Host,
+    private readonly logger: Logger = silentLogger,
+    private readonly binaries: MysqldBinaries = MARIADB_BINARIES,
+    private readonly clock: Clock = systemClock,
+  ) {}
+
+  paths(spec: Pick<MysqldSpec, 'name' | 'baseDir'>): MysqldPaths {
+    return mysqldPaths(spec);
+  }
+
+  /** Writes `my-<name>.cnf` and the directories it names. */
+  async writeConfig(spec: MysqldSpec): Promise<MysqldPaths> {
+    validateSpec(spec);
+    const p = mysqldPaths(spec);
+    for (const d of [p.dir, p.tmpDir, dirname(p.binlogBase)]) await this.host.mkdir(d, 0o750);
+    await this.host.writeFile(p.configFile, renderMyCnf(spec), 0o640);
+    return p;
+  }
+
+  /**
+   * Creates an empty datadir holding only the system tables, then runs `bootstrapSql` (users and
+   * grants) in bootstrap mode. Used once per sandbox or host as the template for every datadir.
+   * The SQL goes through stdin, so no secret ever appears in a process argument.
+   */
+  async createTemplate(spec: MysqldSpec, bootstrapSql: string): Promise<MysqldPaths> {
+    const p = await this.writeConfig(spec);
+    if (await this.host.exists(join(p.dataDir, 'mysql'))) {
+      throw new StateError('DATADIR_EXISTS', `datadir ${p.dataDir} already holds a database`, { next: 'remove it first or use a fresh directory' });
+    }
+    await this.requireBinary(this.binaries.installDb);
+    await this.host.check(this.binaries.installDb, [`--defaults-file=${p.configFile}`, '--skip-test-db', '--auth-root-authentication-method=socket'], {
+      timeoutMs: 60_000,
+    });
+    // FLUSH PRIVILEGES turns the grant tables on inside bootstrap mode, so CREATE USER works.
+    await this.host.check(this.binaries.server, [`--defaults-file=${p.configFile}`, '--bootstrap'], {
+      timeoutMs: 60_000,
+      input: `FLUSH PRIVILEGES;\n${bootstrapSql}\n`,
+    });
+    return p;
+  }
+
+  /** Gives a process its datadir: a copy of a template (fast) made by createTemplate. */
+  async initDatadirFromTemplate(spec: MysqldSpec, templateDataDir: string): Promise<MysqldPaths> {
+    const p = await this.writeConfig(spec);
+    if (await this.host.exists(join(p.dataDir, 'mysql'))) {
+      throw new StateError('DATADIR_EXISTS', `datadir ${p.dataDir} already holds a database`, { next: 'remove it first or use a fresh directory' });
+    }
+    await this.host.check('cp', ['-a', '--', templateDataDir, p.dataDir], { timeoutMs: 120_000 });
+    return p;
+  }
+
+  /** The PID of the running process, verified against /proc (a stale PID file gives undefined). */
+  async pid(spec: Pick<MysqldSpec, 'name' | 'baseDir'>): Promise<number | undefined> {
+    const p = mysqldPaths(spec);
+    if (!(await this.host.exists(p.pidFile))) return undefined;
+    const pid = Number.parseInt((await this.host.readFile(p.pidFile)).trim(), 10);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    if (!(await this.host.isAlive(pid))) return undefined;
+    // A reused PID belongs to some other program: only trust one started with our config.
+    try {
+      const cmdline = (await this.host.readFile(`/proc/${pid}/cmdline`)).split('\0');
+      if (!cmdline.includes(`--defaults-file=${p.configFile}`)) return undefined;
+    } catch {
+      return undefined;
+    }
+    return pid;
+  }
+
+  /**
+   * Starts the process detached (its own session, so a killed test run does not take it along)
+   * and waits until it answers a query. Refuses if one is already running on this config.
+   */
+  async start(spec: MysqldSpec, options: StartOptions = {}): Promise<{ pid: number }> {
+    const p = mysqldPaths(spec);
+    const running = await this.pid(spec);
+    if (running !== undefined) {
+      throw new StateError('MYSQLD_RUNNING', `mysqld ${spec.name} is already running (pid ${running})`, { next: 'stop it first' });
+    }
+    // mariadbd refuses to start over a stale pid file only sometimes; remove ours to be sure.
+    await this.host.remove(p.pidFile);
+    await this.requireBinary(this.binaries.server);
+    const started = this.clock.monotonic();
+    const { pid } = await this.host.spawnDetached(this.binaries.server, [`--defaults-file=${p.configFile}`], { logFile: p.consoleLog });
+    this.logger.debug({ mysqld: spec.name, pid, address: `${spec.bindAddress}:${spec.port}` }, 'mysqld started');
+    await this.waitReady(spec, pid, options.readyTimeoutMs ?? 30_000);
+    this.logger.info({ mysqld: spec.name, pid, address: `${spec.bindAddress}:${spec.port}`, ms: Math.round(this.clock.monotonic() - started) }, 'mysqld ready');
+    return { pid };
+  }
+
+  /** Polls with a real query over the socket until it answers, the process dies, or time runs out. */
+  async waitReady(spec: MysqldSpec, pid: number, timeoutMs: number): Promise<void> {
+    const p = mysqldPaths(spec);
+    const deadline = this.clock.monotonic() + timeoutMs;
+    let lastError = '';
+    while (this.clock.monotonic() < deadline) {
+      if (!(await this.host.isAlive(pid))) {
+        throw new StateError('MYSQLD_EXITED', `mysqld ${spec.name} exited during start-up: ${await this.tail(p)}`, {
+          next: `read ${p.errorLog}; a port or address already in use, or a datadir owned by another process, are the usual causes`,
+        });
+      }
+      const remaining = Math.max(200, Math.min(2_000, deadline - this.clock.monotonic()));
+      try {
+        const r = await this.host.run(this.binaries.client, ['--no-defaults', '-S', p.socket, '-uroot', '-N', '-B', '-e', 'SELECT 1'], { timeoutMs: remaining });
+        if (r.exitCode === 0 && r.stdout.trim() === '1') return;
+        lastError = r.stderr.trim();
+      } catch (e) {
+        lastError = (e as Error).message;
+      }
+      await this.clock.sleep(READY_POLL_MS);
+    }
+    throw new TimeoutError(`mysqld ${spec.name} (pid ${pid}) did not answer a query within ${timeoutMs} ms: ${lastError}`, {
+      next: `read ${p.errorLog}`,
+    });
+  }
+
+  /**
+   * Stops the process: SIGTERM (clean InnoDB shutdown), then SIGKILL after the grace period.
+   * Returns the PID it stopped, or undefined when nothing was running.
+   */
+  async stop(spec: Pick<MysqldSpec, 'name' | 'baseDir'>, options: StopOptions = {}): Promise<number | undefined> {
+    const pid = await this.pid(spec);
+    if (pid === undefined) return undefined;
+    await this.stopPid(pid, options.graceMs ?? 20_000);
+    this.logger.debug({ mysqld: spec.name, pid }, 'mysqld stopped');
+    return pid;
+  }
+
+  /** Kills the process at once (SIGKILL): a crash, for failover simulation and tests. */
+  async kill(spec: Pick<MysqldSpec, 'name' | 'baseDir'>): Promise<number | undefined> {
+    const pid = await this.pid(spec);
+    if (pid === undefined) return undefined;
+    await this.stopPid(pid, 0);
+    return pid;
+  }
+
+  /** Sends SIGTERM, waits up to graceMs, then SIGKILL and waits until the PID is gone. */
+  async stopPid(pid: number, graceMs: number): Promise<void> {
+    if (graceMs > 0 && (await this.host.kill(pid, 'SIGTERM'))) {
+      if (await this.waitGone(pid, graceMs)) return;
+      this.logger.warn({ pid, graceMs }, 'mysqld did not stop after SIGTERM; sending SIGKILL');
+    }
+    await this.host.kill(pid, 'SIGCONT');
+    await this.host.kill(pid, 'SIGKILL');
+    if (!(await this.waitGone(pid, 10_000))) throw new TimeoutError(`process ${pid} survived SIGKILL for 10 s`);
+  }
+
+  private async waitGone(pid: number, ms: number): Promise<boolean> {
+    const deadline = this.clock.monotonic() + ms;
+    while (this.clock.monotonic() < deadline) {
+      if (!(await this.host.isAlive(pid))) return true;
+      await this.clock.sleep(25);
+    }
+    return !(await this.host.isAlive(pid));
+  }
+
+  private async requireBinary(name: string): Promise<void> {
+    if ((await this.host.which(name)) === undefined) {
+      throw new MissingDependencyError(`${name} is not installed on ${this.host.name}`, {
+        next: 'run scripts/ensure-deps (or: apt-get install -y mariadb-server)',
+      });
+    }
+  }
+
+  private async tail(p: MysqldPaths): Promise<string> {
+    for (const f of [p.errorLog, p.consoleLog]) {
+      if (await this.host.exists(f)) {
+        const lines = (await this.host.readFile(f)).trim().split('\n');
+        const errors = lines.filter((l) => /\[ERROR\]/.test(l)).slice(-3);
+        if (errors.length > 0) return errors.join(' | ');
+        if (lines.length > 0 && lines[0] !== '') return lines.slice(-3).join(' | ');
+      }
+    }
+    return '(no log output)';
+  }
+}
