@@ -1,0 +1,109 @@
+import { isAbsolute, join, resolve } from 'node:path';
+import { StateError } from '../core/errors.js';
+import { renderFleetConfig } from './fleet-config-writer.js';
+import { instanceSpec, waitReplicating, withAdmin } from './sandbox-instance.js';
+import type { SandboxDeps } from './sandbox-deps.js';
+import { planLayout } from './sandbox-layout.js';
+import { bootstrapSql, newPassword, writePasswords, type SandboxPasswords } from './sandbox-secrets.js';
+import { allInstances, readState, writeState, type SandboxInstanceState, type SandboxState } from './sandbox-state.js';
+import { sandboxAlive, stopSandboxProcesses, removeSandboxFiles } from './sandbox-down.js';
+
+export interface UpOptions {
+  dir: string;
+  clusters: number;
+  readers: number;
+}
+
+/**
+ * Brings up a sandbox: a MyDNS database and N Aurora-like clusters (a writer and R readers
+ * replicating from it), each mysqld on its own 127.<slot>.c.i address. Either everything is up
+ * when it returns, or everything it started is stopped and removed again.
+ */
+export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<SandboxState> {
+  const dir = resolve(options.dir);
+  const started = deps.clock.monotonic();
+  // Validate the shape first: bad numbers fail before anything is touched.
+  planLayout(100, options.clusters, options.readers);
+  const existing = await readState(dir);
+  if (existing) {
+    if (await sandboxAlive(deps, existing)) {
+      throw new StateError('SANDBOX_RUNNING', `a sandbox is already running in ${dir}`, { next: `use it, or run: dbfleet sandbox down --dir ${dir}` });
+    }
+    throw new StateError('SANDBOX_STALE', `${dir} holds a sandbox whose processes are no longer running (stale PIDs)`, {
+      next: `clean it up with: dbfleet sandbox down --dir ${dir}`,
+    });
+  }
+  if (!isAbsolute(dir)) throw new StateError('BAD_DIR', `sandbox dir must resolve to an absolute path: ${options.dir}`);
+
+  const slot = await deps.slots.claim(dir, async (owner) => {
+    const s = await readState(owner).catch(() => undefined);
+    return s !== undefined && (await sandboxAlive(deps, s));
+  });
+  const layout = planLayout(slot, options.clusters, options.readers);
+  const log = deps.logger.child({ sandbox: dir, slot });
+  const toState = (i: { id: string; host: string; port: number; serverId: number; role: 'writer' | 'reader' }): SandboxInstanceState => ({
+    ...i,
+    socket: deps.mysqld.paths(instanceSpec(dir, i, deps.runAsRoot)).socket,
+    pid: null,
+  });
+  const state: SandboxState = {
+    version: 1,
+    dir,
+    slot,
+    created_at: new Date(deps.clock.now()).toISOString(),
+    config: join(dir, 'fleet.yaml'),
+    clusters: layout.clusters.map((c) => ({ ...c, instances: c.instances.map(toState) })),
+    dnsDb: toState({ ...layout.dnsDb, role: 'writer' }),
+    dns: { dsn: `mysql://dbfleet@${layout.dnsDb.host}:${layout.dnsDb.port}/mydns`, server: null, zone: layout.zone, pdnsPid: null },
+  };
+
+  try {
+    await deps.host.mkdir(dir, 0o755);
+    const passwords: SandboxPasswords = { dbfleet: newPassword(), repl: newPassword(), app: newPassword() };
+    await writePasswords(deps.host, dir, passwords);
+    // Written before any process starts, so that `down` can always find what was started.
+    await writeState(deps.host, state);
+
+    const template = instanceSpec(dir, { id: 'template', host: `127.${slot}.0.1`, port: 3306, serverId: 1, role: 'writer' }, deps.runAsRoot);
+    template.baseDir = dir;
+    const templatePaths = await deps.mysqld.createTemplate(template, bootstrapSql(passwords));
+    log.info({ ms: Math.round(deps.clock.monotonic() - started) }, 'template datadir ready');
+
+    const instances = allInstances(state);
+    await Promise.all(
+      instances.map(async (inst) => {
+        const spec = instanceSpec(dir, inst, deps.runAsRoot);
+        await deps.mysqld.initDatadirFromTemplate(spec, templatePaths.dataDir);
+        const { pid } = await deps.mysqld.start(spec);
+        inst.pid = pid;
+      }),
+    );
+    await writeState(deps.host, state);
+    log.info({ instances: instances.length, ms: Math.round(deps.clock.monotonic() - started) }, 'all mysqld processes answer');
+
+    await Promise.all(
+      state.clusters.flatMap((cluster) => {
+        const writer = cluster.instances.find((i) => i.role === 'writer');
+        if (!writer) throw new StateError('NO_WRITER', `cluster ${cluster.name} has no writer`);
+        return cluster.instances
+          .filter((i) => i.role === 'reader')
+          .map((reader) =>
+            withAdmin(deps, reader, passwords.dbfleet, async (admin) => {
+              await admin.changeSource({ kind: 'gtid', host: writer.host, port: writer.port, user: 'repl', password: passwords.repl, startGtid: '' });
+              await admin.startReplica();
+              await waitReplicating(deps, admin, reader.id);
+            }),
+          );
+      }),
+    );
+    await deps.host.writeFile(state.config, renderFleetConfig(state), 0o644);
+    log.info({ ms: Math.round(deps.clock.monotonic() - started), clusters: state.clusters.length }, 'sandbox up');
+    return state;
+  } catch (e) {
+    log.error({ err: e }, 'sandbox up failed; stopping what it started');
+    await stopSandboxProcesses(deps, state).catch((err: unknown) => log.error({ err }, 'cleanup: could not stop every process'));
+    await removeSandboxFiles(deps, state).catch((err: unknown) => log.error({ err }, 'cleanup: could not remove files'));
+    await deps.slots.release(slot, dir);
+    throw e;
+  }
+}
