@@ -37,7 +37,7 @@ export async function main(argv: readonly string[], overrides: Partial<CliContex
     if (isDbfleetError(e)) {
       ctx.stderr.write(`dbfleet: ${e.describe()}\n`);
       ctx.logger.debug({ err: e, code: e.code }, 'command failed');
-      return e.exitCode;
+      return e.cliExitCode;
     }
     ctx.stderr.write(`dbfleet: unexpected error (a bug): ${errorMessage(e)}\n`);
     if (e instanceof Error && e.stack) ctx.stderr.write(`${e.stack}\n`);

@@ -34,7 +34,7 @@ export abstract class DbfleetError extends Error {
   }
 
   /** CLI exit code: 2 for bad usage or config, 1 for everything else. */
-  get exitCode(): 1 | 2 {
+  get cliExitCode(): 1 | 2 {
     return this.fault === 'operator' ? 2 : 1;
   }
 }

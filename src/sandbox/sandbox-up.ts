@@ -12,6 +12,8 @@ export interface UpOptions {
   dir: string;
   clusters: number;
   readers: number;
+  /** Pin the sandbox to 127.<slot>.0.0/16 instead of picking a free slot. */
+  slot?: number | undefined;
 }
 
 /**
@@ -23,7 +25,7 @@ export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<
   const dir = resolve(options.dir);
   const started = deps.clock.monotonic();
   // Validate the shape first: bad numbers fail before anything is touched.
-  planLayout(100, options.clusters, options.readers);
+  planLayout(options.slot ?? 100, options.clusters, options.readers);
   const existing = await readState(dir);
   if (existing) {
     if (await sandboxAlive(deps, existing)) {
@@ -35,10 +37,12 @@ export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<
   }
   if (!isAbsolute(dir)) throw new StateError('BAD_DIR', `sandbox dir must resolve to an absolute path: ${options.dir}`);
 
-  const slot = await deps.slots.claim(dir, async (owner) => {
+  await deps.mysqld.requireBinaries();
+  const ownerAlive = async (owner: string): Promise<boolean> => {
     const s = await readState(owner).catch(() => undefined);
     return s !== undefined && (await sandboxAlive(deps, s));
-  });
+  };
+  const slot = options.slot === undefined ? await deps.slots.claim(dir, ownerAlive) : await deps.slots.claimExact(options.slot, dir, ownerAlive);
   const layout = planLayout(slot, options.clusters, options.readers);
   const log = deps.logger.child({ sandbox: dir, slot });
   const toState = (i: { id: string; host: string; port: number; serverId: number; role: 'writer' | 'reader' }): SandboxInstanceState => ({

@@ -37,6 +37,21 @@ export class SlotRegistry {
     });
   }
 
+  /** Claims one given slot (an operator's or a test's choice) or fails saying who holds it. */
+  async claimExact(slot: number, owner: string, isOwnerAlive: (owner: string) => Promise<boolean>): Promise<number> {
+    await mkdir(this.registryDir, { recursive: true, mode: 0o755 });
+    const file = this.file(slot);
+    if (!(await this.tryCreate(file, owner))) {
+      const current = await readFile(file, 'utf8').catch(() => '');
+      if (current !== owner && (await isOwnerAlive(current))) {
+        throw new StateError('SLOT_TAKEN', `sandbox slot 127.${slot}.0.0/16 is used by the sandbox in ${current}`, { next: 'choose another --slot or none' });
+      }
+      await rm(file, { force: true });
+      if (!(await this.tryCreate(file, owner))) throw new StateError('SLOT_TAKEN', `sandbox slot ${slot} was taken concurrently`);
+    }
+    return slot;
+  }
+
   async release(slot: number, owner: string): Promise<void> {
     const current = await readFile(this.file(slot), 'utf8').catch(() => '');
     if (current === owner) await rm(this.file(slot), { force: true });

@@ -189,6 +189,11 @@ export class MysqldManager {
     return !(await this.host.isAlive(pid));
   }
 
+  /** Fails with MissingDependencyError naming the first program of the set that is not installed. */
+  async requireBinaries(): Promise<void> {
+    for (const b of [this.binaries.server, this.binaries.installDb, this.binaries.client]) await this.requireBinary(b);
+  }
+
   private async requireBinary(name: string): Promise<void> {
     if ((await this.host.which(name)) === undefined) {
       throw new MissingDependencyError(`${name} is not installed on ${this.host.name}`, {
