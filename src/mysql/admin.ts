@@ -34,6 +34,13 @@ export interface Timeouts {
 export interface QueryOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Secret values (passwords) inlined in this statement. The session scrubs them from every error
+   * it raises; callers never log the SQL text of such a statement.
+   */
+  secrets?: readonly string[];
+  /** What errors show instead of the SQL text: the statement with its secrets masked. */
+  redactedSql?: string;
 }
 
 export type Row = Record<string, unknown>;
@@ -78,8 +85,13 @@ export interface ReplicaStatus {
   lastSqlError: string;
   lastIoErrno: number;
   lastSqlErrno: number;
-  /** MySQL Executed_Gtid_Set, MariaDB Gtid_IO_Pos; empty when not used. */
+  /**
+   * GTIDs applied by this replica: MySQL Executed_Gtid_Set, MariaDB Gtid_Slave_Pos (from SHOW ALL
+   * SLAVES STATUS; Gtid_IO_Pos when that column is absent). Whitespace removed; empty when unknown.
+   */
   gtidExecuted: string;
+  /** GTIDs received by the IO thread: MySQL Retrieved_Gtid_Set, MariaDB Gtid_IO_Pos. */
+  gtidRetrieved: string;
   usingGtid: boolean;
 }
 
@@ -91,6 +103,8 @@ export interface ChangeSourceByPosition {
   password: string;
   file: string;
   position: number;
+  /** Encrypt the replication connection (SOURCE_SSL / MASTER_SSL / the rds_* ssl argument). */
+  ssl?: boolean;
 }
 
 export interface ChangeSourceByGtid {
@@ -101,6 +115,7 @@ export interface ChangeSourceByGtid {
   password: string;
   /** MariaDB only: the gtid_slave_pos to start from (e.g. taken from a dump). */
   startGtid?: string;
+  ssl?: boolean;
 }
 
 export type ChangeSource = ChangeSourceByPosition | ChangeSourceByGtid;

@@ -1,0 +1,84 @@
+import type { ChangeSource, ServerVersion } from './admin.js';
+import type { Dialect, WaitPlan } from './dialect.js';
+import { interpretMariadbGtidWait, parseBinlogStatus, parseRole, renderOptions, type OptionItem } from './dialect-common.js';
+import { positionWait } from './dialect-mysql.js';
+import { parseReplicaStatus } from './replica-status.js';
+import { versionAtLeast } from './server-version.js';
+import {
+  checkBinlogFile,
+  checkBinlogPosition,
+  checkGtidSet,
+  checkHost,
+  checkPassword,
+  checkPort,
+  checkUser,
+  checkWaitTimeout,
+  quote,
+} from './sql-literal.js';
+import { MASK, secretStatement, statement, type Statement } from './statement.js';
+
+/**
+ * MariaDB 10.4-11.x. It keeps CHANGE MASTER TO and the Slave_/Master_ column names, has its own
+ * GTID (domain-server-seq, MASTER_USE_GTID, gtid_slave_pos, MASTER_GTID_WAIT), and has neither
+ * super_read_only nor @@gtid_executed. REPLICA keywords exist from 10.5.1.
+ */
+export function mariadbDialect(version: ServerVersion): Dialect {
+  const replica = versionAtLeast(version, 10, 5, 1) ? 'REPLICA' : 'SLAVE';
+  return {
+    name: 'mariadb',
+    version,
+    roleQuery: () => statement('SELECT @@read_only AS ro'),
+    parseRole,
+    readOnlyQuery: () => statement('SELECT @@read_only AS ro'),
+    // SHOW ALL SLAVES STATUS, unlike SHOW SLAVE STATUS, carries Gtid_Slave_Pos (what the replica
+    // applied) and Connection_name (to pick the default connection among multi-source ones).
+    replicaStatusQuery: () => statement('SHOW ALL SLAVES STATUS'),
+    parseReplicaStatus,
+    startReplica: () => [statement(`START ${replica}`)],
+    stopReplica: () => [statement(`STOP ${replica}`)],
+    resetReplicaAll: () => [statement(`RESET ${replica} ALL`)],
+    changeSource: (source) => changeMaster(source),
+    // SHOW BINLOG STATUS only exists from 10.5.2; SHOW MASTER STATUS works on every version.
+    binlogStatusQuery: () => statement('SHOW MASTER STATUS'),
+    gtidPositionQuery: () => statement('SELECT @@GLOBAL.gtid_binlog_pos AS gtid'),
+    parseBinlogStatus,
+    waitForPosition: (pos, timeoutMs) => positionWait('MASTER_POS_WAIT', pos, timeoutMs),
+    waitForGtid: (gtidSet, timeoutMs): WaitPlan => {
+      // MASTER_GTID_WAIT takes fractional seconds, so no rounding here.
+      return {
+        statement: statement('SELECT MASTER_GTID_WAIT(?, ?) AS result', [checkGtidSet(gtidSet), checkWaitTimeout(timeoutMs) / 1000]),
+        serverWaitMs: timeoutMs,
+        interpret: interpretMariadbGtidWait,
+      };
+    },
+    setReadOnly: (readOnly) => [statement(`SET GLOBAL read_only = ${readOnly ? 1 : 0}`)],
+  };
+}
+
+function changeMaster(source: ChangeSource): Statement[] {
+  const password = checkPassword(source.password);
+  const items: OptionItem[] = [
+    { key: 'MASTER_HOST', sql: quote(checkHost(source.host)) },
+    { key: 'MASTER_PORT', sql: String(checkPort(source.port)) },
+    { key: 'MASTER_USER', sql: quote(checkUser(source.user)) },
+    { key: 'MASTER_PASSWORD', sql: quote(password), secret: true },
+  ];
+  const statements: Statement[] = [];
+  if (source.kind === 'position') {
+    items.push(
+      { key: 'MASTER_LOG_FILE', sql: quote(checkBinlogFile(source.file)) },
+      { key: 'MASTER_LOG_POS', sql: String(checkBinlogPosition(source.position)) },
+      { key: 'MASTER_USE_GTID', sql: 'no' },
+    );
+  } else {
+    // slave_pos: start from what this replica applied (gtid_slave_pos), set first when given.
+    if (source.startGtid !== undefined) {
+      statements.push(statement('SET GLOBAL gtid_slave_pos = ?', [checkGtidSet(source.startGtid, 'start GTID')]));
+    }
+    items.push({ key: 'MASTER_USE_GTID', sql: 'slave_pos' });
+  }
+  items.push({ key: 'MASTER_SSL', sql: source.ssl ? '1' : '0' });
+  const { sql, redacted } = renderOptions('CHANGE MASTER TO', items, MASK);
+  statements.push(secretStatement(sql, redacted, [password]));
+  return statements;
+}

@@ -1,0 +1,134 @@
+import type { ChangeSource, ServerVersion } from './admin.js';
+import type { Dialect, DialectName, WaitPlan } from './dialect.js';
+import {
+  interpretMysqlGtidWait,
+  interpretPositionWait,
+  parseBinlogStatus,
+  parseRole,
+  renderOptions,
+  wholeSeconds,
+  type OptionItem,
+} from './dialect-common.js';
+import { InvalidMysqlArgumentError } from './mysql-errors.js';
+import { parseReplicaStatus } from './replica-status.js';
+import { versionAtLeast } from './server-version.js';
+import {
+  checkBinlogFile,
+  checkBinlogPosition,
+  checkGtidSet,
+  checkHost,
+  checkPassword,
+  checkPort,
+  checkUser,
+  quote,
+} from './sql-literal.js';
+import { MASK, secretStatement, statement, type Statement } from './statement.js';
+
+/**
+ * MySQL 5.7, 8.0 and 8.1-8.4. Syntax is chosen by feature version, not by major alone:
+ * REPLICA keywords from 8.0.22, CHANGE REPLICATION SOURCE from 8.0.23, SOURCE_POS_WAIT from
+ * 8.0.26, SHOW BINARY LOG STATUS from 8.2 (8.4 removed SHOW MASTER STATUS). Aurora builds on it.
+ */
+export interface MysqlFeatures {
+  replicaKeywords: boolean;
+  sourceOptions: boolean;
+  sourcePosWait: boolean;
+  binaryLogStatus: boolean;
+  /** GET_SOURCE_PUBLIC_KEY: caching_sha2_password replication users need it without TLS (8.0+). */
+  publicKeyOption: boolean;
+}
+
+export function mysqlFeatures(v: ServerVersion): MysqlFeatures {
+  return {
+    replicaKeywords: versionAtLeast(v, 8, 0, 22),
+    sourceOptions: versionAtLeast(v, 8, 0, 23),
+    sourcePosWait: versionAtLeast(v, 8, 0, 26),
+    binaryLogStatus: versionAtLeast(v, 8, 2, 0),
+    publicKeyOption: v.major >= 8,
+  };
+}
+
+export function mysqlDialectName(v: ServerVersion): DialectName {
+  if (v.major === 5) return 'mysql-5.7';
+  return v.minor === 0 ? 'mysql-8.0' : 'mysql-8.4';
+}
+
+export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDialectName(version)): Dialect {
+  const f = mysqlFeatures(version);
+  const replica = f.replicaKeywords ? 'REPLICA' : 'SLAVE';
+  return {
+    name,
+    version,
+    roleQuery: () => statement('SELECT @@read_only AS ro'),
+    parseRole,
+    readOnlyQuery: () => statement('SELECT @@read_only AS ro'),
+    replicaStatusQuery: () => statement(`SHOW ${replica} STATUS`),
+    parseReplicaStatus,
+    startReplica: () => [statement(`START ${replica}`)],
+    stopReplica: () => [statement(`STOP ${replica}`)],
+    resetReplicaAll: () => [statement(`RESET ${replica} ALL`)],
+    changeSource: (source) => [changeSourceStatement(source, f)],
+    binlogStatusQuery: () => statement(f.binaryLogStatus ? 'SHOW BINARY LOG STATUS' : 'SHOW MASTER STATUS'),
+    gtidPositionQuery: () => statement('SELECT @@GLOBAL.gtid_executed AS gtid'),
+    parseBinlogStatus,
+    waitForPosition: (pos, timeoutMs) => positionWait(f.sourcePosWait ? 'SOURCE_POS_WAIT' : 'MASTER_POS_WAIT', pos, timeoutMs),
+    waitForGtid: (gtidSet, timeoutMs): WaitPlan => {
+      const seconds = wholeSeconds(timeoutMs);
+      return {
+        statement: statement('SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?) AS result', [checkGtidSet(gtidSet), seconds]),
+        serverWaitMs: seconds * 1000,
+        interpret: interpretMysqlGtidWait,
+      };
+    },
+    // super_read_only also stops SUPER/CONNECTION_ADMIN users; setting it implies read_only, and
+    // clearing read_only clears it, but both are spelled out so the intent is in the statements.
+    setReadOnly: (readOnly) =>
+      readOnly
+        ? [statement('SET GLOBAL read_only = 1'), statement('SET GLOBAL super_read_only = 1')]
+        : [statement('SET GLOBAL super_read_only = 0'), statement('SET GLOBAL read_only = 0')],
+  };
+}
+
+export function positionWait(fn: 'SOURCE_POS_WAIT' | 'MASTER_POS_WAIT', pos: { file: string; position: number }, timeoutMs: number): WaitPlan {
+  const seconds = wholeSeconds(timeoutMs);
+  return {
+    statement: statement(`SELECT ${fn}(?, ?, ?) AS result`, [
+      checkBinlogFile(pos.file),
+      checkBinlogPosition(pos.position),
+      seconds,
+    ]),
+    serverWaitMs: seconds * 1000,
+    interpret: interpretPositionWait,
+  };
+}
+
+function changeSourceStatement(source: ChangeSource, f: MysqlFeatures): Statement {
+  if (source.kind === 'gtid' && source.startGtid !== undefined) {
+    throw new InvalidMysqlArgumentError('startGtid applies to MariaDB only; MySQL replicas start from their gtid_executed', {
+      next: 'seed the replica so that its gtid_executed/gtid_purged is right, then change source by GTID without startGtid',
+    });
+  }
+  const k = f.sourceOptions ? 'SOURCE' : 'MASTER';
+  const password = checkPassword(source.password);
+  const items: OptionItem[] = [
+    { key: `${k}_HOST`, sql: quote(checkHost(source.host)) },
+    { key: `${k}_PORT`, sql: String(checkPort(source.port)) },
+    { key: `${k}_USER`, sql: quote(checkUser(source.user)) },
+    { key: `${k}_PASSWORD`, sql: quote(password), secret: true },
+  ];
+  if (source.kind === 'position') {
+    // AUTO_POSITION = 0 explicitly: a replica that used GTID auto-positioning refuses coordinates.
+    items.push(
+      { key: `${k}_AUTO_POSITION`, sql: '0' },
+      { key: `${k}_LOG_FILE`, sql: quote(checkBinlogFile(source.file)) },
+      { key: `${k}_LOG_POS`, sql: String(checkBinlogPosition(source.position)) },
+    );
+  } else {
+    items.push({ key: `${k}_AUTO_POSITION`, sql: '1' });
+  }
+  items.push({ key: `${k}_SSL`, sql: source.ssl ? '1' : '0' });
+  if (f.publicKeyOption) items.push({ key: `GET_${k}_PUBLIC_KEY`, sql: '1' });
+  const head = f.sourceOptions ? 'CHANGE REPLICATION SOURCE TO' : 'CHANGE MASTER TO';
+  const { sql, redacted } = renderOptions(head, items, MASK);
+  return secretStatement(sql, redacted, [password]);
+}

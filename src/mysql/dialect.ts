@@ -1,0 +1,53 @@
+import type { BinlogPosition, ChangeSource, ReplicaStatus, Role, Row, ServerVersion } from './admin.js';
+import type { Statement } from './statement.js';
+
+/**
+ * What differs between MySQL 5.7 / 8.0 / 8.4, Aurora MySQL 2 / 3 and MariaDB, as pure builders
+ * and parsers: no I/O here. DialectAdmin runs the statements; table tests check every
+ * operation of every dialect without a server.
+ */
+export type DialectName = 'mysql-5.7' | 'mysql-8.0' | 'mysql-8.4' | 'aurora-mysql-2' | 'aurora-mysql-3' | 'mariadb';
+
+/** How a replica wait ended, read from the wait function's return value. */
+export type WaitOutcome = 'reached' | 'timeout' | 'not-replicating';
+
+export interface WaitPlan {
+  statement: Statement;
+  /** How long the server itself waits, in ms (rounded up where it takes whole seconds). */
+  serverWaitMs: number;
+  interpret(rows: readonly Row[]): WaitOutcome;
+}
+
+export interface Dialect {
+  readonly name: DialectName;
+  readonly version: ServerVersion;
+  /** The failover checker's probe; selects the variable alone (see environment.md's quirk). */
+  roleQuery(): Statement;
+  parseRole(rows: readonly Row[]): Role;
+  /** @@read_only alone, to verify setReadOnly by reading it back. */
+  readOnlyQuery(): Statement;
+  replicaStatusQuery(): Statement;
+  parseReplicaStatus(rows: readonly Row[]): ReplicaStatus | null;
+  startReplica(): Statement[];
+  stopReplica(): Statement[];
+  resetReplicaAll(): Statement[];
+  changeSource(source: ChangeSource): Statement[];
+  binlogStatusQuery(): Statement;
+  /** This server's GTID position as a source, read alone (used when the status row lacks it). */
+  gtidPositionQuery(): Statement;
+  parseBinlogStatus(rows: readonly Row[]): BinlogStatusRow | null;
+  waitForPosition(pos: { file: string; position: number }, timeoutMs: number): WaitPlan;
+  waitForGtid(gtidSet: string, timeoutMs: number): WaitPlan;
+  /** Throws UnsupportedOperationError where read_only is not the operator's to set (Aurora). */
+  setReadOnly(readOnly: boolean): Statement[];
+}
+
+/** One SHOW MASTER STATUS / SHOW BINARY LOG STATUS row. */
+export interface BinlogStatusRow {
+  file: string;
+  position: number;
+  /** Present on MySQL (Executed_Gtid_Set, read atomically with the position); absent on MariaDB. */
+  gtidSet?: string | undefined;
+}
+
+export type { BinlogPosition };

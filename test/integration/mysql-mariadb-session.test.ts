@@ -1,0 +1,188 @@
+/**
+ * The mysql2 session against a real MariaDB: results of each statement kind, and the fault paths.
+ * A hung (SIGSTOPped) server must fail queries and new connections within their deadlines, and
+ * no error may carry a password.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AbortedError, TimeoutError, isDbfleetError } from '../../src/core/errors.js';
+import type { Timeouts } from '../../src/mysql/admin.js';
+import { connectAdmin } from '../../src/mysql/connect-admin.js';
+import { MysqlErrorCode } from '../../src/mysql/mysql-errors.js';
+import { openSession } from '../../src/mysql/mysql2-session.js';
+import { MariadbFixture, mariadbInstalled, type MariadbServer } from './mysql-fixture.js';
+
+const TIMEOUTS: Timeouts = { connectTimeoutMs: 1_000, queryTimeoutMs: 3_000 };
+
+/** Everything an operator or a log could see of an error: message, details, cause chain. */
+function everything(e: unknown): string {
+  const parts: string[] = [];
+  let cur: unknown = e;
+  for (let depth = 0; cur && depth < 5; depth++) {
+    if (cur instanceof Error) {
+      parts.push(cur.message, cur.stack ?? '', JSON.stringify(cur), isDbfleetError(cur) ? `${cur.describe()} ${JSON.stringify(cur.details)}` : '');
+      cur = cur.cause;
+    } else {
+      parts.push(String(cur));
+      cur = undefined;
+    }
+  }
+  return parts.join('\n');
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ error: unknown; ms: number }> {
+  const t0 = performance.now();
+  try {
+    await work();
+    return { error: undefined, ms: performance.now() - t0 };
+  } catch (error) {
+    return { error, ms: performance.now() - t0 };
+  }
+}
+
+describe.skipIf(!mariadbInstalled())('MariaDB session: results, deadlines, errors', () => {
+  let fixture: MariadbFixture;
+  let server: MariadbServer;
+
+  beforeAll(async () => {
+    fixture = await MariadbFixture.create();
+    server = await fixture.start('faults', 11);
+  });
+
+  afterAll(async () => {
+    await fixture?.destroy();
+  });
+
+  it('returns rows for SELECT and CALL (Aurora procedures are CALLs), counts for writes', async () => {
+    const session = await openSession(server.endpoint({ socketPath: server.socket }), TIMEOUTS);
+    try {
+      expect(session.threadId).toBeGreaterThan(0);
+      await session.execute('CREATE DATABASE IF NOT EXISTS s');
+      await session.execute('CREATE TABLE IF NOT EXISTS s.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(10))');
+      expect(await session.execute('INSERT INTO s.t (v) VALUES (?), (?)', ['a', 'b'])).toEqual({ affectedRows: 2, insertId: 1 });
+      expect(await session.query('SELECT v FROM s.t WHERE id = ?', [2])).toEqual([{ v: 'b' }]);
+      await session.execute('CREATE PROCEDURE s.answer() SELECT 42 AS answer');
+      await session.execute('CREATE PROCEDURE s.nothing() BEGIN END');
+      expect(await session.query('CALL s.answer()')).toEqual([{ answer: 42 }]);
+      expect(await session.query('CALL s.nothing()')).toEqual([]);
+      expect(await session.query('SET @x = 1')).toEqual([]);
+      // multipleStatements is off: a second statement is a syntax error, never run.
+      await expect(session.query('SELECT 1; DROP DATABASE s')).rejects.toMatchObject({ code: MysqlErrorCode.query });
+      expect(await session.query("SHOW DATABASES LIKE 's'")).toHaveLength(1);
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('a query on an existing session to a SIGSTOPped server fails with TimeoutError within its timeout', async () => {
+    const admin = await connectAdmin(server.endpoint(), TIMEOUTS);
+    try {
+      expect(await admin.role()).toBe('writer');
+      server.pause();
+      try {
+        const { error, ms } = await timed(() => admin.role({ timeoutMs: 800 }));
+        expect(error).toBeInstanceOf(TimeoutError);
+        expect(ms).toBeGreaterThanOrEqual(750);
+        expect(ms).toBeLessThan(1_500);
+        expect((error as TimeoutError).details).toMatchObject({ server: `${server.host}:3306`, statement: 'SELECT @@read_only AS ro' });
+        // The session was destroyed: later use fails at once, it does not hang either.
+        const again = await timed(() => admin.role({ timeoutMs: 800 }));
+        expect(again.error).toMatchObject({ code: MysqlErrorCode.sessionClosed });
+        expect(again.ms).toBeLessThan(100);
+      } finally {
+        server.resume();
+      }
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('a new connection to a SIGSTOPped server fails within connectTimeout, over TCP and the socket', async () => {
+    server.pause();
+    try {
+      for (const endpoint of [server.endpoint(), server.endpoint({ socketPath: server.socket })]) {
+        const { error, ms } = await timed(() => connectAdmin(endpoint, { connectTimeoutMs: 700, queryTimeoutMs: 700 }));
+        expect(error).toBeInstanceOf(TimeoutError);
+        expect(ms).toBeLessThan(1_500);
+      }
+    } finally {
+      server.resume();
+    }
+    // Resumed, it answers again.
+    const admin = await connectAdmin(server.endpoint(), TIMEOUTS);
+    expect(await admin.role()).toBe('writer');
+    await admin.close();
+  });
+
+  it('an AbortSignal cancels a long query at once', async () => {
+    const session = await openSession(server.endpoint(), TIMEOUTS);
+    try {
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('operator pressed ^C')), 200);
+      const { error, ms } = await timed(() => session.query('SELECT SLEEP(5) AS s', [], { signal: controller.signal, timeoutMs: 10_000 }));
+      expect(error).toBeInstanceOf(AbortedError);
+      expect(ms).toBeLessThan(1_000);
+    } finally {
+      session.destroy();
+    }
+  });
+
+  it('a wrong password gives MYSQL_ACCESS_DENIED without the password anywhere in the error', async () => {
+    const wrong = 'Wr0ng-S3cret-do-not-leak';
+    const { error } = await timed(() => connectAdmin(server.endpoint({ password: wrong }), TIMEOUTS));
+    expect(error).toMatchObject({ code: MysqlErrorCode.accessDenied, fault: 'remote' });
+    expect((error as Error).message).toMatch(/Access denied/);
+    expect(everything(error)).not.toContain(wrong);
+  });
+
+  it('a refused connection is a retryable MYSQL_CONNECT error', async () => {
+    const { error } = await timed(() => connectAdmin(server.endpoint({ port: 3307 }), TIMEOUTS));
+    expect(error).toMatchObject({ code: MysqlErrorCode.connect, retryable: true });
+  });
+
+  it('a failing CHANGE MASTER does not leak the replication password, even when the server echoes it', async () => {
+    const admin = await connectAdmin(server.endpoint(), TIMEOUTS);
+    try {
+      // Longer than MariaDB accepts for MASTER_PASSWORD: the server quotes the value in its error.
+      const secret = `s3cret'${'x'.repeat(120)}`;
+      const { error } = await timed(() =>
+        admin.changeSource({ kind: 'position', host: '127.0.0.1', port: 3306, user: 'repl', password: secret, file: 'bin.000001', position: 4 }),
+      );
+      expect(isDbfleetError(error)).toBe(true);
+      // The server's reason survives; only the value is masked.
+      expect((error as Error).message).toMatch(/too long for MASTER_PASSWORD/);
+      const text = everything(error);
+      expect(text).not.toContain(secret);
+      expect(text).not.toContain('xxxxxxxx');
+      expect((error as { details: Record<string, unknown> }).details['statement']).toContain("MASTER_PASSWORD = '***'");
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('a syntax error in a statement with secrets withholds the echoed statement text', async () => {
+    const session = await openSession(server.endpoint(), TIMEOUTS);
+    try {
+      const secret = 'pw-in-a-broken-statement';
+      const { error } = await timed(() =>
+        session.query(`CHANGE MASTER TO MASTER_PASSWORD = '${secret}' MASTER_HOST = 'h'`, [], { secrets: [secret], redactedSql: 'CHANGE MASTER TO …' }),
+      );
+      expect(error).toMatchObject({ code: MysqlErrorCode.query, details: { errno: 1064, statement: 'CHANGE MASTER TO …' } });
+      expect(everything(error)).not.toContain(secret);
+      expect(everything(error)).not.toContain('pw-in-a');
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('Aurora-only and MySQL-only statements are refused by MariaDB with typed errors', async () => {
+    const session = await openSession(server.endpoint(), TIMEOUTS);
+    try {
+      const { error } = await timed(() => session.query('SELECT @@super_read_only'));
+      expect(error).toMatchObject({ code: MysqlErrorCode.query, details: { errno: 1193 } });
+      // A server error does not break the session.
+      expect(await session.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
+    } finally {
+      await session.close();
+    }
+  });
+});
