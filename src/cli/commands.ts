@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import { registerDemoCommand } from './demo.js';
+import { registerSandboxCommands } from './sandbox.js';
 
 /** Every command group registers itself here, one file per group. */
 export function registerCommands(program: Command, ctx: CliContext): void {
-  void program;
-  void ctx;
+  registerSandboxCommands(program, ctx);
+  registerDemoCommand(program, ctx);
 }

@@ -1,6 +1,6 @@
 import { dirname, join } from 'node:path';
 import { systemClock, type Clock } from '../../core/clock.js';
-import { MissingDependencyError, StateError, TimeoutError } from '../../core/errors.js';
+import { MissingDependencyError, RemoteError, StateError, TimeoutError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Host } from '../../host/host.js';
 import { renderMyCnf } from './my-cnf.js';
@@ -130,7 +130,7 @@ export class MysqldManager {
     let lastError = '';
     while (this.clock.monotonic() < deadline) {
       if (!(await this.host.isAlive(pid))) {
-        throw new StateError('MYSQLD_EXITED', `mysqld ${spec.name} exited during start-up: ${await this.tail(p)}`, {
+        throw new RemoteError('MYSQLD_EXITED', `mysqld ${spec.name} exited during start-up: ${await this.tail(p)}`, {
           next: `read ${p.errorLog}; a port or address already in use, or a datadir owned by another process, are the usual causes`,
         });
       }
