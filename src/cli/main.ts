@@ -14,7 +14,7 @@ export async function main(argv: readonly string[], overrides: Partial<CliContex
     stdout: overrides.stdout ?? process.stdout,
     stderr: overrides.stderr ?? process.stderr,
     env: overrides.env ?? process.env,
-    logger: overrides.logger ?? createLogger({ level: process.env.DBFLEET_LOG_LEVEL ?? 'info' }),
+    logger: overrides.logger ?? createLogger({ level: process.env.DBFLEET_LOG_LEVEL ?? 'info', pretty: process.stderr.isTTY === true }),
     exitCode: 0,
   };
   const program = new Command('dbfleet')

@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { prettyStream } from './pretty-log-stream.js';
 
 export type { Logger };
 
@@ -29,6 +30,8 @@ export interface LoggerOptions {
   level?: string;
   /** Where log lines go; stderr by default, so that stdout stays for --json output. */
   destination?: DestinationStream;
+  /** Human-readable lines instead of JSON (the CLI turns this on when stderr is a terminal). */
+  pretty?: boolean;
 }
 
 /**
@@ -49,7 +52,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
         },
       },
     },
-    options.destination ?? pino.destination({ fd: 2, sync: true }),
+    options.destination ?? (options.pretty ? prettyStream() : pino.destination({ fd: 2, sync: true })),
   );
 }
 

@@ -92,3 +92,11 @@ describe('ManualClock', () => {
     expect(clock.now()).toBe(1100);
   });
 });
+
+describe('pretty log lines for terminals', () => {
+  it('formats time, level, message and fields, and passes non-JSON through', async () => {
+    const { formatLogLine } = await import('../../src/core/pretty-log-stream.js');
+    expect(formatLogLine('{"level":30,"time":"2026-11-23T11:44:52.550Z","mysqld":"a","pid":7,"msg":"mysqld ready"}')).toBe('11:44:52.550 INFO  mysqld ready  mysqld=a pid=7');
+    expect(formatLogLine('not json')).toBe('not json');
+  });
+});
