@@ -36,6 +36,14 @@ export const dnsSectionSchema = z
   })
   .strict();
 
+const hookSchema = z
+  .object({
+    command: z.string().min(1).regex(/^\//, 'must be an absolute path to an executable'),
+    args: z.array(z.string()).default([]),
+    timeout_ms: z.number().int().min(100).max(600_000).default(10_000),
+  })
+  .strict();
+
 export const checkerSectionSchema = z
   .object({
     interval_ms: z.number().int().min(50).max(60_000).default(500),
@@ -44,6 +52,23 @@ export const checkerSectionSchema = z
     fail_after: z.number().int().min(1).max(100).default(2),
     recover_after: z.number().int().min(1).max(100).default(3),
     fallback_weight: z.number().int().min(1).max(1000).default(100),
+    /** Weight of a healthy reader in the reader record. */
+    reader_weight: z.number().int().min(1).max(1000).default(100),
+    /** Every Nth probe of an instance opens a NEW connection (the seed's conntrack outage). */
+    new_connection_every: z.number().int().min(1).max(1000).default(5),
+    /** A second writer flip of one cluster within this window is held (anti-flapping). */
+    writer_flip_min_interval_ms: z.number().int().min(0).max(3_600_000).default(3000),
+    /** The HA lease in the MyDNS database: how long a holder's claim lasts without renewal. */
+    lease_ttl_ms: z.number().int().min(500).max(600_000).default(3000),
+    /** Loopback address and port for /metrics and /healthz; port 0 turns the endpoint off. */
+    http_address: z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/, 'must be a 127.x.y.z loopback address').default('127.0.0.1'),
+    http_port: z.number().int().min(0).max(65535).default(0),
+    /** How often discovered topologies (RDS) are refreshed; failover never waits on it. */
+    topology_refresh_ms: z.number().int().min(1000).max(3_600_000).default(60_000),
+    hooks: z
+      .object({ before_writer_change: hookSchema.optional(), after_writer_change: hookSchema.optional() })
+      .strict()
+      .default({}),
   })
   .strict();
 
@@ -78,14 +103,7 @@ export const fleetConfigSchema = z
   .object({
     dns: dnsSectionSchema,
     mysql: credentialsSchema.default({ user: 'dbfleet' }),
-    checker: checkerSectionSchema.default({
-      interval_ms: 500,
-      connect_timeout_ms: 1000,
-      query_timeout_ms: 1000,
-      fail_after: 2,
-      recover_after: 3,
-      fallback_weight: 100,
-    }),
+    checker: checkerSectionSchema.prefault({}),
     clusters: z.array(clusterSchema).default([]),
   })
   .strict()

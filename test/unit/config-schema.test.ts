@@ -34,7 +34,8 @@ function errorOf(doc: unknown): string {
 describe('fleet config schema', () => {
   it('accepts the design document example and fills the checker defaults', () => {
     const c = validate(fleetConfigSchema, good, 'fleet.yaml');
-    expect(c.checker).toEqual({ interval_ms: 500, connect_timeout_ms: 1000, query_timeout_ms: 1000, fail_after: 2, recover_after: 3, fallback_weight: 100 });
+    expect(c.checker).toMatchObject({ interval_ms: 500, connect_timeout_ms: 1000, query_timeout_ms: 1000, fail_after: 2, recover_after: 3, fallback_weight: 100 });
+    expect(c.checker).toMatchObject({ reader_weight: 100, new_connection_every: 5, writer_flip_min_interval_ms: 3000, lease_ttl_ms: 3000, http_port: 0, hooks: {} });
     expect(c.mysql.user).toBe('dbfleet');
     expect(Object.isFrozen(c.clusters[0])).toBe(true);
   });
@@ -48,6 +49,8 @@ describe('fleet config schema', () => {
     ['a record name with a quote', { ...good, clusters: [{ ...good.clusters[0], writer_record: "w'; DROP" }] }, 'clusters[0].writer_record'],
     ['an unknown key', { ...good, checker: { interval: 5 } }, 'checker'],
     ['a zero interval', { ...good, checker: { interval_ms: 0 } }, 'checker.interval_ms'],
+    ['a non-loopback metrics address', { ...good, checker: { http_address: '0.0.0.0' } }, 'checker.http_address'],
+    ['a hook given as a shell string', { ...good, checker: { hooks: { before_writer_change: { command: 'notify.sh --now' } } } }, 'checker.hooks.before_writer_change.command'],
     ['duplicate instance ids', { ...good, clusters: [{ ...good.clusters[0], instances: [{ id: 'a', host: '127.0.0.1' }, { id: 'a', host: '127.0.0.2' }] }] }, 'clusters[0].instances'],
     ['duplicate cluster names', { ...good, clusters: [good.clusters[0], good.clusters[0]] }, 'clusters'],
     ['neither instances nor discover', { ...good, clusters: [{ ...good.clusters[0], instances: undefined }] }, 'exactly one of instances or discover'],
