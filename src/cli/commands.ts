@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { registerDemoCommand } from './demo.js';
+import { registerDnsCommands } from './dns.js';
 import { registerSandboxCommands } from './sandbox.js';
 
 /** Every command group registers itself here, one file per group. */
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerSandboxCommands(program, ctx);
+  registerDnsCommands(program, ctx);
   registerDemoCommand(program, ctx);
 }

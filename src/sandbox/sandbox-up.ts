@@ -7,6 +7,7 @@ import { planLayout } from './sandbox-layout.js';
 import { bootstrapSql, newPassword, writePasswords, type SandboxPasswords } from './sandbox-secrets.js';
 import { allInstances, readState, writeState, type SandboxInstanceState, type SandboxState } from './sandbox-state.js';
 import { sandboxAlive, stopSandboxProcesses, removeSandboxFiles } from './sandbox-down.js';
+import { startSandboxDns } from './sandbox-dns.js';
 
 export interface UpOptions {
   dir: string;
@@ -17,7 +18,7 @@ export interface UpOptions {
 }
 
 /**
- * Brings up a sandbox: a MyDNS database and N Aurora-like clusters (a writer and R readers
+ * Brings up a sandbox: a MyDNS database served by PowerDNS, and N Aurora-like clusters (a writer and R readers
  * replicating from it), each mysqld on its own 127.<slot>.c.i address. Either everything is up
  * when it returns, or everything it started is stopped and removed again.
  */
@@ -100,6 +101,8 @@ export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<
           );
       }),
     );
+    await startSandboxDns(deps, state, passwords.dbfleet);
+    await writeState(deps.host, state);
     await deps.host.writeFile(state.config, renderFleetConfig(state), 0o644);
     log.info({ ms: Math.round(deps.clock.monotonic() - started), clusters: state.clusters.length }, 'sandbox up');
     return state;

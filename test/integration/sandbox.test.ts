@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
+import { Resolver } from 'node:dns/promises';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { dbfleet, dbfleetJson } from '../support/cli.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -9,6 +10,7 @@ import { makeTempDir } from '../support/temp-dir.js';
 interface UpDoc {
   dir: string;
   config: string;
+  dns: { dsn: string; server: string; zone: string };
   clusters: { name: string; writer_record: string; reader_record: string; instances: { id: string; host: string; port: number; socket: string; pid: number; role: string }[] }[];
 }
 interface StatusDoc {
@@ -93,6 +95,21 @@ describe('dbfleet sandbox on real mysqld processes', () => {
     // the fleet config it wrote is valid for the rest of dbfleet
     const cfg = await readFile(up.config, 'utf8');
     expect(cfg).toContain('aurora-test-1-w');
+  });
+
+  it('registers every cluster in MyDNS and serves it through PowerDNS, as in the seed tables', async () => {
+    expect(up.dns.dsn).toMatch(/^mysql:\/\/dbfleet@127\.\d+\.0\.53:3306\/mydns$/);
+    expect(up.dns.zone).toBe('sandbox.dbfleet.internal.');
+    const [host, port] = up.dns.server.split(':');
+    const resolver = new Resolver({ timeout: 1_000, tries: 1 });
+    resolver.setServers([`${host}:${port}`]);
+    for (const c of up.clusters) {
+      const writer = await resolver.resolve4(`${c.writer_record}.sandbox.dbfleet.internal`, { ttl: true });
+      expect(writer).toEqual([{ address: c.instances[0]!.host, ttl: 1 }]);
+      const readers = (await resolver.resolve4(`${c.reader_record}.sandbox.dbfleet.internal`)).sort();
+      // the writer's entry in the reader record has weight 0: not answered
+      expect(readers).toEqual(c.instances.slice(1).map((i) => i.host).sort());
+    }
   });
 
   it('keeps passwords in 0600 files, never in the output or any process argument', async () => {
