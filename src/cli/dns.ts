@@ -172,18 +172,21 @@ export function registerDnsCommands(program: Command, ctx: CliContext): void {
     .description('print PowerDNS (gmysql) settings that serve the MyDNS tables directly, skipping weight-0 rows')
     .option('--port <port>', 'port PowerDNS listens on', intOption('--port', 1, 65535), 5300)
     .option('--address <ip>', 'address PowerDNS listens on', '127.0.0.1')
-    .action(async (opts: TargetOptions & { port: number; address: string }) => {
+    .option('--db-user <user>', 'MySQL user PowerDNS logs in as (default: the DSN user; a SELECT-only user is enough)')
+    .action(async (opts: TargetOptions & { port: number; address: string; dbUser?: string }) => {
       const t = await resolveTarget(ctx, opts, false);
+      const user = opts.dbUser ?? t.dsn.user;
+      if (!/^[A-Za-z0-9_.$-]{1,80}$/.test(user)) throw new UsageError(`--db-user ${JSON.stringify(user)} is not a MySQL user name`);
       const text = renderPdnsConfig({
         port: opts.port,
         address: opts.address,
         zone: t.zone,
-        db: { host: t.dsn.socketPath ? undefined : t.dsn.host, socket: t.dsn.socketPath, port: t.dsn.port, user: t.dsn.user, password: '', dbname: t.dsn.database },
+        db: { host: t.dsn.socketPath ? undefined : t.dsn.host, socket: t.dsn.socketPath, port: t.dsn.port, user, password: '', dbname: t.dsn.database },
         passwordPlaceholder: PASSWORD_PLACEHOLDER,
       });
       ctx.stdout.write(
         `# Save as pdns.conf (chmod 600: it holds the database password) and run: pdns_server --config-dir=DIR\n` +
-          `# Replace ${PASSWORD_PLACEHOLDER} below with the password of MySQL user ${t.dsn.user}; keep it out of command lines.\n` +
+          `# Replace ${PASSWORD_PLACEHOLDER} below with the password of MySQL user ${user}; keep it out of command lines.\n` +
           `# A user with SELECT on ${t.dsn.database}.soa and ${t.dsn.database}.rr is all PowerDNS needs.\n${text}`,
       );
     });

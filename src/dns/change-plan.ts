@@ -94,6 +94,12 @@ function applyOne(s: NameState, c: RecordOp): NameState {
       for (const r of s.records) r.ttl = c.ttl;
       break;
     }
+    case 'set-role': {
+      requireName();
+      if ((s.role ?? null) !== c.expect.role) conflict(`expected role ${c.expect.role ?? 'none'}, found ${s.role ?? 'none'}`);
+      s.role = c.role;
+      break;
+    }
     default: {
       const never: never = c;
       throw new RecordInvariantError(`unknown operation ${JSON.stringify(never)}`);

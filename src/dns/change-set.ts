@@ -11,7 +11,7 @@ import type { NameRole } from './record-types.js';
  * Operations apply in order, each against the state the previous ones left, so a failover is
  * one set: replace the writer record, then move weights in the reader pool.
  */
-export type RecordOp = CreateNameOp | ReplaceWriterOp | SetWeightOp | AddAddressOp | RemoveAddressOp | SetTtlOp;
+export type RecordOp = CreateNameOp | ReplaceWriterOp | SetWeightOp | AddAddressOp | RemoveAddressOp | SetTtlOp | SetRoleOp;
 
 /** Registers a new name (writer or reader pool) with its records; expects the name not to exist. */
 export interface CreateNameOp {
@@ -63,6 +63,17 @@ export interface SetTtlOp {
   name: string;
   expect: { ttl: number } | { perAddress: Readonly<Record<string, number>> };
   ttl: number;
+}
+
+/**
+ * Declares what an existing name is (names of a MyDNS database that predates dbfleet have no
+ * role). Declaring a writer checks the writer invariant at once.
+ */
+export interface SetRoleOp {
+  op: 'set-role';
+  name: string;
+  expect: { role: NameRole | null };
+  role: NameRole;
 }
 
 export type ChangeSet = readonly RecordOp[];
@@ -129,6 +140,9 @@ export function validateChangeSet(changes: ChangeSet): void {
         }
         wrap(() => checkTtl(c.ttl));
         break;
+      case 'set-role':
+        if (c.role !== 'writer' && c.role !== 'reader') throw new InvalidRecordError(`${at}: role must be writer or reader`);
+        break;
       default: {
         const never: never = c;
         throw new InvalidRecordError(`unknown operation ${JSON.stringify(never)}`);
@@ -152,6 +166,8 @@ export function describeChange(c: RecordOp): string {
       return `remove ${c.name} ${c.address} (weight ${c.expect.weight})`;
     case 'set-ttl':
       return `set ttl ${c.name}: ${'ttl' in c.expect ? c.expect.ttl : [...new Set(Object.values(c.expect.perAddress))].join('/')} -> ${c.ttl}`;
+    case 'set-role':
+      return `set role ${c.name}: ${c.expect.role ?? 'none'} -> ${c.role}`;
     default: {
       const never: never = c;
       return JSON.stringify(never);

@@ -93,6 +93,10 @@ describe('upgrading an existing MyDNS database (no weight, no active, MyISAM)', 
       expect(await initSchema(s, { zone: ZONE, database: legacy })).toMatchObject({ summary: 'nothing to change' });
       // the settings a DBA must still fix by hand are still reported
       expect((await checkSchema(s, { zone: ZONE })).warnings.map((w) => w.code).sort()).toEqual(['NEGATIVE_TTL_HIGH', 'SOA_MINIMUM_ABOVE_TTL']);
+      // names that predate dbfleet get their roles declared; then the writer invariant guards them
+      await applyChangeSet(s, ZONE, [{ op: 'set-role', name: 'legacy-w', expect: { role: null }, role: 'writer' }, { op: 'set-role', name: 'legacy-r', expect: { role: null }, role: 'reader' }], who);
+      expect((await listRecords(s, ZONE, 'legacy-w')).role).toBe('writer');
+      await expect(applyChangeSet(s, ZONE, [{ op: 'add-address', name: 'legacy-w', address: '10.1.0.9', weight: 100 }], who)).rejects.toMatchObject({ code: 'DNS_INVARIANT' });
     } finally {
       await s.close();
     }

@@ -111,6 +111,26 @@ describe('planChanges: compare-and-swap and invariants', () => {
   });
 });
 
+describe('set-role for names that predate dbfleet', () => {
+  const legacy = (): Map<string, NameState> =>
+    new Map<string, NameState>([
+      ['game-w', { name: 'game-w', role: undefined, records: [rec(1, '10.1.0.1', 100)] }],
+      ['game-r', { name: 'game-r', role: undefined, records: [rec(2, '10.1.0.2', 100), rec(3, '10.1.0.3', 100)] }],
+    ]);
+  it('declares a writer and a reader; afterwards the writer invariant protects the writer name', () => {
+    const after = planChanges(legacy(), [
+      { op: 'set-role', name: 'game-w', expect: { role: null }, role: 'writer' },
+      { op: 'set-role', name: 'game-r', expect: { role: null }, role: 'reader' },
+    ]).after;
+    expect(diffName(legacy().get('game-w') as NameState, after.get('game-w') as NameState).setRole).toBe('writer');
+    expect(() => planChanges(after, [{ op: 'add-address', name: 'game-w', address: '10.1.0.9', weight: 100 }])).toThrow(/exactly one/);
+  });
+  it('refuses to declare a name with two addresses a writer, and a stale expectation', () => {
+    expect(() => planChanges(legacy(), [{ op: 'set-role', name: 'game-r', expect: { role: null }, role: 'writer' }])).toThrow(expect.objectContaining({ code: 'DNS_INVARIANT' }));
+    expect(() => planChanges(legacy(), [{ op: 'set-role', name: 'game-w', expect: { role: 'reader' }, role: 'writer' }])).toThrow(expect.objectContaining({ code: 'DNS_CONFLICT' }));
+  });
+});
+
 describe('diffName', () => {
   it('keeps the writer row (same id) and changes only its data', () => {
     const before = seedState().get('aurora-test-w') as NameState;
