@@ -2,11 +2,13 @@ import type { Command } from 'commander';
 import type { CliContext } from './context.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDnsCommands } from './dns.js';
+import { registerProbeCommand } from './probe.js';
 import { registerSandboxCommands } from './sandbox.js';
 
 /** Every command group registers itself here, one file per group. */
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerSandboxCommands(program, ctx);
   registerDnsCommands(program, ctx);
+  registerProbeCommand(program, ctx);
   registerDemoCommand(program, ctx);
 }

@@ -99,12 +99,23 @@ export const clusterSchema = z
     path: ['instances'],
   });
 
+/** The account and table `dbfleet probe` (the downtime meter) writes to and reads from. */
+export const probeSectionSchema = secretSourceSchema
+  .extend({
+    user: nameSchema,
+    database: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a database name of letters, digits and _'),
+    /** Needs columns client VARCHAR and seq BIGINT (the sandbox's app.writes has them). */
+    table: z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'must be a table name of letters, digits and _').default('writes'),
+  })
+  .strict();
+
 export const fleetConfigSchema = z
   .object({
     dns: dnsSectionSchema,
     mysql: credentialsSchema.default({ user: 'dbfleet' }),
     checker: checkerSectionSchema.prefault({}),
     clusters: z.array(clusterSchema).default([]),
+    probe: probeSectionSchema.optional(),
   })
   .strict()
   .refine((c) => new Set(c.clusters.map((x) => x.name)).size === c.clusters.length, {
@@ -119,3 +130,4 @@ export type InstanceConfig = z.output<typeof instanceSchema>;
 export type DnsSection = z.output<typeof dnsSectionSchema>;
 export type CheckerSection = z.output<typeof checkerSectionSchema>;
 export type Credentials = z.output<typeof credentialsSchema>;
+export type ProbeSection = z.output<typeof probeSectionSchema>;

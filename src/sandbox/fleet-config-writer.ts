@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
 import type { FleetConfigInput } from '../core/config-schema.js';
-import { MYDNS_DATABASE, passwordFile } from './sandbox-secrets.js';
+import { APP_DATABASE, MYDNS_DATABASE, passwordFile } from './sandbox-secrets.js';
 import type { SandboxState } from './sandbox-state.js';
 
 /**
@@ -16,6 +16,7 @@ export function sandboxFleetConfig(state: SandboxState): FleetConfigInput {
       ...(state.dns.server ? { server: state.dns.server } : {}),
     },
     mysql: { user: 'dbfleet', password_file: passwordFile(state.dir, 'dbfleet') },
+    probe: { user: 'app', password_file: passwordFile(state.dir, 'app'), database: APP_DATABASE, table: 'writes' },
     checker: { interval_ms: 200, connect_timeout_ms: 500, query_timeout_ms: 500, fail_after: 2, recover_after: 3, fallback_weight: 100 },
     clusters: state.clusters.map((c) => ({
       name: c.name,

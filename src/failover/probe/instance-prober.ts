@@ -1,0 +1,115 @@
+import { errorMessage } from '../../core/errors.js';
+import { silentLogger, type Logger } from '../../core/logger.js';
+import type { Endpoint, Flavor, MysqlAdmin, Role, SqlSession, Timeouts } from '../../mysql/admin.js';
+
+/** What one probe of one instance saw. Plain data: the decision core consumes it. */
+export interface ProbeResult {
+  instanceId: string;
+  address: string;
+  /** Wall-clock ms when the probe finished. */
+  at: number;
+  ok: boolean;
+  role?: Role;
+  latencyMs: number;
+  error?: string;
+  /** Set on probes that also opened a fresh connection; false = new connections are refused. */
+  newConnectionOk?: boolean;
+  version?: string;
+}
+
+export interface ProberConnectors {
+  connectAdmin: (endpoint: Endpoint, timeouts: Timeouts, options: { flavorHint?: Flavor }) => Promise<MysqlAdmin>;
+  openSession: (endpoint: Endpoint, timeouts: Timeouts) => Promise<SqlSession>;
+}
+
+export interface ProberOptions {
+  instanceId: string;
+  endpoint: Endpoint;
+  flavor: Flavor;
+  timeouts: Timeouts;
+  /** Every Nth probe also opens (and closes) a brand-new connection. */
+  newConnectionEvery: number;
+  now?: () => number;
+  logger?: Logger;
+}
+
+/**
+ * Probes one instance. The fast path reuses one connection and runs only the engine's role query
+ * (@@innodb_read_only on Aurora, @@read_only elsewhere). Every Nth probe also proves that a NEW
+ * connection can be opened: in the seed's outage, connection tracking was full, established
+ * connections kept working and every new one was refused, so applications failed while a
+ * checker on a persistent connection saw nothing wrong.
+ * Any failure drops the persistent connection, so the next probe reconnects (that reconnect is
+ * itself the probe of a dead or restarted server).
+ */
+export class InstanceProber {
+  private admin: MysqlAdmin | undefined;
+  private count = 0;
+  private readonly now: () => number;
+  private readonly log: Logger;
+
+  constructor(
+    private readonly options: ProberOptions,
+    private readonly connectors: ProberConnectors,
+  ) {
+    this.now = options.now ?? Date.now;
+    this.log = (options.logger ?? silentLogger).child({ instance: options.instanceId });
+  }
+
+  async probe(): Promise<ProbeResult> {
+    this.count += 1;
+    const started = performance.now();
+    const base = { instanceId: this.options.instanceId, address: this.options.endpoint.host };
+    const checkNew = this.count % this.options.newConnectionEvery === 0;
+    try {
+      let freshlyConnected = false;
+      if (!this.admin) {
+        this.admin = await this.connectors.connectAdmin(this.options.endpoint, this.options.timeouts, { flavorHint: this.options.flavor });
+        freshlyConnected = true;
+      }
+      const [role, newConnectionOk] = await Promise.all([
+        this.admin.role({ timeoutMs: this.options.timeouts.queryTimeoutMs }),
+        // A probe that just connected has proved new connections work already.
+        checkNew && !freshlyConnected ? this.tryNewConnection() : Promise.resolve(checkNew ? true : undefined),
+      ]);
+      const result: ProbeResult = {
+        ...base,
+        at: this.now(),
+        ok: newConnectionOk !== false,
+        role,
+        latencyMs: performance.now() - started,
+        version: this.admin.version.raw,
+        ...(newConnectionOk === undefined ? {} : { newConnectionOk }),
+        ...(newConnectionOk === false ? { error: 'existing connection works but a new connection was refused' } : {}),
+      };
+      return result;
+    } catch (e) {
+      this.drop();
+      return { ...base, at: this.now(), ok: false, latencyMs: performance.now() - started, error: errorMessage(e) };
+    }
+  }
+
+  /** Closes the persistent connection (at shutdown). */
+  async close(): Promise<void> {
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.close().catch(() => undefined);
+  }
+
+  private drop(): void {
+    const admin = this.admin;
+    this.admin = undefined;
+    admin?.session.destroy();
+  }
+
+  private async tryNewConnection(): Promise<boolean> {
+    try {
+      const s = await this.connectors.openSession(this.options.endpoint, this.options.timeouts);
+      s.destroy();
+      return true;
+    } catch (e) {
+      this.log.warn({ err: errorMessage(e) }, 'a new connection was refused while the existing one works');
+      return false;
+    }
+  }
+}
