@@ -153,7 +153,7 @@ export function registerDnsCommands(program: Command, ctx: CliContext): void {
       const weight = parseIntegerArg(weightText, 'weight');
       validateSetWeight(opts.zone, name, address, weight);
       const t = await resolveTarget(ctx, opts, true);
-      const r = await withSession(t, true, async (s) => dnsSetWeight(s, await pickZone(s, t.zone), { name, address, weight }, { actor: actor(), why: opts.why }));
+      const r = await withSession(t, true, async (s) => dnsSetWeight(s, await pickZone(s, t.zone), { name, address, weight }, { actor: actor(), why: opts.why }, { logger: ctx.logger }));
       printChange(ctx, `set-weight ${r.after.name} ${address} -> ${weight}`, r, 'weight', opts.json);
     });
 
@@ -164,7 +164,7 @@ export function registerDnsCommands(program: Command, ctx: CliContext): void {
     .action(async (name: string, secondsText: string, opts: TargetOptions & { why: string; json?: boolean }) => {
       const ttl = checkTtl(parseIntegerArg(secondsText, 'seconds'), 'TTL');
       const t = await resolveTarget(ctx, opts, true);
-      const r = await withSession(t, true, async (s) => dnsSetTtl(s, await pickZone(s, t.zone), { name, ttl }, { actor: actor(), why: opts.why }));
+      const r = await withSession(t, true, async (s) => dnsSetTtl(s, await pickZone(s, t.zone), { name, ttl }, { actor: actor(), why: opts.why }, { logger: ctx.logger }));
       printChange(ctx, `set-ttl ${r.after.name} -> ${ttl}`, r, 'ttl', opts.json);
     });
 
