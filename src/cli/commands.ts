@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
+import { registerCheckerCommands } from './checker.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDnsCommands } from './dns.js';
 import { registerProbeCommand } from './probe.js';
@@ -9,6 +10,7 @@ import { registerSandboxCommands } from './sandbox.js';
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerSandboxCommands(program, ctx);
   registerDnsCommands(program, ctx);
+  registerCheckerCommands(program, ctx);
   registerProbeCommand(program, ctx);
   registerDemoCommand(program, ctx);
 }

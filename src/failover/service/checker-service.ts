@@ -1,0 +1,235 @@
+import { errorMessage } from '../../core/errors.js';
+import type { FleetConfig } from '../../core/config-schema.js';
+import type { Logger } from '../../core/logger.js';
+import type { Host } from '../../host/host.js';
+import type { Endpoint, SqlSession, Timeouts } from '../../mysql/admin.js';
+import type { Decision } from '../decide/decision.js';
+import { decidePolicyFrom } from '../decide/decide-policy.js';
+import { LeaseKeeper } from '../lease/lease-keeper.js';
+import type { ProberConnectors } from '../probe/instance-prober.js';
+import { ClusterWorker } from './cluster-worker.js';
+import { DnsGateway } from './dns-gateway.js';
+import { timelineOffsets, type FailoverTimeline } from './failover-timeline.js';
+import { startHttpEndpoint } from './http-endpoint.js';
+import { checkerMetrics } from './metrics.js';
+import { ensureStatusTables, publishStatus, recordTimeline } from './status-store.js';
+
+export type CheckerState = 'starting' | 'running' | 'draining' | 'stopped' | 'failed';
+
+export interface CheckerServiceOptions {
+  config: FleetConfig;
+  /** The MyDNS database, password included. */
+  dnsEndpoint: Endpoint;
+  credentials: { user: string; password: string | undefined };
+  /** Unique per process: host, pid and a random suffix. */
+  checkerId: string;
+  logger: Logger;
+  host: Host;
+  connectors: ProberConnectors;
+  openSession: (endpoint: Endpoint, timeouts: Timeouts) => Promise<SqlSession>;
+  /** For `checker once --dry-run`: decide, never write. */
+  dryRun?: boolean;
+}
+
+/** Status published every second; records re-read every few seconds to see operators' edits. */
+const STATUS_EVERY_MS = 1_000;
+const RECORDS_EVERY_MS = 2_000;
+export const LEASE_NAME = 'failover-checker';
+
+/**
+ * The failover checker service: one worker per cluster, one MyDNS gateway, one lease. Its
+ * lifecycle is explicit (starting -> running -> draining -> stopped, or failed), every state change
+ * is logged, and only the lease holder writes DNS.
+ */
+export class CheckerService {
+  private stateValue: CheckerState = 'starting';
+  private readonly workers: ClusterWorker[];
+  private readonly gateway: DnsGateway;
+  private readonly lease: LeaseKeeper;
+  readonly metrics = checkerMetrics();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private http: { port: number; close: () => Promise<void> } | undefined;
+  private readonly recent: FailoverTimeline[] = [];
+  private readonly log: Logger;
+  private statusSession: SqlSession | undefined;
+
+  constructor(private readonly o: CheckerServiceOptions) {
+    this.log = o.logger.child({ checker: o.checkerId });
+    const c = o.config.checker;
+    const q = { connectTimeoutMs: c.connect_timeout_ms, queryTimeoutMs: Math.max(c.query_timeout_ms, 1_000) };
+    const connectDns = (): Promise<SqlSession> => o.openSession(o.dnsEndpoint, q);
+    this.lease = new LeaseKeeper({
+      name: LEASE_NAME,
+      holder: o.checkerId,
+      ttlMs: c.lease_ttl_ms,
+      connect: connectDns,
+      queryTimeoutMs: q.queryTimeoutMs,
+      logger: this.log,
+      onChange: (held) => this.metrics.leaseHeld.set({ checker: o.checkerId }, held ? 1 : 0),
+    });
+    this.gateway = new DnsGateway({
+      zone: o.config.dns.zone,
+      connect: connectDns,
+      queryTimeoutMs: q.queryTimeoutMs,
+      actor: `checker ${o.checkerId}`,
+      fence: () => this.lease.fence(),
+      active: () => this.lease.held && !o.dryRun,
+      dnsServer: o.config.dns.server,
+      logger: this.log,
+      dryRun: o.dryRun ?? false,
+    });
+    const policy = decidePolicyFrom(c);
+    this.workers = o.config.clusters.map(
+      (cluster) =>
+        new ClusterWorker({
+          cluster,
+          checker: c,
+          policy,
+          credentials: o.credentials,
+          connectors: o.connectors,
+          gateway: this.gateway,
+          metrics: this.metrics,
+          logger: this.log,
+          host: o.host,
+          onTimeline: (t) => this.onTimeline(t),
+        }),
+    );
+  }
+
+  get state(): CheckerState {
+    return this.stateValue;
+  }
+
+  get httpPort(): number | undefined {
+    return this.http?.port;
+  }
+
+  get active(): boolean {
+    return this.lease.held;
+  }
+
+  private setState(next: CheckerState, detail?: Record<string, unknown>): void {
+    const from = this.stateValue;
+    this.stateValue = next;
+    this.log[next === 'failed' ? 'error' : 'info']({ from, to: next, ...detail }, `checker ${next}`);
+  }
+
+  /** Reads the records, takes or waits for the lease, and starts every cluster's probes. */
+  async start(): Promise<void> {
+    const c = this.o.config.checker;
+    try {
+      await this.gateway.use((s) => ensureStatusTables(s, { timeoutMs: 5_000 }));
+      await this.gateway.refreshAll();
+      await this.lease.start();
+      for (const w of this.workers) w.start();
+      this.every(RECORDS_EVERY_MS, () => this.gateway.refreshAll());
+      this.every(STATUS_EVERY_MS, () => this.publish());
+      if (c.http_port > 0) {
+        this.http = await startHttpEndpoint({
+          address: c.http_address,
+          port: c.http_port,
+          metrics: () => this.metrics.registry.render(),
+          health: () => ({ ok: this.stateValue === 'running', body: { state: this.stateValue, active: this.lease.held, checker: this.o.checkerId } }),
+        });
+      }
+      this.setState('running', { clusters: this.workers.length, instances: this.o.config.clusters.reduce((n, x) => n + (x.instances?.length ?? 0), 0), active: this.lease.held, http: this.http?.port ?? null });
+    } catch (e) {
+      this.setState('failed', { err: errorMessage(e) });
+      await this.stop({ release: true }).catch(() => undefined);
+      this.stateValue = 'failed';
+      throw e;
+    }
+  }
+
+  /**
+   * Graceful stop: stop probing, give the lease up (a standby takes over at once), publish a
+   * last status, close every connection. Bounded by the caller's deadline (see run-checker).
+   */
+  async stop(options: { release: boolean }): Promise<void> {
+    if (this.stateValue === 'stopped') return;
+    if (this.stateValue !== 'failed') this.setState('draining');
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.all(this.workers.map((w) => w.stop()));
+    await this.lease.stop(options.release);
+    await this.publish().catch(() => undefined);
+    await this.statusSession?.close().catch(() => undefined);
+    await this.gateway.close();
+    await this.http?.close();
+    if (this.stateValue !== 'failed') this.setState('stopped');
+  }
+
+  /** `checker once`: one probe of every instance and one decision per cluster. */
+  async once(): Promise<Decision[]> {
+    await this.gateway.refreshAll();
+    if (!this.o.dryRun) await this.lease.tick();
+    const decisions = await Promise.all(this.workers.map((w) => w.once()));
+    return decisions;
+  }
+
+  /** Applies decisions made by once() (when not a dry run and the lease is ours). */
+  async apply(decisions: readonly Decision[]): Promise<{ cluster: string; applied: boolean; error?: string }[]> {
+    const out: { cluster: string; applied: boolean; error?: string }[] = [];
+    for (const d of decisions) {
+      if (d.changeSet.length === 0) continue;
+      if (!this.gateway.active()) {
+        out.push({ cluster: d.cluster, applied: false, error: `not applied: this checker does not hold the lease (holder: ${this.lease.holder || 'none'})` });
+        continue;
+      }
+      try {
+        await this.gateway.apply(d.changeSet, `checker once: ${d.situation.kind}: ${d.reasons.join('; ')}`);
+        out.push({ cluster: d.cluster, applied: true });
+      } catch (e) {
+        out.push({ cluster: d.cluster, applied: false, error: errorMessage(e) });
+      }
+    }
+    await this.lease.stop(true);
+    return out;
+  }
+
+  snapshot(): unknown {
+    return {
+      checker: this.o.checkerId,
+      state: this.stateValue,
+      active: this.lease.held,
+      lease_holder: this.lease.holder || null,
+      clusters: this.workers.map((w) => w.snapshot()),
+      recent_failovers: this.recent.map((t) => ({ ...t, offsets_ms: timelineOffsets(t) })),
+    };
+  }
+
+  private every(ms: number, fn: () => Promise<void>): void {
+    const loop = (): void => {
+      const t = setTimeout(() => {
+        this.timers.delete(t);
+        void fn()
+          .catch((e: unknown) => this.log.warn({ err: errorMessage(e) }, 'periodic task failed'))
+          .finally(() => {
+            if (this.stateValue === 'running' || this.stateValue === 'starting') loop();
+          });
+      }, ms);
+      this.timers.add(t);
+    };
+    loop();
+  }
+
+  private async publish(): Promise<void> {
+    const c = this.o.config.checker;
+    try {
+      this.statusSession ??= await this.o.openSession(this.o.dnsEndpoint, { connectTimeoutMs: c.connect_timeout_ms, queryTimeoutMs: 2_000 });
+      await publishStatus(this.statusSession, this.o.checkerId, this.lease.held, this.stateValue, this.snapshot(), { timeoutMs: 2_000 });
+    } catch (e) {
+      this.statusSession?.destroy();
+      this.statusSession = undefined;
+      throw e;
+    }
+  }
+
+  private onTimeline(t: FailoverTimeline): void {
+    this.recent.unshift(t);
+    this.recent.length = Math.min(this.recent.length, 20);
+    const offsets = timelineOffsets(t);
+    for (const [stage, ms] of Object.entries(offsets)) this.metrics.failoverStage.set({ cluster: t.cluster, stage }, ms);
+    void this.gateway.use((s) => recordTimeline(s, this.o.checkerId, t, { timeoutMs: 2_000 })).catch((e: unknown) => this.log.warn({ err: errorMessage(e) }, 'could not store the failover timeline'));
+  }
+}

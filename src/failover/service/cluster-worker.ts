@@ -1,0 +1,296 @@
+import { errorMessage, isDbfleetError } from '../../core/errors.js';
+import type { CheckerSection, ClusterConfig } from '../../core/config-schema.js';
+import type { Logger } from '../../core/logger.js';
+import type { Host } from '../../host/host.js';
+import type { Flavor } from '../../mysql/admin.js';
+import type { ChangeSet } from '../../dns/change-set.js';
+import type { NameState } from '../../dns/record-types.js';
+import { decideCluster } from '../decide/decide-cluster.js';
+import type { Decision as ClusterDecision } from '../decide/decision.js';
+import type { ClusterMemory, ClusterTopology } from '../decide/cluster-input.js';
+import type { DecidePolicy } from '../decide/decide-policy.js';
+import { observe, type InstanceHealth } from '../decide/instance-health.js';
+import type { ProbeObservation } from '../decide/probe-observation.js';
+import { InstanceProber, type ProberConnectors } from '../probe/instance-prober.js';
+import type { FailoverTimeline } from './failover-timeline.js';
+import { runHook, type HookSpec } from './hook-runner.js';
+import type { checkerMetrics } from './metrics.js';
+
+/** What a cluster worker needs from the service: the MyDNS records and the right to change them. */
+export interface RecordGateway {
+  /** The cluster's two names as last read (undefined until the first read). */
+  records(writerName: string, readerName: string): { writer: NameState; reader: NameState } | undefined;
+  /** Applies a change set in one fenced transaction and refreshes the names it touched. */
+  apply(changes: ChangeSet, why: string): Promise<{ serial: number }>;
+  /** Re-reads the names from the database (after a conflict). */
+  refresh(names: readonly string[]): Promise<void>;
+  /** True while this checker holds the lease and may write. */
+  active(): boolean;
+  /** The addresses DNS answers for a name (undefined when no DNS server is configured). */
+  answers?(name: string): Promise<string[]>;
+}
+
+export interface ClusterWorkerOptions {
+  cluster: ClusterConfig;
+  checker: CheckerSection;
+  policy: DecidePolicy;
+  credentials: { user: string; password: string | undefined };
+  connectors: ProberConnectors;
+  gateway: RecordGateway;
+  metrics: ReturnType<typeof checkerMetrics>;
+  logger: Logger;
+  host: Host;
+  now?: () => number;
+  onTimeline?: (t: FailoverTimeline) => void;
+}
+
+const FLAVOR: Record<ClusterConfig['engine'], Flavor> = { 'aurora-mysql': 'aurora-mysql', mysql: 'mysql', mariadb: 'mariadb' };
+
+/**
+ * Watches one cluster: probes each instance on its own timer, folds probes into health, decides
+ * (pure core) whenever something changed or once per interval, and applies the decision through
+ * the gateway. Keeps the failover timeline of the change in progress.
+ */
+export class ClusterWorker {
+  readonly name: string;
+  private readonly topology: ClusterTopology;
+  private readonly probers = new Map<string, InstanceProber>();
+  private readonly observations: Record<string, ProbeObservation | undefined> = {};
+  private health: Record<string, InstanceHealth> = {};
+  private memory: ClusterMemory = {};
+  private lastDecision: ClusterDecision | undefined;
+  private activeAlerts = new Map<string, { code: string; message: string }>();
+  private readonly writableSince = new Map<string, number>();
+  private timeline: FailoverTimeline | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private evaluating = false;
+  private dirty = false;
+  private stopped = false;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  constructor(private readonly o: ClusterWorkerOptions) {
+    this.name = o.cluster.name;
+    this.now = o.now ?? Date.now;
+    this.log = o.logger.child({ cluster: o.cluster.name });
+    this.topology = {
+      name: o.cluster.name,
+      writerName: o.cluster.writer_record,
+      readerName: o.cluster.reader_record,
+      instances: (o.cluster.instances ?? []).map((i) => ({ id: i.id, address: i.host })),
+    };
+    for (const i of o.cluster.instances ?? []) {
+      this.probers.set(
+        i.id,
+        new InstanceProber(
+          {
+            instanceId: i.id,
+            endpoint: { host: i.host, port: i.port, user: o.credentials.user, password: o.credentials.password },
+            flavor: FLAVOR[o.cluster.engine],
+            timeouts: { connectTimeoutMs: o.checker.connect_timeout_ms, queryTimeoutMs: o.checker.query_timeout_ms },
+            newConnectionEvery: o.checker.new_connection_every,
+            now: this.now,
+            logger: this.log,
+          },
+          o.connectors,
+        ),
+      );
+    }
+  }
+
+  /** Starts one probe loop per instance and the per-interval decision timer. */
+  start(): void {
+    for (const [id, prober] of this.probers) this.loopProbe(id, prober);
+    const tick = (): void => {
+      if (this.stopped) return;
+      this.kick();
+      this.later(tick, this.o.checker.interval_ms);
+    };
+    this.later(tick, this.o.checker.interval_ms);
+  }
+
+  /** One pass without timers (`checker once`): probe every instance once, then decide. */
+  async once(): Promise<ClusterDecision> {
+    await Promise.all([...this.probers].map(async ([id, p]) => this.record(id, await p.probe())));
+    return this.decide();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    await Promise.all([...this.probers.values()].map((p) => p.close()));
+  }
+
+  /** What status shows for this cluster. */
+  snapshot(): unknown {
+    return {
+      cluster: this.name,
+      situation: this.lastDecision?.situation ?? null,
+      readers: this.lastDecision?.readers ?? null,
+      hold: this.memory.hold ?? null,
+      alerts: [...this.activeAlerts.values()],
+      last_flip: this.memory.lastFlip ?? null,
+      instances: this.topology.instances.map((i) => {
+        const obs = this.observations[i.id];
+        const h = this.health[i.id];
+        return { id: i.id, address: i.address, health: h?.state ?? 'joining', role: obs?.role ?? null, ok: obs?.ok ?? null, latency_ms: obs ? Math.round(obs.latencyMs) : null, error: obs?.error ?? null, version: obs?.version ?? null };
+      }),
+      failover_in_progress: this.timeline ?? null,
+    };
+  }
+
+  private later(fn: () => void, ms: number): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private loopProbe(id: string, prober: InstanceProber): void {
+    if (this.stopped) return;
+    const started = performance.now();
+    void prober.probe().then((obs) => {
+      if (this.stopped) return;
+      const changed = this.record(id, obs);
+      // Until every instance has answered once, a decision would see a half-probed cluster.
+      if (changed && this.topology.instances.every((i) => this.observations[i.id] !== undefined)) this.kick();
+      const wait = Math.max(0, this.o.checker.interval_ms - (performance.now() - started));
+      this.later(() => this.loopProbe(id, prober), wait);
+    });
+  }
+
+  /** Folds a probe in; true when it changed something a decision depends on. */
+  private record(id: string, obs: ProbeObservation): boolean {
+    const prev = this.observations[id];
+    const prevHealth = this.health[id];
+    this.observations[id] = obs;
+    const h = observe(prevHealth, obs, this.o.policy);
+    this.health = { ...this.health, [id]: h };
+    if (obs.role === 'writer' && obs.ok) {
+      if (!this.writableSince.has(id)) this.writableSince.set(id, obs.at);
+    } else this.writableSince.delete(id);
+    this.trackWriterLoss(id, obs);
+    const m = this.o.metrics;
+    const labels = { cluster: this.name, instance: id };
+    m.probeLatency.observe({ cluster: this.name }, obs.latencyMs);
+    if (!obs.ok) m.probeFailures.inc(labels);
+    m.instanceUp.set(labels, h.state === 'up' ? 1 : 0);
+    m.instanceWritable.set(labels, obs.role === 'writer' ? 1 : 0);
+    return prev?.ok !== obs.ok || prev?.role !== obs.role || prevHealth?.state !== h.state || prev?.newConnectionOk !== obs.newConnectionOk;
+  }
+
+  /** Opens a timeline at the first failed or read-only probe of the instance the writer record names. */
+  private trackWriterLoss(id: string, obs: ProbeObservation): void {
+    const recs = this.o.gateway.records(this.topology.writerName, this.topology.readerName);
+    const writerAddress = recs?.writer.records[0]?.address;
+    const inst = this.topology.instances.find((i) => i.id === id);
+    if (!inst || inst.address !== writerAddress) return;
+    const lost = !obs.ok || obs.role !== 'writer';
+    if (lost && !this.timeline) this.timeline = { cluster: this.name, from: writerAddress, to: '', firstFailedProbe: obs.at };
+    else if (!lost && this.timeline && this.timeline.to === '') this.timeline = undefined; // a blip: it came back as the writer
+  }
+
+  /** Runs a decision now, or right after the one in progress. */
+  private kick(): void {
+    if (this.evaluating) {
+      this.dirty = true;
+      return;
+    }
+    this.evaluating = true;
+    void this.evaluate().finally(() => {
+      this.evaluating = false;
+      if (this.dirty && !this.stopped) {
+        this.dirty = false;
+        this.kick();
+      }
+    });
+  }
+
+  private decide(): ClusterDecision {
+    const records = this.o.gateway.records(this.topology.writerName, this.topology.readerName) ?? { writer: { name: this.topology.writerName, role: undefined, records: [] }, reader: { name: this.topology.readerName, role: undefined, records: [] } };
+    const decision = decideCluster({ cluster: this.topology, observations: this.observations, health: this.health, records, policy: this.o.policy, memory: this.memory, now: this.now() });
+    this.memory = decision.memory;
+    const previous = this.lastDecision;
+    this.lastDecision = decision;
+    if (previous?.situation.kind !== decision.situation.kind) {
+      const level = decision.situation.kind === 'Healthy' || decision.situation.kind === 'NotProbedYet' ? 'info' : 'warn';
+      this.log[level]({ situation: decision.situation, reasons: decision.reasons }, `cluster situation: ${decision.situation.kind}`);
+      if (level === 'warn') this.o.metrics.situations.inc({ cluster: this.name, situation: decision.situation.kind });
+    }
+    // Alerts are levels, raised on every tick while they hold: log when one is raised or cleared.
+    const now = new Map(decision.alerts.map((a) => [a.code, a]));
+    for (const a of decision.alerts) {
+      if (this.activeAlerts.has(a.code)) continue;
+      const fn = a.severity === 'critical' || a.severity === 'error' ? 'error' : a.severity === 'warning' ? 'warn' : 'info';
+      this.log[fn]({ alert: a.code, severity: a.severity, reasons: decision.reasons }, a.message);
+    }
+    for (const code of this.activeAlerts.keys()) if (!now.has(code)) this.log.info({ alert: code }, 'alert cleared');
+    this.activeAlerts = now;
+    this.o.metrics.holds.set({ cluster: this.name }, this.memory.hold ? 1 : 0);
+    return decision;
+  }
+
+  private async evaluate(): Promise<void> {
+    const decision = this.decide();
+    if (decision.changeSet.length === 0) return;
+    if (!this.o.gateway.active()) {
+      this.log.debug({ changeSet: decision.changeSet }, 'standby: a change is due; the active checker makes it');
+      return;
+    }
+    const flip = decision.changeSet.find((c) => c.op === 'replace-writer');
+    const decidedAt = this.now();
+    if (flip && flip.op === 'replace-writer') {
+      const toId = this.topology.instances.find((i) => i.address === flip.address)?.id;
+      this.timeline = {
+        ...(this.timeline ?? { cluster: this.name, from: flip.expect.address }),
+        to: flip.address,
+        newWriterSeen: toId ? this.writableSince.get(toId) : undefined,
+        decision: decidedAt,
+      };
+      await this.hook('before_writer_change', flip.expect.address, flip.address);
+    }
+    try {
+      const started = performance.now();
+      await this.o.gateway.apply(decision.changeSet, `${decision.situation.kind}: ${decision.reasons.join('; ')}`);
+      this.o.metrics.dnsWrites.inc({ cluster: this.name });
+      this.o.metrics.decisionToCommit.observe({ cluster: this.name }, performance.now() - started);
+      if (flip && flip.op === 'replace-writer' && this.timeline) {
+        this.timeline.dnsCommitted = this.now();
+        void this.finishTimeline(this.timeline, flip.address);
+        this.timeline = undefined;
+      }
+    } catch (e) {
+      this.o.metrics.dnsWriteFailures.inc({ cluster: this.name, code: isDbfleetError(e) ? e.code : 'UNKNOWN' });
+      this.log.error({ err: errorMessage(e), code: isDbfleetError(e) ? e.code : undefined, changeSet: decision.changeSet }, 'dns change failed; nothing was written, will decide again');
+      if (isDbfleetError(e) && e.code === 'DNS_CONFLICT') await this.o.gateway.refresh([this.topology.writerName, this.topology.readerName]).catch(() => undefined);
+    }
+  }
+
+  /** Waits (bounded) for DNS to answer the new writer, runs the after-hook, then reports the timeline. */
+  private async finishTimeline(t: FailoverTimeline, to: string): Promise<void> {
+    if (this.o.gateway.answers) {
+      const deadline = performance.now() + 5_000;
+      while (performance.now() < deadline) {
+        const answers = await this.o.gateway.answers(this.topology.writerName).catch(() => []);
+        if (answers.length === 1 && answers[0] === to) {
+          t.dnsAnswering = this.now();
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+    await this.hook('after_writer_change', t.from, to, t);
+    this.log.info({ timeline: t }, `failover of ${this.name}: writer record ${t.from} -> ${to}`);
+    this.o.onTimeline?.(t);
+  }
+
+  private async hook(which: 'before_writer_change' | 'after_writer_change', from: string, to: string, t?: FailoverTimeline): Promise<void> {
+    const spec: HookSpec | undefined = this.o.checker.hooks[which];
+    if (!spec) return;
+    const outcome = await runHook(this.o.host, which, spec, { DBFLEET_CLUSTER: this.name, DBFLEET_OLD_WRITER: from, DBFLEET_NEW_WRITER: to, DBFLEET_WRITER_RECORD: this.topology.writerName }, this.log);
+    const target = t ?? this.timeline;
+    if (target) (target.hooks ??= []).push({ hook: which, ok: outcome.ok, durationMs: outcome.durationMs });
+  }
+}

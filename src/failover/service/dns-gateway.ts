@@ -1,0 +1,124 @@
+import { errorMessage, isDbfleetError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { Mutex } from '../../core/mutex.js';
+import type { ChangeSet } from '../../dns/change-set.js';
+import { directResolver, queryA } from '../../dns/dns-query.js';
+import { normalizeZone, relativeName } from '../../dns/dns-names.js';
+import { applyChangeSet, listAllRecords, listRecords } from '../../dns/record-store.js';
+import type { NameState } from '../../dns/record-types.js';
+import type { SqlSession } from '../../mysql/admin.js';
+import type { RecordGateway } from './cluster-worker.js';
+
+export interface DnsGatewayOptions {
+  zone: string;
+  /** Opens a session to the MyDNS database. */
+  connect: () => Promise<SqlSession>;
+  queryTimeoutMs: number;
+  actor: string;
+  /** The lease fence for each write, and whether we hold the lease now. */
+  fence: () => (tx: SqlSession) => Promise<void>;
+  active: () => boolean;
+  /** "host:port" of PowerDNS, to time when DNS answers a change. */
+  dnsServer?: string | undefined;
+  logger: Logger;
+  /** Writes are refused outright (checker once --dry-run). */
+  dryRun?: boolean;
+}
+
+/** Errors that say the change itself was refused; anything else may mean the session is broken. */
+const STORE_VERDICTS = new Set(['DNS_CONFLICT', 'LEASE_LOST', 'DNS_INVARIANT', 'DNS_INVALID_INPUT', 'DNS_UNKNOWN_NAME', 'DNS_UNKNOWN_ZONE']);
+
+/**
+ * The checker's one connection to the MyDNS database: a cache of the records, and fenced,
+ * serialized change-set writes whose results refresh the cache. The session is reopened after any
+ * failure, so a restarted DNS database is picked up by the next tick.
+ */
+export class DnsGateway implements RecordGateway {
+  private session: SqlSession | undefined;
+  private readonly mutex = new Mutex();
+  private readonly cache = new Map<string, NameState>();
+  private readonly zone: string;
+  private readonly resolver;
+
+  constructor(private readonly o: DnsGatewayOptions) {
+    this.zone = normalizeZone(o.zone);
+    if (o.dnsServer) {
+      const [host, port] = o.dnsServer.split(':');
+      this.resolver = directResolver(host ?? '127.0.0.1', Number(port), 300);
+    }
+  }
+
+  records(writerName: string, readerName: string): { writer: NameState; reader: NameState } | undefined {
+    const writer = this.cache.get(relativeName(writerName, this.zone));
+    const reader = this.cache.get(relativeName(readerName, this.zone));
+    return writer && reader ? { writer, reader } : undefined;
+  }
+
+  active(): boolean {
+    return this.o.active();
+  }
+
+  /** Runs work on the shared session, one at a time; drops the session when it breaks. */
+  use<T>(work: (s: SqlSession) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      this.session ??= await this.o.connect();
+      const s = this.session;
+      try {
+        return await work(s);
+      } catch (e) {
+        if (!(isDbfleetError(e) && STORE_VERDICTS.has(e.code))) {
+          if (this.session === s) this.session = undefined;
+          s.destroy();
+        }
+        throw e;
+      }
+    });
+  }
+
+  async refreshAll(): Promise<void> {
+    const names = await this.use((s) => listAllRecords(s, this.zone, { timeoutMs: this.o.queryTimeoutMs }));
+    const seen = new Set<string>();
+    for (const n of names) {
+      this.cache.set(n.name, n);
+      seen.add(n.name);
+    }
+    // A name removed from the zone must not linger as "current records".
+    for (const k of this.cache.keys()) if (!seen.has(k)) this.cache.delete(k);
+  }
+
+  async refresh(names: readonly string[]): Promise<void> {
+    await this.use(async (s) => {
+      for (const name of names) {
+        const n = await listRecords(s, this.zone, name, { timeoutMs: this.o.queryTimeoutMs });
+        this.cache.set(n.name, n);
+      }
+    });
+  }
+
+  async apply(changes: ChangeSet, why: string): Promise<{ serial: number }> {
+    if (this.o.dryRun) throw new Error('dry run: no change is written');
+    const result = await this.use((s) =>
+      applyChangeSet(s, this.zone, changes, { actor: this.o.actor, why, fence: this.o.fence() }, { timeoutMs: this.o.queryTimeoutMs, lockWaitSeconds: 1, logger: this.o.logger }),
+    );
+    // The store returns each name as it is after the commit: that is our read-back.
+    for (const step of result.steps) this.cache.set(step.after.name, step.after);
+    return { serial: result.serial };
+  }
+
+  async answers(name: string): Promise<string[]> {
+    if (!this.resolver) return [];
+    try {
+      return (await queryA(this.resolver, `${relativeName(name, this.zone)}.${this.zone}`)).map((a) => a.address);
+    } catch (e) {
+      this.o.logger.debug({ err: errorMessage(e) }, 'dns query failed');
+      return [];
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.run(async () => {
+      await this.session?.close().catch(() => undefined);
+      this.session = undefined;
+    });
+  }
+}
