@@ -1,0 +1,179 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openSession } from '../../src/mysql/mysql2-session.js';
+import { DowntimeMeter } from '../../src/failover/meter/downtime-meter.js';
+import { resolverLookup } from '../../src/failover/meter/name-lookups.js';
+import type { CheckerService } from '../../src/failover/service/checker-service.js';
+import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
+import { startChecker } from '../support/checker-fixture.js';
+
+// Real mariadbd, PowerDNS and MyDNS tables; the checker runs in this process at a 100 ms interval.
+let fx: SandboxFixture;
+let checker: CheckerService;
+const C1 = 'aurora-test-1';
+const C2 = 'aurora-test-2';
+const addr = (c: number, i: number, slot: number): string => `127.${slot}.${c}.${i}`;
+let slot: number;
+
+beforeAll(async () => {
+  fx = await SandboxFixture.up(2, 2);
+  slot = (await fx.state()).slot;
+  checker = await startChecker(fx);
+  await eventually('checker active', async () => checker.active);
+}, 60_000);
+
+afterAll(async () => {
+  await checker?.stop({ release: true });
+  await fx?.down();
+});
+
+/** Runs the downtime meter on a cluster while `work` runs; returns its report. */
+async function withWriter<T>(cluster: string, work: () => Promise<T>): Promise<{ result: T; lost: number; acknowledged: number }> {
+  const lookup = resolverLookup(fx.dnsEndpoint, fx.config.dns.zone, openSession);
+  const client = `t-${Math.random().toString(36).slice(2, 8)}`;
+  const meter = new DowntimeMeter({
+    writerName: `${cluster}-w`,
+    readerName: `${cluster}-r`,
+    account: { user: 'app', password: fx.passwords.app, database: 'app', table: 'writes', port: 3306 },
+    intervalMs: 20,
+    timeouts: { connectTimeoutMs: 300, queryTimeoutMs: 500 },
+    client,
+    lookup,
+    openSession,
+  });
+  const stop = new AbortController();
+  const running = meter.run(stop.signal);
+  await eventually('writes before the change', async () => meter.report().acknowledged.length >= 5);
+  const result = await work();
+  const after = meter.report().acknowledged.length;
+  await eventually('writes after the change', async () => meter.report().acknowledged.length >= after + 5, 15_000);
+  stop.abort();
+  const report = await running;
+  const writer = await lookup.resolve(`${cluster}-w`);
+  const s = await openSession({ host: writer, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
+  const rows = await s.query('SELECT seq FROM writes WHERE client = ?', [client]);
+  await s.close();
+  await lookup.close();
+  const present = new Set(rows.map((r) => Number(r['seq'])));
+  return { result, lost: report.acknowledged.filter((q) => !present.has(q)).length, acknowledged: report.acknowledged.length };
+}
+
+describe('failover checker rules on the sandbox', () => {
+  it('writer killed (Aurora-style failover): the writer record follows the new writer, no acknowledged write lost', async () => {
+    const { lost, acknowledged } = await withWriter(C1, async () => {
+      await fx.failover(C1);
+      await eventually('writer record on instance-02', async () => (await fx.writerRecord(C1))[0] === addr(1, 2, slot));
+    });
+    expect(acknowledged).toBeGreaterThan(10);
+    expect(lost).toBe(0);
+    // the seed's table after the switch: new writer at 0 in the reader record, old writer back as a reader
+    await eventually('seed weights after the old writer returns', async () => {
+      const w = await fx.readerWeights(C1);
+      return w[addr(1, 2, slot)] === 0 && w[addr(1, 1, slot)] === 100 && w[addr(1, 3, slot)] === 100;
+    });
+  });
+
+  it('a reader hung (SIGSTOP) is drained after fail_after probes and restored after recover_after', async () => {
+    const reader = `${C2}-instance-03`;
+    await fx.signal(reader, 'SIGSTOP');
+    try {
+      await eventually('hung reader drained', async () => (await fx.readerWeights(C2))[addr(2, 3, slot)] === 0, 5_000);
+      expect((await fx.readerWeights(C2))[addr(2, 2, slot)]).toBe(100);
+      expect(await fx.writerRecord(C2)).toEqual([addr(2, 1, slot)]);
+    } finally {
+      await fx.signal(reader, 'SIGCONT');
+    }
+    await eventually('reader restored', async () => (await fx.readerWeights(C2))[addr(2, 3, slot)] === 100, 5_000);
+  });
+
+  it('every reader down: reads go to the writer (fallback weight), and back to 0 when a reader returns', async () => {
+    await fx.stopInstance(`${C2}-instance-02`);
+    await fx.stopInstance(`${C2}-instance-03`);
+    try {
+      await eventually('writer takes reads', async () => (await fx.readerWeights(C2))[addr(2, 1, slot)] === 100, 5_000);
+      const w = await fx.readerWeights(C2);
+      expect([w[addr(2, 2, slot)], w[addr(2, 3, slot)]]).toEqual([0, 0]);
+    } finally {
+      await fx.startInstance(`${C2}-instance-02`);
+    }
+    await eventually('writer back to 0 once a reader is up', async () => {
+      const w = await fx.readerWeights(C2);
+      return w[addr(2, 1, slot)] === 0 && w[addr(2, 2, slot)] === 100;
+    }, 5_000);
+    await fx.startInstance(`${C2}-instance-03`);
+    // it was stopped cleanly with skip_slave_start: let it replicate again for the next tests
+    await fx.sql(`${C2}-instance-03`, 'START SLAVE');
+    await eventually('all readers serving', async () => (await fx.readerWeights(C2))[addr(2, 3, slot)] === 100, 5_000);
+  });
+
+  it('a writer hung (SIGSTOP) counts as failed within the timeout; the record moves once a reader is promoted', async () => {
+    const writer = `${C2}-instance-01`;
+    const candidate = `${C2}-instance-02`;
+    await fx.signal(writer, 'SIGSTOP');
+    try {
+      await eventually('hung writer seen as down', async () => {
+        const snap = checker.snapshot() as { clusters: { cluster: string; instances: { id: string; health: string }[] }[] };
+        return snap.clusters.find((c) => c.cluster === C2)?.instances.find((i) => i.id === writer)?.health === 'down';
+      }, 5_000);
+      expect(await fx.writerRecord(C2)).toEqual([addr(2, 1, slot)]);
+      await fx.sql(candidate, 'STOP SLAVE; RESET SLAVE ALL; SET GLOBAL read_only = 0');
+      await eventually('writer record moved to the promoted reader', async () => (await fx.writerRecord(C2))[0] === addr(2, 2, slot), 5_000);
+    } finally {
+      // bring the old writer back read-only so it does not become a second writer
+      await fx.signal(writer, 'SIGCONT');
+      await fx.sql(writer, 'SET GLOBAL read_only = 1');
+    }
+    await eventually('old writer serves reads again', async () => (await fx.readerWeights(C2))[addr(2, 1, slot)] === 100, 5_000);
+  });
+
+  it('split brain: two writable instances change no writer record and raise a critical alert', async () => {
+    const before = await fx.writerRecord(C2);
+    const reader = `${C2}-instance-03`;
+    await fx.sql(reader, 'SET GLOBAL read_only = 0');
+    try {
+      await eventually('split brain detected', async () => {
+        const snap = checker.snapshot() as { clusters: { cluster: string; situation: { kind: string } | null; alerts: { code: string }[] }[] };
+        const c = snap.clusters.find((x) => x.cluster === C2);
+        return c?.situation?.kind === 'SplitBrain' && c.alerts.length > 0;
+      }, 5_000);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await fx.writerRecord(C2)).toEqual(before);
+    } finally {
+      await fx.sql(reader, 'SET GLOBAL read_only = 1');
+    }
+  });
+
+  it('every instance unreachable: no change at all to that cluster', async () => {
+    const ids = [1, 2, 3].map((i) => `${C1}-instance-0${i}`);
+    const before = [await fx.writerRecord(C1), await fx.readerWeights(C1)];
+    for (const id of ids) await fx.signal(id, 'SIGSTOP');
+    try {
+      await eventually('all unreachable', async () => {
+        const snap = checker.snapshot() as { clusters: { cluster: string; situation: { kind: string } | null }[] };
+        return snap.clusters.find((x) => x.cluster === C1)?.situation?.kind === 'AllUnreachable';
+      }, 5_000);
+      await new Promise((r) => setTimeout(r, 800));
+      expect([await fx.writerRecord(C1), await fx.readerWeights(C1)]).toEqual(before);
+    } finally {
+      for (const id of ids) await fx.signal(id, 'SIGCONT');
+    }
+  });
+
+  it('DNS database down during a failover: no partial write; the checker converges once it returns', async () => {
+    const dnsPid = await fx.pid('mydns');
+    process.kill(dnsPid, 'SIGSTOP');
+    let report;
+    try {
+      report = await fx.failover(C1);
+      await new Promise((r) => setTimeout(r, 1_000));
+    } finally {
+      process.kill(dnsPid, 'SIGCONT');
+    }
+    const newWriter = (await fx.instance(report.new_writer)).host;
+    await eventually('writer record follows once MyDNS is back', async () => (await fx.writerRecord(C1))[0] === newWriter, 10_000);
+    const w = await eventually('reader weights consistent with the writer', async () => {
+      const weights = await fx.readerWeights(C1);
+      return weights[newWriter] === 0 ? weights : undefined;
+    });
+    expect(Object.values(w).filter((x) => x === 100)).toHaveLength(2);
+  });
+});

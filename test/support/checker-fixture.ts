@@ -1,0 +1,27 @@
+import type { FleetConfig, CheckerSection } from '../../src/core/config-schema.js';
+import type { Logger } from '../../src/core/logger.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { LocalHost } from '../../src/host/local-host.js';
+import { connectAdmin } from '../../src/mysql/connect-admin.js';
+import { openSession } from '../../src/mysql/mysql2-session.js';
+import { CheckerService } from '../../src/failover/service/checker-service.js';
+import type { SandboxFixture } from './sandbox-fixture.js';
+
+/** A checker service running in the test process against a sandbox, with test-speed timings. */
+export function startChecker(fx: SandboxFixture, overrides: Partial<CheckerSection> = {}, logger: Logger = silentLogger, id = `test-${Math.random().toString(36).slice(2, 8)}`): Promise<CheckerService> {
+  const config: FleetConfig = {
+    ...fx.config,
+    checker: { ...fx.config.checker, interval_ms: 100, connect_timeout_ms: 300, query_timeout_ms: 300, fail_after: 2, recover_after: 2, writer_flip_min_interval_ms: 0, ...overrides },
+  };
+  const svc = new CheckerService({
+    config,
+    dnsEndpoint: fx.dnsEndpoint,
+    credentials: { user: 'dbfleet', password: fx.passwords.dbfleet },
+    checkerId: id,
+    logger,
+    host: new LocalHost(),
+    connectors: { connectAdmin, openSession },
+    openSession,
+  });
+  return svc.start().then(() => svc);
+}

@@ -1,0 +1,145 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { systemClock } from '../../src/core/clock.js';
+import { silentLogger, type Logger } from '../../src/core/logger.js';
+import { loadFleetConfig } from '../../src/core/config-load.js';
+import type { FleetConfig } from '../../src/core/config-schema.js';
+import { listAllRecords } from '../../src/dns/record-store.js';
+import type { NameState } from '../../src/dns/record-types.js';
+import { LocalHost } from '../../src/host/local-host.js';
+import { connectAdmin } from '../../src/mysql/connect-admin.js';
+import { openSession } from '../../src/mysql/mysql2-session.js';
+import type { Endpoint } from '../../src/mysql/admin.js';
+import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
+import type { SandboxDeps } from '../../src/sandbox/sandbox-deps.js';
+import { sandboxDown } from '../../src/sandbox/sandbox-down.js';
+import { sandboxFailover, type FailoverReport } from '../../src/sandbox/sandbox-failover.js';
+import { instanceSpec } from '../../src/sandbox/sandbox-instance.js';
+import { readPasswords, type SandboxPasswords } from '../../src/sandbox/sandbox-secrets.js';
+import { readState, type SandboxInstanceState, type SandboxState } from '../../src/sandbox/sandbox-state.js';
+import { sandboxUp } from '../../src/sandbox/sandbox-up.js';
+import { SlotRegistry } from '../../src/sandbox/slot-registry.js';
+import { makeTempDir } from './temp-dir.js';
+
+/** A running sandbox of real processes, and the levers tests pull on it. */
+export class SandboxFixture {
+  private constructor(
+    readonly dir: string,
+    readonly deps: SandboxDeps,
+    readonly passwords: SandboxPasswords,
+    readonly config: FleetConfig,
+    private readonly removeTmp: () => Promise<void>,
+  ) {}
+
+  static async up(clusters: number, readers: number, logger: Logger = silentLogger): Promise<SandboxFixture> {
+    const tmp = await makeTempDir('fx');
+    const dir = join(tmp.path, 's');
+    const host = new LocalHost();
+    const deps: SandboxDeps = {
+      host,
+      mysqld: new MysqldManager(host, logger),
+      connect: connectAdmin,
+      slots: new SlotRegistry(join(tmp.path, '..', 'dbfleet-sandbox-slots')),
+      logger,
+      clock: systemClock,
+      runAsRoot: process.getuid?.() === 0,
+    };
+    try {
+      await sandboxUp(deps, { dir, clusters, readers });
+    } catch (e) {
+      await tmp.remove();
+      throw e;
+    }
+    const passwords = await readPasswords(host, dir);
+    const config = await loadFleetConfig(join(dir, 'fleet.yaml'));
+    return new SandboxFixture(dir, deps, passwords, config, tmp.remove);
+  }
+
+  async state(): Promise<SandboxState> {
+    const s = await readState(this.dir);
+    if (!s) throw new Error('sandbox state vanished');
+    return s;
+  }
+
+  async instance(id: string): Promise<SandboxInstanceState> {
+    const s = await this.state();
+    const i = [...s.clusters.flatMap((c) => c.instances), s.dnsDb].find((x) => x.id === id);
+    if (!i) throw new Error(`no instance ${id}`);
+    return i;
+  }
+
+  get dnsEndpoint(): Endpoint {
+    return { host: this.config.dns.dsn.split('@')[1]!.split(':')[0]!, port: 3306, user: 'dbfleet', password: this.passwords.dbfleet, database: 'mydns' };
+  }
+
+  /** Runs SQL as root over the instance's socket with the stock client. */
+  async sql(id: string, query: string): Promise<string> {
+    const i = await this.instance(id);
+    return execFileSync('mariadb', ['-S', i.socket, '-N', '-B', '-e', query], { encoding: 'utf8', timeout: 10_000 }).trim();
+  }
+
+  async pid(id: string): Promise<number> {
+    const i = await this.instance(id);
+    const state = await this.state();
+    const pid = await this.deps.mysqld.pid(instanceSpec(state.dir, i, this.deps.runAsRoot));
+    if (pid === undefined) throw new Error(`${id} is not running`);
+    return pid;
+  }
+
+  async signal(id: string, signal: NodeJS.Signals): Promise<void> {
+    process.kill(await this.pid(id), signal);
+  }
+
+  async stopInstance(id: string): Promise<void> {
+    const i = await this.instance(id);
+    await this.deps.mysqld.stop(instanceSpec(this.dir, i, this.deps.runAsRoot), { graceMs: 5_000 });
+  }
+
+  async startInstance(id: string): Promise<void> {
+    const i = await this.instance(id);
+    await this.deps.mysqld.start(instanceSpec(this.dir, i, this.deps.runAsRoot));
+  }
+
+  failover(cluster: string, options: { candidate?: string; restartMs?: number; oldWriterReturnAfterMs?: number } = {}): Promise<FailoverReport> {
+    return sandboxFailover(this.deps, { dir: this.dir, cluster, ...options });
+  }
+
+  /** Every name of the zone, read straight from MyDNS. */
+  async records(): Promise<Map<string, NameState>> {
+    const s = await openSession(this.dnsEndpoint, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
+    try {
+      return new Map((await listAllRecords(s, this.config.dns.zone)).map((n) => [n.name, n]));
+    } finally {
+      await s.close();
+    }
+  }
+
+  async writerRecord(cluster: string): Promise<string[]> {
+    return ((await this.records()).get(`${cluster}-w`)?.records ?? []).map((r) => r.address);
+  }
+
+  async readerWeights(cluster: string): Promise<Record<string, number>> {
+    const n = (await this.records()).get(`${cluster}-r`);
+    return Object.fromEntries((n?.records ?? []).map((r) => [r.address, r.weight]));
+  }
+
+  async down(): Promise<void> {
+    await sandboxDown(this.deps, this.dir);
+    await this.removeTmp();
+  }
+}
+
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, ms = 10_000, every = 25): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, every));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
