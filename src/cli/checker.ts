@@ -117,7 +117,8 @@ export function registerCheckerCommands(program: Command, ctx: CliContext): void
         const activeDoc = (live.find((x) => x.active) ?? live[0])?.doc as { clusters?: { cluster: string; situation: { kind: string } | null; hold: unknown; instances: { id: string; address: string; health: string; role: string | null; error: string | null }[] }[] } | undefined;
         const doc = {
           lease: lease && lease.remainingMs > 0 ? { holder: lease.holder, token: lease.token, remaining_ms: lease.remainingMs } : null,
-          checkers: statuses.map((x) => ({ checker: x.checker, active: x.active, state: x.state, last_seen_ms: x.ageMs })),
+          // A checker silent for 10 s is gone (killed, or its host is down), whatever its last row says.
+          checkers: statuses.map((x) => ({ checker: x.checker, active: x.active && x.ageMs < 10_000, state: x.ageMs < 10_000 ? x.state : 'gone', last_seen_ms: x.ageMs })),
           clusters: fleet.config.clusters.map((c) => {
             const view = activeDoc?.clusters?.find((x) => x.cluster === c.name);
             const writer = records.find((r) => r.name === c.writer_record);
