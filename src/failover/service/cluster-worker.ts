@@ -9,8 +9,8 @@ import { decideCluster } from '../decide/decide-cluster.js';
 import type { Decision as ClusterDecision } from '../decide/decision.js';
 import type { ClusterMemory, ClusterTopology } from '../decide/cluster-input.js';
 import type { DecidePolicy } from '../decide/decide-policy.js';
-import { observe, type InstanceHealth } from '../decide/instance-health.js';
-import type { ProbeObservation } from '../decide/probe-observation.js';
+import { observe, observeUncounted, type InstanceHealth } from '../decide/instance-health.js';
+import { probeSucceeded, type ProbeObservation } from '../decide/probe-observation.js';
 import { InstanceProber, type ProberConnectors } from '../probe/instance-prober.js';
 import type { FailoverTimeline } from './failover-timeline.js';
 import { runHook, type HookSpec } from './hook-runner.js';
@@ -166,7 +166,12 @@ export class ClusterWorker {
     const prev = this.observations[id];
     const prevHealth = this.health[id];
     this.observations[id] = obs;
-    const h = observe(prevHealth, obs, this.o.policy);
+    // Probes run on independent timers, so a "blackout round" is: this probe failed and every other
+    // instance's latest probe failed too. Such failures say more about the checker's own network than
+    // about the instances; counting them would drain the whole pool when the network comes back.
+    const blackout =
+      !probeSucceeded(obs) && this.topology.instances.length > 1 && this.topology.instances.every((i) => i.id === id || (this.observations[i.id] !== undefined && !probeSucceeded(this.observations[i.id]!)));
+    const h = blackout ? observeUncounted(prevHealth, obs) : observe(prevHealth, obs, this.o.policy);
     this.health = { ...this.health, [id]: h };
     if (obs.role === 'writer' && obs.ok) {
       if (!this.writableSince.has(id)) this.writableSince.set(id, obs.at);
