@@ -1,6 +1,7 @@
 // No AWS here (none is reachable from this machine): the refresher is driven with a scripted
 // topology source and a manual clock, so time only moves when the test says.
 import { describe, expect, it } from 'vitest';
+import { getEventListeners } from 'node:events';
 import { ManualClock } from '../../src/core/clock.js';
 import { RemoteError } from '../../src/core/errors.js';
 import { TopologyRefresher } from '../../src/failover/topology/topology-refresher.js';
@@ -67,6 +68,12 @@ describe('TopologyRefresher', () => {
     expect(source.started).toBe(4);
     expect(results).toHaveLength(4);
     expect(r.stats).toEqual({ refreshes: 4, failures: 0 });
+    for (let k = 0; k < 30; k++) {
+      clock.advance(48_000);
+      await flush();
+    }
+    // a service that runs for months must not pile up abort listeners, one per round
+    expect(getEventListeners(source.signals[0] as AbortSignal, 'abort').length).toBeLessThanOrEqual(2);
     await r.stop();
     expect(r.state).toBe('stopped');
   });
