@@ -226,7 +226,8 @@ describe('dbfleet sandbox on real mysqld processes', () => {
   });
 
   it('reports a taken address as a clear failure (exit 1) and leaves nothing running', async () => {
-    const slot = 240 + Math.floor(Math.random() * 14);
+    // 247-249: outside the automatic range (100-239) and the fake fleets' octets (241-246, 250)
+    const slot = 247 + Math.floor(Math.random() * 3);
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(3306, `127.${slot}.1.2`, r));
     const d = join(tmp.path, 'clash');
