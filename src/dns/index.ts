@@ -21,6 +21,7 @@ export { registerCluster, planClusterRegistration, type ClusterRecords } from '.
 export { describeChange, describeChangeSet, validateChangeSet, type ChangeSet, type RecordOp } from './change-set.js';
 export { planChanges, type ChangePlan, type PlannedStep } from './change-plan.js';
 export { readAudit, type AuditContext, type AuditEntry } from './audit-log.js';
+export { listDrains, drainAddress, undrainAddress, drainsByName, raisesDrained, type Drain, type DrainRequest, type DrainResult, type UndrainRequest } from './drains.js';
 export type { AddressRecord, NameRole, NameState } from './record-types.js';
 export { isAnswerable } from './record-types.js';
 export { ConflictError, InvalidRecordError, RecordInvariantError, UnknownNameError, UnknownZoneError } from './dns-errors.js';

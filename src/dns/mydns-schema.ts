@@ -1,7 +1,7 @@
 /**
  * The MyDNS tables as dbfleet needs them, as data. `soa` and `rr` keep MyDNS's own columns (so a
- * real MyDNS server can keep serving the same database) plus `rr.weight`; `dbfleet_name` and
- * `dbfleet_audit` are dbfleet's own. Column definitions double as the ALTER TABLE ... ADD COLUMN
+ * real MyDNS server can keep serving the same database) plus `rr.weight`; `dbfleet_name`,
+ * `dbfleet_audit` and `dbfleet_drain` are dbfleet's own. Column definitions double as the ALTER TABLE ... ADD COLUMN
  * text for upgrading an existing MyDNS database, so every added column has a default that keeps
  * existing rows answered exactly as before (weight 100, active 'Y').
  */
@@ -94,7 +94,26 @@ export const AUDIT_TABLE: TableDef = {
   indexes: [],
 };
 
-export const ALL_TABLES: readonly TableDef[] = [SOA_TABLE, RR_TABLE, NAME_TABLE, AUDIT_TABLE];
+/**
+ * Operator drains: an address held at weight 0 under a name until the operator undrains it. The
+ * failover checker reads these rows and never restores a drained address (src/dns/drains.ts).
+ */
+export const DRAIN_TABLE: TableDef = {
+  name: 'dbfleet_drain',
+  columns: [
+    { name: 'zone', definition: 'INT UNSIGNED NOT NULL' },
+    { name: 'name', definition: 'CHAR(64) NOT NULL' },
+    // an IPv6 address in text is at most 45 characters
+    { name: 'address', definition: 'VARCHAR(45) NOT NULL' },
+    { name: 'reason', definition: "VARCHAR(512) NOT NULL DEFAULT ''" },
+    { name: 'actor', definition: "VARCHAR(128) NOT NULL DEFAULT ''" },
+    { name: 'created_at', definition: 'DATETIME(3) NOT NULL' },
+  ],
+  keys: ['PRIMARY KEY (zone,name,address)'],
+  indexes: [],
+};
+
+export const ALL_TABLES: readonly TableDef[] = [SOA_TABLE, RR_TABLE, NAME_TABLE, AUDIT_TABLE, DRAIN_TABLE];
 
 /** CREATE TABLE text for a table that does not exist. InnoDB: the store needs transactions and row locks. */
 export function createTableSql(t: TableDef): string {

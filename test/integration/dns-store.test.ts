@@ -37,6 +37,7 @@ describe('dns init on an empty database', () => {
       'create table rr',
       'create table dbfleet_name',
       'create table dbfleet_audit',
+      'create table dbfleet_drain',
       `add zone ${ZONE} to soa (minimum 1 s, ttl 60 s)`,
     ]);
     const second = await initSchema(session, { zone: ZONE });
@@ -73,7 +74,7 @@ describe('upgrading an existing MyDNS database (no weight, no active, MyISAM)', 
         await s.query(`USE ${legacy}`);
         return checkSchema(s, { zone: ZONE });
       })();
-      expect(check.warnings.map((w) => w.code).sort()).toEqual(['COLUMN_MISSING', 'COLUMN_MISSING', 'COLUMN_MISSING', 'NEGATIVE_TTL_HIGH', 'NOT_INNODB', 'NOT_INNODB', 'SOA_MINIMUM_ABOVE_TTL', 'TABLE_MISSING', 'TABLE_MISSING', 'WEIGHT_MISSING'].sort());
+      expect(check.warnings.map((w) => w.code).sort()).toEqual(['COLUMN_MISSING', 'COLUMN_MISSING', 'COLUMN_MISSING', 'NEGATIVE_TTL_HIGH', 'NOT_INNODB', 'NOT_INNODB', 'SOA_MINIMUM_ABOVE_TTL', 'TABLE_MISSING', 'TABLE_MISSING', 'TABLE_MISSING', 'WEIGHT_MISSING'].sort());
       expect(check.warnings.find((w) => w.code === 'SOA_MINIMUM_ABOVE_TTL')?.message).toMatch(/soa.minimum is 300 s, above the TTL of 3 record\(s\) \(legacy-r, legacy-w\)/);
 
       const report = await initSchema(s, { zone: ZONE, database: legacy });
@@ -86,6 +87,7 @@ describe('upgrading an existing MyDNS database (no weight, no active, MyISAM)', 
         'convert table rr from MyISAM to InnoDB (rows kept)',
         'create table dbfleet_name',
         'create table dbfleet_audit',
+        'create table dbfleet_drain',
       ]);
       expect(await db.rootSql(`SELECT ${columns} FROM rr ORDER BY id; SELECT id, origin, ns, mbox, serial, refresh, retry, expire, minimum, ttl FROM soa`, legacy)).toBe(before);
       expect(await db.rootSql("SELECT COUNT(*) FROM rr WHERE weight = 100 AND active = 'Y'", legacy)).toBe('7');
