@@ -8,6 +8,7 @@ import { openSession } from '../mysql/mysql2-session.js';
 import { dnsInit, dnsSetTtl, dnsSetWeight, dnsShow, pickZone, validateSetWeight, type Before } from '../dns/dns-admin.js';
 import { formatDsn, parseDsn, type DnsDsn } from '../dns/dns-dsn.js';
 import { checkTtl, normalizeZone, parseIntegerArg } from '../dns/dns-names.js';
+import { checkDrainInput, drainAddress, listDrains, undrainAddress, type Drain, type DrainResult } from '../dns/drains.js';
 import { renderPdnsConfig } from '../dns/pdns-config.js';
 import type { NameState } from '../dns/record-types.js';
 import { printJson, type CliContext } from './context.js';
@@ -84,9 +85,29 @@ function actor(): string {
   return `cli:${user}@${hostname()}`;
 }
 
-function recordsTable(states: readonly NameState[]): string {
-  const rows = states.flatMap((s) => s.records.map((r) => [s.name, s.role ?? '-', r.address, String(r.weight), String(r.ttl), r.active ? 'yes' : 'NO']));
-  return renderTable(['name', 'role', 'address', 'weight', 'ttl', 'active'], rows);
+function drainOf(drains: readonly Drain[], name: string, address: string): Drain | undefined {
+  return drains.find((d) => d.name === name && d.address === address);
+}
+
+function recordsTable(states: readonly NameState[], drains: readonly Drain[]): string {
+  const rows = states.flatMap((s) =>
+    s.records.map((r) => {
+      const d = drainOf(drains, s.name, r.address);
+      return [s.name, s.role ?? '-', r.address, String(r.weight), String(r.ttl), r.active ? 'yes' : 'NO', d ? `yes: ${d.reason}` : ''];
+    }),
+  );
+  return renderTable(['name', 'role', 'address', 'weight', 'ttl', 'active', 'drained'], rows);
+}
+
+/** `dns show --json`: each record says whether (and why) it is drained. */
+function showJson(s: NameState, drains: readonly Drain[]): unknown {
+  return {
+    ...s,
+    records: s.records.map((r) => {
+      const d = drainOf(drains, s.name, r.address);
+      return { ...r, drained: d !== undefined, drain: d ? { reason: d.reason, actor: d.actor, created_at: d.createdAt } : null };
+    }),
+  };
 }
 
 function beforeAfterTable(r: Before<NameState>, field: 'weight' | 'ttl'): string {
@@ -109,6 +130,29 @@ function printChange(ctx: CliContext, what: string, r: Before<NameState>, field:
     return;
   }
   ctx.stdout.write(`${what}${r.changed ? ` (soa serial ${r.serial})` : ': already so, nothing changed'}\n${beforeAfterTable(r, field)}\n`);
+}
+
+export function printDrain(ctx: CliContext, verb: 'drain' | 'undrain', r: DrainResult, json: boolean | undefined): void {
+  if (json) {
+    const drain = r.drain ? { reason: r.drain.reason, actor: r.drain.actor, created_at: r.drain.createdAt } : null;
+    printJson(ctx, { name: r.name, address: r.address, changed: r.changed, drained: verb === 'drain', serial: r.serial ?? null, drain, before: r.before.records, after: r.after.records });
+    return;
+  }
+  const head = `${verb} ${r.name} ${r.address}`;
+  let line: string;
+  if (verb === 'drain') {
+    line = r.changed
+      ? `${head} (soa serial ${r.serial}): held at weight 0, also by the checker, until: dbfleet dns undrain ${r.name} ${r.address}`
+      : `${head}: already drained${r.drain ? ` since ${r.drain.createdAt} by ${r.drain.actor} (${r.drain.reason})` : ''}, nothing changed`;
+  } else if (!r.changed) {
+    line = `${head}: not drained, nothing changed`;
+  } else {
+    const weight = r.after.records.find((x) => x.address === r.address)?.weight ?? 0;
+    line = `${head} (soa serial ${r.serial}): no longer drained; ${
+      weight > 0 ? `weight ${weight}` : `a running checker restores its weight once the instance is healthy (without a checker: --weight N)`
+    }`;
+  }
+  ctx.stdout.write(`${line}\n${beforeAfterTable({ before: r.before, after: r.after, changed: r.changed, serial: r.serial }, 'weight')}\n`);
 }
 
 export function registerDnsCommands(program: Command, ctx: CliContext): void {
@@ -140,9 +184,12 @@ export function registerDnsCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print one JSON document on stdout')
     .action(async (name: string | undefined, opts: TargetOptions & { json?: boolean }) => {
       const t = await resolveTarget(ctx, opts, true);
-      const states = await withSession(t, true, async (s) => dnsShow(s, await pickZone(s, t.zone), name));
-      if (opts.json) printJson(ctx, name === undefined ? states : states[0]);
-      else ctx.stdout.write(`${recordsTable(states)}\n`);
+      const { states, drains } = await withSession(t, true, async (s) => {
+        const zone = await pickZone(s, t.zone);
+        return { states: await dnsShow(s, zone, name), drains: await listDrains(s, zone) };
+      });
+      if (opts.json) printJson(ctx, name === undefined ? states.map((x) => showJson(x, drains)) : showJson(states[0] as NameState, drains));
+      else ctx.stdout.write(`${recordsTable(states, drains)}\n`);
     });
 
   withTarget(dns.command('set-weight <name> <address> <weight>'))
@@ -155,6 +202,30 @@ export function registerDnsCommands(program: Command, ctx: CliContext): void {
       const t = await resolveTarget(ctx, opts, true);
       const r = await withSession(t, true, async (s) => dnsSetWeight(s, await pickZone(s, t.zone), { name, address, weight }, { actor: actor(), why: opts.why }, { logger: ctx.logger }));
       printChange(ctx, `set-weight ${r.after.name} ${address} -> ${weight}`, r, 'weight', opts.json);
+    });
+
+  withTarget(dns.command('drain <name> <address>'))
+    .description('take an address out of a name for maintenance: weight 0, held there (the checker does not restore it) until undrain; audited')
+    .option('--reason <text>', 'why, recorded on the drain and in the audit table', 'operator drain')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (name: string, address: string, opts: TargetOptions & { reason: string; json?: boolean }) => {
+      const reason = checkDrainInput(opts.zone, name, address, opts.reason);
+      const t = await resolveTarget(ctx, opts, true);
+      const r = await withSession(t, true, async (s) => drainAddress(s, await pickZone(s, t.zone), name, address, { actor: actor(), reason }, { logger: ctx.logger }));
+      printDrain(ctx, 'drain', r, opts.json);
+    });
+
+  withTarget(dns.command('undrain <name> <address>'))
+    .description('end a drain: a running checker restores the weight once the instance is healthy; --weight sets it now')
+    .option('--weight <n>', 'also set the weight now (for a fleet without a running checker)')
+    .option('--reason <text>', 'why, recorded in the audit table', 'operator undrain')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (name: string, address: string, opts: TargetOptions & { weight?: string; reason: string; json?: boolean }) => {
+      const weight = opts.weight === undefined ? undefined : parseIntegerArg(opts.weight, 'weight');
+      const reason = checkDrainInput(opts.zone, name, address, opts.reason, weight);
+      const t = await resolveTarget(ctx, opts, true);
+      const r = await withSession(t, true, async (s) => undrainAddress(s, await pickZone(s, t.zone), name, address, { actor: actor(), reason, weight }, { logger: ctx.logger }));
+      printDrain(ctx, 'undrain', r, opts.json);
     });
 
   withTarget(dns.command('set-ttl <name> <seconds>'))

@@ -62,7 +62,7 @@ describe('dbfleet dns init', () => {
   it('creates the schema, then says there is nothing to change', async () => {
     const first = await dbfleet(['dns', 'init', '--dsn', dsn, '--zone', ZONE]);
     expect(first).toMatchObject({ code: 0, stderr: '' });
-    expect(first.stdout).toContain(`MyDNS database ${dsn}, zone ${ZONE}: 5 changes`);
+    expect(first.stdout).toContain(`MyDNS database ${dsn}, zone ${ZONE}: 6 changes`);
     expect(first.stdout).toContain('  + create table rr');
     const second = await dbfleet(['dns', 'init', '--dsn', dsn, '--zone', ZONE]);
     expect(second.stdout).toContain(`zone ${ZONE}: nothing to change`);
@@ -119,6 +119,20 @@ describe('dbfleet dns show / set-weight / set-ttl', () => {
     expect(doc.after.map((x) => x.ttl)).toEqual([5, 5, 5]);
   });
 
+  it('drain holds an address at 0 and is marked by show; undrain --weight restores it where no checker runs', async () => {
+    const d = await dbfleet(['dns', 'drain', '--dsn', dsn, 'aurora-test-r', '127.0.10.3', '--reason', 'restart']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toMatch(/^drain aurora-test-r 127.0.10.3 \(soa serial \d+\): held at weight 0/);
+    expect(d.stdout).toMatch(/127\.0\.10\.3\s+100\s+0\s+changed/);
+    expect(await db.rootSql("SELECT name, address, reason FROM dbfleet_drain", 'mydns')).toBe('aurora-test-r\t127.0.10.3\trestart');
+    expect((await dbfleet(['dns', 'show', '--dsn', dsn, 'aurora-test-r'])).stdout).toMatch(/127\.0\.10\.3\s+0\s+5\s+yes\s+yes: restart\n/);
+    const u = await dbfleet(['dns', 'undrain', '--dsn', dsn, 'aurora-test-r', '127.0.10.3', '--weight', '100', '--json']);
+    expect(u.code, u.stderr).toBe(0);
+    expect(JSON.parse(u.stdout)).toMatchObject({ name: 'aurora-test-r', address: '127.0.10.3', changed: true, drained: false, drain: { reason: 'restart' } });
+    expect(await db.rootSql("SELECT COUNT(*) FROM dbfleet_drain", 'mydns')).toBe('0');
+    expect(await db.rootSql("SELECT weight FROM rr WHERE name = 'aurora-test-r' AND data = '127.0.10.3'", 'mydns')).toBe('100');
+  });
+
   it('reads the MyDNS database from a fleet config (dns section, password from a 0600 file)', async () => {
     const pw = join(db.dir, 'dns.password');
     await writeFile(pw, `${DBFLEET_PASSWORD}\n`, { mode: 0o600 });
@@ -144,6 +158,8 @@ describe('bad input: a typed error naming the problem, the right exit code, noth
     { why: 'a TTL of 0', args: () => ['dns', 'set-ttl', '--dsn', dsn, 'aurora-test-r', '0'], code: 2, message: /TTL 0 is out of range: expected whole seconds from 1 to 604800/ },
     { why: 'a TTL over a week', args: () => ['dns', 'set-ttl', '--dsn', dsn, 'aurora-test-r', '9999999'], code: 2, message: /TTL 9999999 is out of range/ },
     { why: 'draining the writer name', args: () => ['dns', 'set-weight', '--dsn', dsn, 'aurora-test-w', '127.0.10.1', '0'], code: 1, message: /would leave writer name aurora-test-w without exactly one answerable record/ },
+    { why: "draining the writer name's only record", args: () => ['dns', 'drain', '--dsn', dsn, 'aurora-test-w', '127.0.10.1'], code: 1, message: /aurora-test-w is a writer name: its only record \(127.0.10.1\) cannot be drained/ },
+    { why: 'draining something not an IP', args: () => ['dns', 'drain', '--dsn', dsn, 'aurora-test-r', 'db-3'], code: 2, message: /"db-3" is not an IP address/ },
     { why: 'a password inside the DSN', args: () => ['dns', 'show', '--dsn', `mysql://dbfleet:${DBFLEET_PASSWORD}@${db.address}:3306/mydns`], code: 2, message: /--dsn must not contain a password/ },
     { why: 'both --dsn and --config', args: () => ['dns', 'show', '--dsn', dsn, '--config', '/nonexistent.yaml'], code: 2, message: /exactly one of --dsn URL or --config FILE/ },
     { why: 'a missing config file', args: () => ['dns', 'show', '--config', '/nonexistent.yaml'], code: 2, message: /cannot read config file \/nonexistent.yaml: ENOENT/ },
