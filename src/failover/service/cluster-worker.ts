@@ -22,6 +22,8 @@ export interface RecordGateway {
   records(writerName: string, readerName: string): { writer: NameState; reader: NameState } | undefined;
   /** Applies a change set in one fenced transaction and refreshes the names it touched. */
   apply(changes: ChangeSet, why: string): Promise<{ serial: number }>;
+  /** Addresses an operator drained under the reader name: held at weight 0, never restored. */
+  drained(readerName: string): string[];
   /** Re-reads the names from the database (after a conflict). */
   refresh(names: readonly string[]): Promise<void>;
   /** True while this checker holds the lease and may write. */
@@ -215,7 +217,7 @@ export class ClusterWorker {
 
   private decide(): ClusterDecision {
     const records = this.o.gateway.records(this.topology.writerName, this.topology.readerName) ?? { writer: { name: this.topology.writerName, role: undefined, records: [] }, reader: { name: this.topology.readerName, role: undefined, records: [] } };
-    const decision = decideCluster({ cluster: this.topology, observations: this.observations, health: this.health, records, policy: this.o.policy, memory: this.memory, now: this.now() });
+    const decision = decideCluster({ cluster: this.topology, observations: this.observations, health: this.health, records, policy: this.o.policy, memory: this.memory, now: this.now(), drained: this.o.gateway.drained(this.topology.readerName) });
     this.memory = decision.memory;
     const previous = this.lastDecision;
     this.lastDecision = decision;

@@ -4,6 +4,8 @@ import { Mutex } from '../../core/mutex.js';
 import type { ChangeSet } from '../../dns/change-set.js';
 import { directResolver, queryA } from '../../dns/dns-query.js';
 import { normalizeZone, relativeName } from '../../dns/dns-names.js';
+import { ConflictError } from '../../dns/dns-errors.js';
+import { drainsByName, listDrains, raisesDrained, type Drain } from '../../dns/drains.js';
 import { applyChangeSet, listAllRecords, listRecords } from '../../dns/record-store.js';
 import type { NameState } from '../../dns/record-types.js';
 import type { SqlSession } from '../../mysql/admin.js';
@@ -29,14 +31,19 @@ export interface DnsGatewayOptions {
 const STORE_VERDICTS = new Set(['DNS_CONFLICT', 'LEASE_LOST', 'DNS_INVARIANT', 'DNS_INVALID_INPUT', 'DNS_UNKNOWN_NAME', 'DNS_UNKNOWN_ZONE']);
 
 /**
- * The checker's one connection to the MyDNS database: a cache of the records, and fenced,
- * serialized change-set writes whose results refresh the cache. The session is reopened after any
- * failure, so a restarted DNS database is picked up by the next tick.
+ * The checker's one connection to the MyDNS database: a cache of the records and of the operator
+ * drains, and fenced, serialized change-set writes whose results refresh the cache. The session
+ * is reopened after any failure, so a restarted DNS database is picked up by the next tick.
+ *
+ * Drains are always read after the records they go with: a drain commits its row and its weight 0
+ * together, so cached records showing that weight 0 are never paired with an older drain list
+ * that lacks the row (which would have the checker "restore" the drained address).
  */
 export class DnsGateway implements RecordGateway {
   private session: SqlSession | undefined;
   private readonly mutex = new Mutex();
   private readonly cache = new Map<string, NameState>();
+  private drains = new Map<string, Set<string>>();
   private readonly zone: string;
   private readonly resolver;
 
@@ -52,6 +59,10 @@ export class DnsGateway implements RecordGateway {
     const writer = this.cache.get(relativeName(writerName, this.zone));
     const reader = this.cache.get(relativeName(readerName, this.zone));
     return writer && reader ? { writer, reader } : undefined;
+  }
+
+  drained(readerName: string): string[] {
+    return [...(this.drains.get(relativeName(readerName, this.zone)) ?? [])];
   }
 
   active(): boolean {
@@ -76,7 +87,11 @@ export class DnsGateway implements RecordGateway {
   }
 
   async refreshAll(): Promise<void> {
-    const names = await this.use((s) => listAllRecords(s, this.zone, { timeoutMs: this.o.queryTimeoutMs }));
+    const { names, drains } = await this.use(async (s) => {
+      const all = await listAllRecords(s, this.zone, { timeoutMs: this.o.queryTimeoutMs });
+      return { names: all, drains: await listDrains(s, this.zone, { timeoutMs: this.o.queryTimeoutMs }) };
+    });
+    this.drains = drainsByName(drains);
     const seen = new Set<string>();
     for (const n of names) {
       this.cache.set(n.name, n);
@@ -92,14 +107,28 @@ export class DnsGateway implements RecordGateway {
         const n = await listRecords(s, this.zone, name, { timeoutMs: this.o.queryTimeoutMs });
         this.cache.set(n.name, n);
       }
+      this.drains = drainsByName(await listDrains(s, this.zone, { timeoutMs: this.o.queryTimeoutMs }));
     });
   }
 
   async apply(changes: ChangeSet, why: string): Promise<{ serial: number }> {
     if (this.o.dryRun) throw new Error('dry run: no change is written');
+    const lease = this.o.fence();
+    let drains: Drain[] | undefined;
+    // Re-verified inside the transaction: a drain committed since the records were read wins.
+    const fence = async (tx: SqlSession): Promise<void> => {
+      await lease(tx);
+      drains = await listDrains(tx, this.zone, { timeoutMs: this.o.queryTimeoutMs });
+      const undoing = raisesDrained(changes, drainsByName(drains), this.zone);
+      if (undoing.length > 0) {
+        throw new ConflictError(`${undoing.map((c) => `${c.op} ${c.name} ${'address' in c ? c.address : ''}`).join(', ')} would undo an operator drain made since the records were read; nothing was changed`);
+      }
+    };
     const result = await this.use((s) =>
-      applyChangeSet(s, this.zone, changes, { actor: this.o.actor, why, fence: this.o.fence() }, { timeoutMs: this.o.queryTimeoutMs, lockWaitSeconds: 1, logger: this.o.logger }),
-    );
+      applyChangeSet(s, this.zone, changes, { actor: this.o.actor, why, fence }, { timeoutMs: this.o.queryTimeoutMs, lockWaitSeconds: 1, logger: this.o.logger }),
+    ).finally(() => {
+      if (drains) this.drains = drainsByName(drains);
+    });
     // The store returns each name as it is after the commit: that is our read-back.
     for (const step of result.steps) this.cache.set(step.after.name, step.after);
     return { serial: result.serial };
