@@ -6,6 +6,7 @@ import { describeChange } from '../dns/change-set.js';
 import { LocalHost } from '../host/local-host.js';
 import { connectAdmin } from '../mysql/connect-admin.js';
 import { openSession } from '../mysql/mysql2-session.js';
+import { greetingCheck } from '../failover/probe/greeting-check.js';
 import { readLease } from '../failover/lease/lease-store.js';
 import { CheckerService, LEASE_NAME } from '../failover/service/checker-service.js';
 import { timelineOffsets } from '../failover/service/failover-timeline.js';
@@ -29,7 +30,7 @@ function service(ctx: CliContext, fleet: FleetContext, dryRun = false): CheckerS
     checkerId: checkerId(),
     logger: ctx.logger,
     host: new LocalHost(),
-    connectors: { connectAdmin, openSession },
+    connectors: { connectAdmin, openSession, greeting: greetingCheck },
     openSession,
     dryRun,
   });

@@ -55,7 +55,7 @@ export const checkerSectionSchema = z
     /** Weight of a healthy reader in the reader record. */
     reader_weight: z.number().int().min(1).max(1000).default(100),
     /** Every Nth probe of an instance opens a NEW connection (the seed's conntrack outage). */
-    new_connection_every: z.number().int().min(1).max(1000).default(5),
+    new_connection_every: z.number().int().min(1).max(1000).default(10),
     /** A second writer flip of one cluster within this window is held (anti-flapping). */
     writer_flip_min_interval_ms: z.number().int().min(0).max(3_600_000).default(3000),
     /** The HA lease in the MyDNS database: how long a holder's claim lasts without renewal. */

@@ -4,6 +4,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { LocalHost } from '../../src/host/local-host.js';
 import { connectAdmin } from '../../src/mysql/connect-admin.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
+import { greetingCheck } from '../../src/failover/probe/greeting-check.js';
 import { CheckerService } from '../../src/failover/service/checker-service.js';
 import type { SandboxFixture } from './sandbox-fixture.js';
 
@@ -20,7 +21,7 @@ export function startChecker(fx: SandboxFixture, overrides: Partial<CheckerSecti
     checkerId: id,
     logger,
     host: new LocalHost(),
-    connectors: { connectAdmin, openSession },
+    connectors: { connectAdmin, openSession, greeting: greetingCheck },
     openSession,
   });
   return svc.start().then(() => svc);

@@ -35,7 +35,7 @@ describe('fleet config schema', () => {
   it('accepts the design document example and fills the checker defaults', () => {
     const c = validate(fleetConfigSchema, good, 'fleet.yaml');
     expect(c.checker).toMatchObject({ interval_ms: 500, connect_timeout_ms: 1000, query_timeout_ms: 1000, fail_after: 2, recover_after: 3, fallback_weight: 100 });
-    expect(c.checker).toMatchObject({ reader_weight: 100, new_connection_every: 5, writer_flip_min_interval_ms: 3000, lease_ttl_ms: 3000, http_port: 0, hooks: {} });
+    expect(c.checker).toMatchObject({ reader_weight: 100, new_connection_every: 10, writer_flip_min_interval_ms: 3000, lease_ttl_ms: 3000, http_port: 0, hooks: {} });
     expect(c.mysql.user).toBe('dbfleet');
     expect(Object.isFrozen(c.clusters[0])).toBe(true);
   });

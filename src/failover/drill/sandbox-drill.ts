@@ -6,6 +6,7 @@ import { listAllRecords } from '../../dns/record-store.js';
 import { LocalHost } from '../../host/local-host.js';
 import { connectAdmin } from '../../mysql/connect-admin.js';
 import { openSession } from '../../mysql/mysql2-session.js';
+import { greetingCheck } from '../probe/greeting-check.js';
 import type { SandboxDeps } from '../../sandbox/sandbox-deps.js';
 import { sandboxFailover } from '../../sandbox/sandbox-failover.js';
 import { readPasswords } from '../../sandbox/sandbox-secrets.js';
@@ -26,7 +27,7 @@ export async function sandboxChecker(dir: string, logger: Logger, overrides: Par
     checkerId: `drill:${process.pid}`,
     logger,
     host: new LocalHost(),
-    connectors: { connectAdmin, openSession },
+    connectors: { connectAdmin, openSession, greeting: greetingCheck },
     openSession,
   });
   await service.start();
