@@ -58,11 +58,14 @@ export class ClusterWorker {
   private readonly topology: ClusterTopology;
   private readonly probers = new Map<string, InstanceProber>();
   private readonly observations: Record<string, ProbeObservation | undefined> = {};
-  private health: Record<string, InstanceHealth> = {};
+  private readonly health: Record<string, InstanceHealth> = {};
   private memory: ClusterMemory = {};
   private lastDecision: ClusterDecision | undefined;
+  private lastRecords: { writer: NameState; reader: NameState } | undefined;
   private activeAlerts = new Map<string, { code: string; message: string }>();
   private readonly writableSince = new Map<string, number>();
+  /** Instances with a probe running now (a probe never overlaps another of the same instance). */
+  private readonly inFlight = new Set<string>();
   private timeline: FailoverTimeline | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private evaluating = false;
@@ -70,9 +73,12 @@ export class ClusterWorker {
   private stopped = false;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly labels = new Map<string, { cluster: string; instance: string }>();
+  private readonly clusterLabels: { cluster: string };
 
   constructor(private readonly o: ClusterWorkerOptions) {
     this.name = o.cluster.name;
+    this.clusterLabels = { cluster: o.cluster.name };
     this.now = o.now ?? Date.now;
     this.log = o.logger.child({ cluster: o.cluster.name });
     this.topology = {
@@ -105,7 +111,11 @@ export class ClusterWorker {
     for (const [id, prober] of this.probers) this.loopProbe(id, prober);
     const tick = (): void => {
       if (this.stopped) return;
-      this.kick();
+      // Probes that change something decide at once (kick in loopProbe). The periodic decision
+      // is only needed while something is pending: a change set that failed, a hold that will
+      // expire, records the gateway re-read. A healthy, unchanged cluster costs nothing here.
+      const pending = this.lastDecision === undefined || this.lastDecision.changeSet.length > 0 || this.memory.hold !== undefined || this.recordsChanged();
+      if (pending) this.kick();
       this.later(tick, this.o.checker.interval_ms);
     };
     this.later(tick, this.o.checker.interval_ms);
@@ -152,15 +162,43 @@ export class ClusterWorker {
 
   private loopProbe(id: string, prober: InstanceProber): void {
     if (this.stopped) return;
+    if (this.inFlight.has(id)) {
+      // an out-of-band recheck is running; its result counts as this round's probe
+      this.later(() => this.loopProbe(id, prober), 10);
+      return;
+    }
     const started = performance.now();
+    this.inFlight.add(id);
     void prober.probe().then((obs) => {
+      this.inFlight.delete(id);
       if (this.stopped) return;
       const changed = this.record(id, obs);
+      if (obs.ok && obs.role === 'writer') this.recheckOtherWriters(id, obs.at);
       // Until every instance has answered once, a decision would see a half-probed cluster.
       if (changed && this.topology.instances.every((i) => this.observations[i.id] !== undefined)) this.kick();
       const wait = Math.max(0, this.o.checker.interval_ms - (performance.now() - started));
       this.later(() => this.loopProbe(id, prober), wait);
     });
+  }
+
+  /**
+   * A new writable answer while another instance's latest (older) answer also says writable is
+   * either a failover in progress or a split brain. Ask the others again now rather than at their
+   * next timer: that settles which within milliseconds instead of up to one interval.
+   */
+  private recheckOtherWriters(id: string, at: number): void {
+    for (const other of this.topology.instances) {
+      if (other.id === id || this.inFlight.has(other.id)) continue;
+      const o = this.observations[other.id];
+      if (!o || o.role !== 'writer' || o.at >= at) continue;
+      const prober = this.probers.get(other.id);
+      if (!prober) continue;
+      this.inFlight.add(other.id);
+      void prober.probe().then((obs) => {
+        this.inFlight.delete(other.id);
+        if (!this.stopped && this.record(other.id, obs)) this.kick();
+      });
+    }
   }
 
   /** Folds a probe in; true when it changed something a decision depends on. */
@@ -174,14 +212,16 @@ export class ClusterWorker {
     const blackout =
       !probeSucceeded(obs) && this.topology.instances.length > 1 && this.topology.instances.every((i) => i.id === id || (this.observations[i.id] !== undefined && !probeSucceeded(this.observations[i.id]!)));
     const h = blackout ? observeUncounted(prevHealth, obs) : observe(prevHealth, obs, this.o.policy);
-    this.health = { ...this.health, [id]: h };
+    // mutated in place: decisions read it synchronously and keep nothing of it
+    this.health[id] = h;
     if (obs.role === 'writer' && obs.ok) {
       if (!this.writableSince.has(id)) this.writableSince.set(id, obs.at);
     } else this.writableSince.delete(id);
     this.trackWriterLoss(id, obs);
     const m = this.o.metrics;
-    const labels = { cluster: this.name, instance: id };
-    m.probeLatency.observe({ cluster: this.name }, obs.latencyMs);
+    const labels = this.labels.get(id) ?? { cluster: this.name, instance: id };
+    this.labels.set(id, labels);
+    m.probeLatency.observe(this.clusterLabels, obs.latencyMs);
     if (!obs.ok) m.probeFailures.inc(labels);
     m.instanceUp.set(labels, h.state === 'up' ? 1 : 0);
     m.instanceWritable.set(labels, obs.role === 'writer' ? 1 : 0);
@@ -215,7 +255,14 @@ export class ClusterWorker {
     });
   }
 
+  /** True when the gateway's records for this cluster are not the ones the last decision saw. */
+  private recordsChanged(): boolean {
+    const r = this.o.gateway.records(this.topology.writerName, this.topology.readerName);
+    return r?.writer !== this.lastRecords?.writer || r?.reader !== this.lastRecords?.reader;
+  }
+
   private decide(): ClusterDecision {
+    this.lastRecords = this.o.gateway.records(this.topology.writerName, this.topology.readerName);
     const records = this.o.gateway.records(this.topology.writerName, this.topology.readerName) ?? { writer: { name: this.topology.writerName, role: undefined, records: [] }, reader: { name: this.topology.readerName, role: undefined, records: [] } };
     const decision = decideCluster({ cluster: this.topology, observations: this.observations, health: this.health, records, policy: this.o.policy, memory: this.memory, now: this.now(), drained: this.o.gateway.drained(this.topology.readerName) });
     this.memory = decision.memory;
