@@ -182,33 +182,46 @@ class Mysql2Session implements SqlSession {
     };
   }
 
-  private async run(sql: string, params: readonly unknown[], options: QueryOptions): Promise<unknown> {
-    if (this.closedReason !== undefined) throw sessionClosedError(this.server, this.closedReason);
+  /**
+   * The hot path (a checker runs thousands of these per second): one timer, no AbortController
+   * unless the caller passed a signal, and the error context is built only when something failed.
+   * At the deadline the connection is destroyed (a query may be stuck on a hung server) and the
+   * query rejects with TimeoutError, whether or not the server ever answers.
+   */
+  private run(sql: string, params: readonly unknown[], options: QueryOptions): Promise<unknown> {
+    if (this.closedReason !== undefined) return Promise.reject(sessionClosedError(this.server, this.closedReason));
     const timeoutMs = options.timeoutMs ?? this.timeouts.queryTimeoutMs;
+    const signal = options.signal;
+    if (signal?.aborted) return Promise.reject(this.failure(new AbortedError('cancelled before it started'), options, sql, timeoutMs));
+    return new Promise<unknown>((resolve, reject) => {
+      let settled = false;
+      const settle = (err: unknown, result?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        if (err === undefined || err === null) resolve(result);
+        else reject(this.failure(err, options, sql, timeoutMs));
+      };
+      const timer = setTimeout(() => {
+        this.drop('query timed out');
+        settle(new TimeoutError(`query on ${this.server}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onAbort = (): void => {
+        this.drop('query cancelled');
+        settle(new AbortedError(`query on ${this.server}: cancelled`));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.conn.query({ sql, values: params.length > 0 ? [...params] : undefined }, (err, result) => settle(err, result));
+    });
+  }
+
+  /** Turns a driver error (or our own timeout/abort) into a typed, scrubbed error with context. */
+  private failure(e: unknown, options: QueryOptions, sql: string, timeoutMs: number): DbfleetError {
     const ctx = this.context(options, sql, timeoutMs);
-    try {
-      return await withDeadline(
-        `query on ${this.server}`,
-        timeoutMs + OUTER_GRACE_MS,
-        (signal) =>
-          new Promise<unknown>((resolve, reject) => {
-            const onAbort = (): void => this.drop('query timed out or was cancelled');
-            signal.addEventListener('abort', onAbort, { once: true });
-            this.conn.query({ sql, values: params.length > 0 ? [...params] : undefined, timeout: timeoutMs }, (err, result) => {
-              signal.removeEventListener('abort', onAbort);
-              if (err) reject(err);
-              else resolve(result);
-            });
-          }),
-        options.signal,
-      );
-    } catch (e) {
-      const err = withContext(translateMysqlError(e, ctx), ctx, `query on ${this.server}`);
-      if (err instanceof TimeoutError || err instanceof AbortedError || isFatal(e)) {
-        this.drop(`${err.code.toLowerCase()}: ${err.message}`);
-      }
-      throw err;
-    }
+    const err = withContext(translateMysqlError(e, ctx), ctx, `query on ${this.server}`);
+    if (err instanceof TimeoutError || err instanceof AbortedError || isFatal(e)) this.drop(`${err.code.toLowerCase()}: ${err.message}`);
+    return err;
   }
 
   private drop(reason: string): void {

@@ -31,8 +31,11 @@ export interface CheckerServiceOptions {
   dryRun?: boolean;
 }
 
-/** Status published every second; records re-read every few seconds to see operators' edits. */
-const STATUS_EVERY_MS = 1_000;
+/**
+ * Status is published every few seconds (a fleet's snapshot is large: thousands of instances);
+ * records are re-read every few seconds to see operators' edits.
+ */
+const STATUS_EVERY_MS = 3_000;
 const RECORDS_EVERY_MS = 2_000;
 export const LEASE_NAME = 'failover-checker';
 
@@ -128,7 +131,15 @@ export class CheckerService {
         this.http = await startHttpEndpoint({
           address: c.http_address,
           port: c.http_port,
-          metrics: () => this.metrics.registry.render(),
+          metrics: () => {
+            const m = process.memoryUsage();
+            this.metrics.processMemory.set({ kind: 'rss' }, m.rss);
+            this.metrics.processMemory.set({ kind: 'heap_used' }, m.heapUsed);
+            this.metrics.processMemory.set({ kind: 'heap_total' }, m.heapTotal);
+            this.metrics.processMemory.set({ kind: 'external' }, m.external);
+            this.metrics.processMemory.set({ kind: 'array_buffers' }, m.arrayBuffers);
+            return this.metrics.registry.render();
+          },
           health: () => ({ ok: this.stateValue === 'running', body: { state: this.stateValue, active: this.lease.held, checker: this.o.checkerId } }),
         });
       }

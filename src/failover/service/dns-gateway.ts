@@ -43,6 +43,7 @@ export class DnsGateway implements RecordGateway {
   private session: SqlSession | undefined;
   private readonly mutex = new Mutex();
   private readonly cache = new Map<string, NameState>();
+  private readonly relNames = new Map<string, string>();
   private drains = new Map<string, Set<string>>();
   private readonly zone: string;
   private readonly resolver;
@@ -55,9 +56,19 @@ export class DnsGateway implements RecordGateway {
     }
   }
 
+  /** relativeName() per lookup is a regex; names are few, lookups are thousands a second. */
+  private rel(name: string): string {
+    let r = this.relNames.get(name);
+    if (r === undefined) {
+      r = relativeName(name, this.zone);
+      this.relNames.set(name, r);
+    }
+    return r;
+  }
+
   records(writerName: string, readerName: string): { writer: NameState; reader: NameState } | undefined {
-    const writer = this.cache.get(relativeName(writerName, this.zone));
-    const reader = this.cache.get(relativeName(readerName, this.zone));
+    const writer = this.cache.get(this.rel(writerName));
+    const reader = this.cache.get(this.rel(readerName));
     return writer && reader ? { writer, reader } : undefined;
   }
 
@@ -94,7 +105,10 @@ export class DnsGateway implements RecordGateway {
     this.drains = drainsByName(drains);
     const seen = new Set<string>();
     for (const n of names) {
-      this.cache.set(n.name, n);
+      // Keep the cached object when nothing changed: workers compare identities to know whether
+      // they need to decide again.
+      const old = this.cache.get(n.name);
+      if (!old || JSON.stringify(old) !== JSON.stringify(n)) this.cache.set(n.name, n);
       seen.add(n.name);
     }
     // A name removed from the zone must not linger as "current records".

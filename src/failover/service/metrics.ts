@@ -4,7 +4,18 @@
  */
 type Labels = Readonly<Record<string, string>>;
 
+/** Label objects are reused by callers (one per instance), so their rendered keys are cached. */
+const keyCache = new WeakMap<Labels, string>();
+
 function key(labels: Labels): string {
+  const cached = keyCache.get(labels);
+  if (cached !== undefined) return cached;
+  const k = renderKey(labels);
+  keyCache.set(labels, k);
+  return k;
+}
+
+function renderKey(labels: Labels): string {
   return Object.keys(labels)
     .sort()
     .map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
@@ -34,9 +45,9 @@ export class Counter extends Metric {
   }
   inc(labels: Labels = {}, by = 1): void {
     const k = key(labels);
-    const s = this.series.get(k) ?? { labels: k, value: 0 };
-    s.value += by;
-    this.series.set(k, s);
+    const s = this.series.get(k);
+    if (s) s.value += by;
+    else this.series.set(k, { labels: k, value: by });
   }
   get(labels: Labels = {}): number {
     return this.series.get(key(labels))?.value ?? 0;
@@ -53,7 +64,9 @@ export class Gauge extends Metric {
   }
   set(labels: Labels, value: number): void {
     const k = key(labels);
-    this.series.set(k, { labels: k, value });
+    const s = this.series.get(k);
+    if (s) s.value = value;
+    else this.series.set(k, { labels: k, value });
   }
   /** Drops every series whose labels include these (e.g. an instance that left the topology). */
   deleteMatching(labels: Labels): void {
@@ -79,13 +92,14 @@ export class Histogram extends Metric {
   }
   observe(labels: Labels, value: number): void {
     const k = key(labels);
-    const s = this.series.get(k) ?? { labels: k, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
-    this.buckets.forEach((b, i) => {
-      if (value <= b) s.counts[i] = (s.counts[i] ?? 0) + 1;
-    });
+    let s = this.series.get(k);
+    if (!s) {
+      s = { labels: k, counts: this.buckets.map(() => 0), sum: 0, count: 0 };
+      this.series.set(k, s);
+    }
+    for (let i = 0; i < this.buckets.length; i++) if (value <= (this.buckets[i] as number)) s.counts[i] = (s.counts[i] ?? 0) + 1;
     s.sum += value;
     s.count += 1;
-    this.series.set(k, s);
   }
   lines(): string[] {
     const out: string[] = [];
@@ -129,6 +143,7 @@ export function checkerMetrics(): {
   roundDuration: Histogram;
   situations: Counter;
   holds: Gauge;
+  processMemory: Gauge;
 } {
   const r = new Registry();
   return {
@@ -146,5 +161,6 @@ export function checkerMetrics(): {
     roundDuration: r.register(new Histogram('dbfleet_round_ms', 'Duration of a probe round over every instance, in milliseconds', MS_BUCKETS)),
     situations: r.register(new Counter('dbfleet_situations_total', 'Cluster situations detected (non-healthy ones)')),
     holds: r.register(new Gauge('dbfleet_hold_active', '1 while a cluster has an anti-flapping hold')),
+    processMemory: r.register(new Gauge('dbfleet_process_memory_bytes', 'Memory of the checker process (rss, heap_used, heap_total, external, array_buffers)')),
   };
 }
