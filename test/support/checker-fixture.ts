@@ -5,13 +5,20 @@ import { LocalHost } from '../../src/host/local-host.js';
 import { connectAdmin } from '../../src/mysql/connect-admin.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import { greetingCheck } from '../../src/failover/probe/greeting-check.js';
-import { CheckerService } from '../../src/failover/service/checker-service.js';
+import { CheckerService, type CheckerServiceOptions } from '../../src/failover/service/checker-service.js';
 import type { SandboxFixture } from './sandbox-fixture.js';
 
 /** A checker service running in the test process against a sandbox, with test-speed timings. */
-export function startChecker(fx: SandboxFixture, overrides: Partial<CheckerSection> = {}, logger: Logger = silentLogger, id = `test-${Math.random().toString(36).slice(2, 8)}`): Promise<CheckerService> {
+export function startChecker(
+  fx: SandboxFixture,
+  overrides: Partial<CheckerSection> = {},
+  logger: Logger = silentLogger,
+  id = `test-${Math.random().toString(36).slice(2, 8)}`,
+  extra: { clusters?: FleetConfig['clusters']; rdsFor?: CheckerServiceOptions['rdsFor'] } = {},
+): Promise<CheckerService> {
   const config: FleetConfig = {
     ...fx.config,
+    clusters: extra.clusters ?? fx.config.clusters,
     checker: { ...fx.config.checker, interval_ms: 100, connect_timeout_ms: 300, query_timeout_ms: 300, fail_after: 2, recover_after: 2, writer_flip_min_interval_ms: 0, ...overrides },
   };
   const svc = new CheckerService({
@@ -23,6 +30,7 @@ export function startChecker(fx: SandboxFixture, overrides: Partial<CheckerSecti
     host: new LocalHost(),
     connectors: { connectAdmin, openSession, greeting: greetingCheck },
     openSession,
+    rdsFor: extra.rdsFor,
   });
   return svc.start().then(() => svc);
 }

@@ -1,4 +1,10 @@
 import { errorMessage } from '../../core/errors.js';
+import { systemClock } from '../../core/clock.js';
+import type { RdsApi } from '../../aws/rds-api.js';
+import { createRdsApi } from '../../aws/rds-sdk-api.js';
+import type { TopologySource } from '../topology/cluster-topology.js';
+import { topologySourceFor } from '../topology/topology-sources.js';
+import { TopologyRefresher } from '../topology/topology-refresher.js';
 import type { FleetConfig } from '../../core/config-schema.js';
 import type { Logger } from '../../core/logger.js';
 import type { Host } from '../../host/host.js';
@@ -29,6 +35,8 @@ export interface CheckerServiceOptions {
   openSession: (endpoint: Endpoint, timeouts: Timeouts) => Promise<SqlSession>;
   /** For `checker once --dry-run`: decide, never write. */
   dryRun?: boolean;
+  /** The RDS API for a region, for clusters with `discover:` (tests inject a recorded one). */
+  rdsFor?: (region: string) => Pick<RdsApi, 'describeAuroraCluster'>;
 }
 
 /**
@@ -55,6 +63,8 @@ export class CheckerService {
   private readonly recent: FailoverTimeline[] = [];
   private readonly log: Logger;
   private statusSession: SqlSession | undefined;
+  private readonly sources: TopologySource[];
+  private readonly refreshers: TopologyRefresher[] = [];
 
   constructor(private readonly o: CheckerServiceOptions) {
     this.log = o.logger.child({ checker: o.checkerId });
@@ -82,10 +92,21 @@ export class CheckerService {
       dryRun: o.dryRun ?? false,
     });
     const policy = decidePolicyFrom(c);
+    const rdsApis = new Map<string, Pick<RdsApi, 'describeAuroraCluster'>>();
+    const rdsFor = o.rdsFor ?? ((region: string) => {
+      let api = rdsApis.get(region);
+      if (!api) {
+        api = createRdsApi({ region });
+        rdsApis.set(region, api);
+      }
+      return api;
+    });
+    this.sources = o.config.clusters.map((cluster) => topologySourceFor(cluster, { clock: systemClock, logger: this.log, rdsFor }));
     this.workers = o.config.clusters.map(
-      (cluster) =>
+      (cluster, k) =>
         new ClusterWorker({
           cluster,
+          topology: this.sources[k] as TopologySource,
           checker: c,
           policy,
           credentials: o.credentials,
@@ -123,6 +144,7 @@ export class CheckerService {
     try {
       await this.gateway.use((s) => ensureStatusTables(s, { timeoutMs: 5_000 }));
       await this.gateway.refreshAll();
+      await this.loadTopologies();
       await this.lease.start();
       for (const w of this.workers) w.start();
       this.every(RECORDS_EVERY_MS, () => this.gateway.refreshAll());
@@ -153,6 +175,26 @@ export class CheckerService {
   }
 
   /**
+   * Loads every discovered topology once (in parallel, bounded) and starts their refreshers. A
+   * cluster whose discovery fails at start is logged and left unwatched until a refresh succeeds;
+   * it never stops the checker from watching the others.
+   */
+  private async loadTopologies(): Promise<void> {
+    const c = this.o.config.checker;
+    await Promise.all(
+      this.sources.map(async (source) => {
+        if (source.current().source === 'static') return;
+        const result = await source.refresh(AbortSignal.timeout(10_000));
+        if (!result.ok) this.log.error({ cluster: source.cluster, err: result.error.message, code: result.error.code }, 'topology discovery failed; the cluster is not watched until a refresh succeeds');
+        else this.log.info({ cluster: source.cluster, instances: result.topology.instances.map((i) => i.id) }, 'topology discovered');
+        const refresher = new TopologyRefresher({ source, intervalMs: c.topology_refresh_ms, clock: systemClock, logger: this.log });
+        refresher.start();
+        this.refreshers.push(refresher);
+      }),
+    );
+  }
+
+  /**
    * Graceful stop: stop probing, give the lease up (a standby takes over at once), publish a
    * last status, close every connection. Bounded by the caller's deadline (see run-checker).
    */
@@ -161,6 +203,7 @@ export class CheckerService {
     if (this.stateValue !== 'failed') this.setState('draining');
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    await Promise.all(this.refreshers.map((r) => r.stop()));
     await Promise.all(this.workers.map((w) => w.stop()));
     await this.lease.stop(options.release);
     await this.publish().catch(() => undefined);
@@ -173,6 +216,7 @@ export class CheckerService {
   /** `checker once`: one probe of every instance and one decision per cluster. */
   async once(): Promise<Decision[]> {
     await this.gateway.refreshAll();
+    await Promise.all(this.sources.map((s) => (s.current().source === 'static' ? undefined : s.refresh(AbortSignal.timeout(10_000)))));
     if (!this.o.dryRun) await this.lease.tick();
     const decisions = await Promise.all(this.workers.map((w) => w.once()));
     return decisions;

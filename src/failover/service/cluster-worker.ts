@@ -13,6 +13,7 @@ import { observe, observeUncounted, type InstanceHealth } from '../decide/instan
 import { probeSucceeded, type ProbeObservation } from '../decide/probe-observation.js';
 import { InstanceProber, type ProberConnectors } from '../probe/instance-prober.js';
 import type { FailoverTimeline } from './failover-timeline.js';
+import type { ClusterTopology as WatchedTopology, TopologyInstance, TopologySource } from '../topology/cluster-topology.js';
 import { runHook, type HookSpec } from './hook-runner.js';
 import type { checkerMetrics } from './metrics.js';
 
@@ -34,6 +35,8 @@ export interface RecordGateway {
 
 export interface ClusterWorkerOptions {
   cluster: ClusterConfig;
+  /** Which instances to watch: the config's list, or RDS discovery (read from its cache each tick). */
+  topology: TopologySource;
   checker: CheckerSection;
   policy: DecidePolicy;
   credentials: { user: string; password: string | undefined };
@@ -55,7 +58,10 @@ const FLAVOR: Record<ClusterConfig['engine'], Flavor> = { 'aurora-mysql': 'auror
  */
 export class ClusterWorker {
   readonly name: string;
-  private readonly topology: ClusterTopology;
+  private topology: ClusterTopology;
+  private watched: WatchedTopology | undefined;
+  private readonly instanceConfig = new Map<string, TopologyInstance>();
+  private started = false;
   private readonly probers = new Map<string, InstanceProber>();
   private readonly observations: Record<string, ProbeObservation | undefined> = {};
   private readonly health: Record<string, InstanceHealth> = {};
@@ -81,36 +87,71 @@ export class ClusterWorker {
     this.clusterLabels = { cluster: o.cluster.name };
     this.now = o.now ?? Date.now;
     this.log = o.logger.child({ cluster: o.cluster.name });
-    this.topology = {
-      name: o.cluster.name,
-      writerName: o.cluster.writer_record,
-      readerName: o.cluster.reader_record,
-      instances: (o.cluster.instances ?? []).map((i) => ({ id: i.id, address: i.host })),
-    };
-    for (const i of o.cluster.instances ?? []) {
-      this.probers.set(
-        i.id,
-        new InstanceProber(
-          {
-            instanceId: i.id,
-            endpoint: { host: i.host, port: i.port, user: o.credentials.user, password: o.credentials.password },
-            flavor: FLAVOR[o.cluster.engine],
-            timeouts: { connectTimeoutMs: o.checker.connect_timeout_ms, queryTimeoutMs: o.checker.query_timeout_ms },
-            newConnectionEvery: o.checker.new_connection_every,
-            now: this.now,
-            logger: this.log,
-          },
-          o.connectors,
-        ),
-      );
+    this.topology = { name: o.cluster.name, writerName: o.cluster.writer_record, readerName: o.cluster.reader_record, instances: [] };
+    this.syncTopology();
+  }
+
+  /**
+   * Follows the topology source: new instances (an auto-scaled reader) get a prober, removed ones
+   * lose theirs, moved ones get a new one. Cheap when nothing changed (the source hands back the
+   * same frozen object). Until a discovered topology has loaded once, nothing is watched.
+   */
+  private syncTopology(): void {
+    const t: WatchedTopology = this.o.topology.current();
+    if (t === this.watched) return;
+    this.watched = t;
+    const next = new Map(t.instances.map((i) => [i.id, i]));
+    for (const [id, prober] of this.probers) {
+      const now = next.get(id);
+      const before = this.instanceConfig.get(id);
+      if (!now || !before || now.host !== before.host || now.port !== before.port) {
+        this.probers.delete(id);
+        this.instanceConfig.delete(id);
+        delete this.observations[id];
+        delete this.health[id];
+        void prober.close();
+        if (!now) {
+          this.log.info({ instance: id, address: before?.host }, 'instance left the topology');
+          this.o.metrics.instanceUp.deleteMatching({ cluster: this.name, instance: id });
+          this.o.metrics.instanceWritable.deleteMatching({ cluster: this.name, instance: id });
+        }
+      }
     }
+    for (const i of t.instances) {
+      if (this.probers.has(i.id)) continue;
+      this.probers.set(i.id, this.newProber(i));
+      this.instanceConfig.set(i.id, i);
+      if (this.started) {
+        this.log.info({ instance: i.id, address: i.host }, 'instance joined the topology');
+        this.loopProbe(i.id, this.probers.get(i.id) as InstanceProber);
+      }
+    }
+    this.topology = { ...this.topology, instances: t.instances.map((i) => ({ id: i.id, address: i.host })) };
+  }
+
+  private newProber(i: TopologyInstance): InstanceProber {
+    const o = this.o;
+    return new InstanceProber(
+      {
+        instanceId: i.id,
+        endpoint: { host: i.host, port: i.port, user: o.credentials.user, password: o.credentials.password },
+        flavor: FLAVOR[o.cluster.engine],
+        timeouts: { connectTimeoutMs: o.checker.connect_timeout_ms, queryTimeoutMs: o.checker.query_timeout_ms },
+        newConnectionEvery: o.checker.new_connection_every,
+        now: this.now,
+        logger: this.log,
+      },
+      o.connectors,
+    );
   }
 
   /** Starts one probe loop per instance and the per-interval decision timer. */
   start(): void {
+    this.started = true;
     for (const [id, prober] of this.probers) this.loopProbe(id, prober);
     const tick = (): void => {
       if (this.stopped) return;
+      this.syncTopology();
       // Probes that change something decide at once (kick in loopProbe). The periodic decision
       // is only needed while something is pending: a change set that failed, a hold that will
       // expire, records the gateway re-read. A healthy, unchanged cluster costs nothing here.
@@ -123,6 +164,7 @@ export class ClusterWorker {
 
   /** One pass without timers (`checker once`): probe every instance once, then decide. */
   async once(): Promise<ClusterDecision> {
+    this.syncTopology();
     await Promise.all([...this.probers].map(async ([id, p]) => this.record(id, await p.probe())));
     return this.decide();
   }
@@ -161,7 +203,7 @@ export class ClusterWorker {
   }
 
   private loopProbe(id: string, prober: InstanceProber): void {
-    if (this.stopped) return;
+    if (this.stopped || this.probers.get(id) !== prober) return; // stopped, or the instance left
     if (this.inFlight.has(id)) {
       // an out-of-band recheck is running; its result counts as this round's probe
       this.later(() => this.loopProbe(id, prober), 10);
@@ -171,7 +213,7 @@ export class ClusterWorker {
     this.inFlight.add(id);
     void prober.probe().then((obs) => {
       this.inFlight.delete(id);
-      if (this.stopped) return;
+      if (this.stopped || this.probers.get(id) !== prober) return;
       const changed = this.record(id, obs);
       if (obs.ok && obs.role === 'writer') this.recheckOtherWriters(id, obs.at);
       // Until every instance has answered once, a decision would see a half-probed cluster.
@@ -241,6 +283,8 @@ export class ClusterWorker {
 
   /** Runs a decision now, or right after the one in progress. */
   private kick(): void {
+    // a discovered cluster whose topology never loaded: nothing is known, nothing is decided
+    if (this.o.topology.current().fetchedAt === null) return;
     if (this.evaluating) {
       this.dirty = true;
       return;
