@@ -1,6 +1,7 @@
 import { errorMessage } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Endpoint, Flavor, MysqlAdmin, Role, SqlSession, Timeouts } from '../../mysql/admin.js';
+import { parseReplicaHostStatus, REPLICA_HOST_STATUS_SQL, writerFromReplicaHostStatus } from '../topology/replica-host-status.js';
 
 /** What one probe of one instance saw. Plain data: the decision core consumes it. */
 export interface ProbeResult {
@@ -15,6 +16,8 @@ export interface ProbeResult {
   /** Set on probes that also opened a fresh connection; false = new connections are refused. */
   newConnectionOk?: boolean;
   version?: string;
+  /** Aurora only: the writer as `information_schema.replica_host_status` on this instance names it. */
+  auroraWriterView?: { reporterId: string; writerServerId: string };
 }
 
 export interface ProberConnectors {
@@ -44,7 +47,16 @@ export interface ProberOptions {
  * Any failure drops the persistent connection, so the next probe reconnects (that reconnect is
  * itself the probe of a dead or restarted server).
  */
+/** replica_host_status rows older than this are not evidence of anything. */
+const WRITER_VIEW_MAX_AGE_MS = 5_000;
+
 export class InstanceProber {
+  /**
+   * Set by the cluster worker while a writer change may be coming (cluster not Healthy): Aurora
+   * probes then also read replica_host_status, the second vantage point on a new writer. Off
+   * otherwise, so a healthy fleet pays one query per probe.
+   */
+  wantWriterView = false;
   private admin: MysqlAdmin | undefined;
   private count = 0;
   private readonly now: () => number;
@@ -88,11 +100,27 @@ export class InstanceProber {
         version: this.admin.version.raw,
       };
       if (newConnectionOk !== undefined) result.newConnectionOk = newConnectionOk;
+      if (this.wantWriterView && this.options.flavor === 'aurora-mysql') {
+        const view = await this.writerView(this.admin);
+        if (view) result.auroraWriterView = view;
+      }
       if (newConnectionOk === false) result.error = 'existing connection works but a new connection was refused';
       return result;
     } catch (e) {
       this.drop();
       return { instanceId: this.options.instanceId, address: this.options.endpoint.host, at: this.now(), ok: false, latencyMs: performance.now() - started, error: errorMessage(e) };
+    }
+  }
+
+  /** Who replica_host_status here names as the writer; undefined when it cannot tell (never a failure). */
+  private async writerView(admin: MysqlAdmin): Promise<ProbeResult['auroraWriterView']> {
+    try {
+      const rows = await admin.session.query(REPLICA_HOST_STATUS_SQL, [], { timeoutMs: this.options.timeouts.queryTimeoutMs });
+      const view = writerFromReplicaHostStatus(parseReplicaHostStatus(rows), WRITER_VIEW_MAX_AGE_MS, this.now());
+      return view.writer !== undefined && !view.ambiguous ? { reporterId: this.options.instanceId, writerServerId: view.writer } : undefined;
+    } catch (e) {
+      this.log.debug({ err: errorMessage(e) }, 'replica_host_status unreadable: no second vantage point from this instance');
+      return undefined;
     }
   }
 

@@ -310,6 +310,8 @@ export class ClusterWorker {
     const records = this.o.gateway.records(this.topology.writerName, this.topology.readerName) ?? { writer: { name: this.topology.writerName, role: undefined, records: [] }, reader: { name: this.topology.readerName, role: undefined, records: [] } };
     const decision = decideCluster({ cluster: this.topology, observations: this.observations, health: this.health, records, policy: this.o.policy, memory: this.memory, now: this.now(), drained: this.o.gateway.drained(this.topology.readerName) });
     this.memory = decision.memory;
+    const wantView = decision.situation.kind !== 'Healthy';
+    for (const p of this.probers.values()) p.wantWriterView = wantView;
     const previous = this.lastDecision;
     this.lastDecision = decision;
     if (previous?.situation.kind !== decision.situation.kind) {
