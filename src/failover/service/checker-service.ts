@@ -90,6 +90,7 @@ export class CheckerService {
       dnsServer: o.config.dns.server,
       logger: this.log,
       dryRun: o.dryRun ?? false,
+      recordWeight: this.metrics.recordWeight,
     });
     const policy = decidePolicyFrom(c);
     const rdsApis = new Map<string, Pick<RdsApi, 'describeAuroraCluster'>>();

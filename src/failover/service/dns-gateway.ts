@@ -1,4 +1,4 @@
-import { errorMessage, isDbfleetError } from '../../core/errors.js';
+import { errorMessage, isDbfleetError, RemoteError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { Mutex } from '../../core/mutex.js';
 import type { ChangeSet } from '../../dns/change-set.js';
@@ -25,6 +25,13 @@ export interface DnsGatewayOptions {
   logger: Logger;
   /** Writes are refused outright (checker once --dry-run). */
   dryRun?: boolean;
+  /** Gauge for the weights as read (dbfleet_record_weight). */
+  recordWeight?: { set(labels: { name: string; address: string }, value: number): void } | undefined;
+}
+
+/** A comparable rendering of a name's records (ids aside). */
+function recordsKey(n: NameState): string {
+  return n.records.map((r) => `${r.address}/${r.weight}/${r.ttl}/${r.active ? 'Y' : 'N'}`).sort().join(',');
 }
 
 /** Errors that say the change itself was refused; anything else may mean the session is broken. */
@@ -108,7 +115,10 @@ export class DnsGateway implements RecordGateway {
       // Keep the cached object when nothing changed: workers compare identities to know whether
       // they need to decide again.
       const old = this.cache.get(n.name);
-      if (!old || JSON.stringify(old) !== JSON.stringify(n)) this.cache.set(n.name, n);
+      if (!old || JSON.stringify(old) !== JSON.stringify(n)) {
+        this.cache.set(n.name, n);
+        this.publishWeights(n);
+      }
       seen.add(n.name);
     }
     // A name removed from the zone must not linger as "current records".
@@ -143,9 +153,32 @@ export class DnsGateway implements RecordGateway {
     ).finally(() => {
       if (drains) this.drains = drainsByName(drains);
     });
-    // The store returns each name as it is after the commit: that is our read-back.
-    for (const step of result.steps) this.cache.set(step.after.name, step.after);
+    // Read back after the commit: a commit that returned OK is not proof the rows are as planned
+    // (the seed's lesson about APIs that "succeed"). The cache takes what is really there.
+    const expected = new Map(result.steps.map((step) => [step.after.name, step.after]));
+    const actual = await this.use(async (s) => {
+      const out: NameState[] = [];
+      for (const name of expected.keys()) out.push(await listRecords(s, this.zone, name, { timeoutMs: this.o.queryTimeoutMs }));
+      return out;
+    });
+    const mismatched: string[] = [];
+    for (const a of actual) {
+      this.cache.set(a.name, a);
+      this.publishWeights(a);
+      const e = expected.get(a.name);
+      if (e && recordsKey(e) !== recordsKey(a)) mismatched.push(`${a.name}: expected ${recordsKey(e)}, found ${recordsKey(a)}`);
+    }
+    if (mismatched.length > 0) {
+      throw new RemoteError('DNS_VERIFY_FAILED', `the change committed (serial ${result.serial}) but reading it back shows something else: ${mismatched.join('; ')}`, {
+        next: 'someone else changed these records right after; the checker decides again from what is there now',
+      });
+    }
     return { serial: result.serial };
+  }
+
+  /** Exports a name's weights (dbfleet_record_weight), so dashboards show what DNS serves. */
+  private publishWeights(n: NameState): void {
+    for (const r of n.records) this.o.recordWeight?.set({ name: n.name, address: r.address }, r.active ? r.weight : 0);
   }
 
   async answers(name: string): Promise<string[]> {
