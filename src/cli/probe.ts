@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { ConfigError, UsageError } from '../core/errors.js';
 import { resolvePassword } from '../core/secrets.js';
 import { openSession } from '../mysql/mysql2-session.js';
+import { stampFirstWrite } from '../failover/meter/first-write-stamp.js';
 import { DowntimeMeter, type MeterReport } from '../failover/meter/downtime-meter.js';
 import { dnsLookup, resolverLookup } from '../failover/meter/name-lookups.js';
 import type { Window } from '../failover/meter/unavailability.js';
@@ -52,6 +53,14 @@ export function registerProbeCommand(program: Command, ctx: CliContext): void {
         openSession,
         onAttempt: (a) => {
           if (!a.ok) ctx.logger.warn({ kind: a.kind, address: a.address, error: a.error }, 'probe attempt failed');
+        },
+        // The first write after a failover completes the checker's timeline of it.
+        onRecovered: (a) => {
+          if (a.kind !== 'write' || !a.address) return;
+          void stampFirstWrite(openSession, fleet.dnsEndpoint, cluster.name, a.address, a.end).then(
+            (stamped) => ctx.logger.info({ cluster: cluster.name, address: a.address, stamped }, 'writes succeed again'),
+            (e: unknown) => ctx.logger.warn({ err: String(e) }, 'could not stamp the first write into the failover timeline'),
+          );
         },
       });
       const stop = new AbortController();

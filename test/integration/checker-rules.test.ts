@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import { DowntimeMeter } from '../../src/failover/meter/downtime-meter.js';
 import { resolverLookup } from '../../src/failover/meter/name-lookups.js';
+import { stampFirstWrite } from '../../src/failover/meter/first-write-stamp.js';
+import { readTimelines } from '../../src/failover/service/status-store.js';
 import type { CheckerService } from '../../src/failover/service/checker-service.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { startChecker } from '../support/checker-fixture.js';
@@ -27,7 +29,8 @@ afterAll(async () => {
 });
 
 /** Runs the downtime meter on a cluster while `work` runs; returns its report. */
-async function withWriter<T>(cluster: string, work: () => Promise<T>): Promise<{ result: T; lost: number; acknowledged: number }> {
+async function withWriter<T>(cluster: string, work: () => Promise<T>): Promise<{ result: T; lost: number; acknowledged: number; stamped: Promise<boolean>[] }> {
+  const stamped: Promise<boolean>[] = [];
   const lookup = resolverLookup(fx.dnsEndpoint, fx.config.dns.zone, openSession);
   const client = `t-${Math.random().toString(36).slice(2, 8)}`;
   const meter = new DowntimeMeter({
@@ -39,6 +42,9 @@ async function withWriter<T>(cluster: string, work: () => Promise<T>): Promise<{
     client,
     lookup,
     openSession,
+    onRecovered: (a) => {
+      if (a.kind === 'write' && a.address) stamped.push(stampFirstWrite(openSession, fx.dnsEndpoint, cluster, a.address, a.end));
+    },
   });
   const stop = new AbortController();
   const running = meter.run(stop.signal);
@@ -54,17 +60,26 @@ async function withWriter<T>(cluster: string, work: () => Promise<T>): Promise<{
   await s.close();
   await lookup.close();
   const present = new Set(rows.map((r) => Number(r['seq'])));
-  return { result, lost: report.acknowledged.filter((q) => !present.has(q)).length, acknowledged: report.acknowledged.length };
+  return { result, lost: report.acknowledged.filter((q) => !present.has(q)).length, acknowledged: report.acknowledged.length, stamped };
 }
 
 describe('failover checker rules on the sandbox', () => {
   it('writer killed (Aurora-style failover): the writer record follows the new writer, no acknowledged write lost', async () => {
-    const { lost, acknowledged } = await withWriter(C1, async () => {
+    const { lost, acknowledged, stamped } = await withWriter(C1, async () => {
       await fx.failover(C1);
       await eventually('writer record on instance-02', async () => (await fx.writerRecord(C1))[0] === addr(1, 2, slot));
     });
     expect(acknowledged).toBeGreaterThan(10);
     expect(lost).toBe(0);
+    // the client's first write after the failover completes the checker's stored timeline
+    expect(await Promise.all(stamped)).toContain(true);
+    const s = await openSession(fx.dnsEndpoint, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
+    const [timeline] = await readTimelines(s, 1, { timeoutMs: 5_000 });
+    await s.close();
+    expect(timeline).toMatchObject({ cluster: C1, to: addr(1, 2, slot) });
+    expect(timeline!.firstWrite).toBeGreaterThanOrEqual(timeline!.dnsCommitted!);
+    expect(timeline!.dnsCommitted).toBeGreaterThanOrEqual(timeline!.decision!);
+    expect(timeline!.decision).toBeGreaterThanOrEqual(timeline!.newWriterSeen!);
     // the seed's table after the switch: new writer at 0 in the reader record, old writer back as a reader
     await eventually('seed weights after the old writer returns', async () => {
       const w = await fx.readerWeights(C1);

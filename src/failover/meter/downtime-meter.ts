@@ -23,6 +23,8 @@ export interface MeterOptions {
   now?: () => number;
   /** Called after each attempt (live output). */
   onAttempt?: (a: Attempt) => void;
+  /** Called with the first successful attempt after a run of failures (a window closed). */
+  onRecovered?: (a: Attempt) => void;
 }
 
 export interface MeterReport {
@@ -73,8 +75,10 @@ export class DowntimeMeter {
     while (!signal.aborted) {
       const started = performance.now();
       const a = await once();
+      const previous = into[into.length - 1];
       into.push(a);
       this.o.onAttempt?.(a);
+      if (a.ok && previous && !previous.ok) this.o.onRecovered?.(a);
       const wait = this.o.intervalMs - (performance.now() - started);
       if (wait > 0 && !signal.aborted) await new Promise((r) => setTimeout(r, wait));
     }

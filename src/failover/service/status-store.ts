@@ -55,3 +55,17 @@ export async function readTimelines(s: SqlSession, limit: number, q: QueryOption
   const rows = await s.query('SELECT recorded_at, checker, timeline FROM dbfleet_failover ORDER BY id DESC LIMIT ?', [limit], q);
   return rows.map((r) => ({ ...(JSON.parse(String(r['timeline'])) as FailoverTimeline), recorded_at: String(r['recorded_at']), checker: String(r['checker']) }));
 }
+
+/**
+ * Stamps the first successful client write after a failover (seen by `dbfleet probe`, which
+ * writes through the records like an application) into the checker's stored timeline of the
+ * latest failover of that cluster to that address. Returns false when no such timeline waits.
+ */
+export async function recordFirstWrite(s: SqlSession, cluster: string, address: string, at: number, q: QueryOptions): Promise<boolean> {
+  const r = await s.execute(
+    "UPDATE dbfleet_failover SET timeline = JSON_SET(timeline, '$.firstWrite', ?) WHERE cluster = ? AND to_address = ? AND JSON_EXTRACT(timeline, '$.firstWrite') IS NULL AND recorded_at > NOW(6) - INTERVAL 10 MINUTE ORDER BY id DESC LIMIT 1",
+    [at, cluster, address],
+    q,
+  );
+  return r.affectedRows > 0;
+}
