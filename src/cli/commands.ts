@@ -5,6 +5,7 @@ import { registerDemoCommand } from './demo.js';
 import { registerDnsCommands } from './dns.js';
 import { registerProbeCommand } from './probe.js';
 import { registerSandboxCommands } from './sandbox.js';
+import { registerShardCommands } from './shard.js';
 
 /** Every command group registers itself here, one file per group. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -12,5 +13,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerDnsCommands(program, ctx);
   registerCheckerCommands(program, ctx);
   registerProbeCommand(program, ctx);
+  registerShardCommands(program, ctx);
   registerDemoCommand(program, ctx);
 }
