@@ -1,0 +1,152 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectAdmin } from '../../src/mysql/connect-admin.js';
+import { openSession } from '../../src/mysql/mysql2-session.js';
+import type { Endpoint, MysqlAdmin, Timeouts } from '../../src/mysql/admin.js';
+import { DowntimeMeter } from '../../src/failover/meter/downtime-meter.js';
+import { resolverLookup } from '../../src/failover/meter/name-lookups.js';
+import { onlineSwitchover, type SwitchoverDeps, type SwitchoverMember, type SwitchoverRequest } from '../../src/shard/switchover/online-switchover.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
+
+// A sandbox cluster stands for one shard: a master and two replicas, real mariadbd, MyDNS, PowerDNS.
+let fx: SandboxFixture;
+let m: SwitchoverMember[];
+const S = 'aurora-test-1';
+
+function request(master: SwitchoverMember, candidate: SwitchoverMember, replicas: SwitchoverMember[], extra: Partial<SwitchoverRequest> = {}): SwitchoverRequest {
+  return {
+    shard: S,
+    writerName: `${S}-w`,
+    readerName: `${S}-r`,
+    zone: fx.config.dns.zone,
+    master,
+    candidate,
+    replicas,
+    admin: { user: 'dbfleet', password: fx.passwords.dbfleet },
+    repl: { user: 'repl', password: fx.passwords.repl },
+    appUsers: ['app'],
+    ...extra,
+  };
+}
+
+function deps(connect: SwitchoverDeps['connect'] = connectAdmin): SwitchoverDeps {
+  return { connect, openDns: () => openSession(fx.dnsEndpoint, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 }), logger: silentLogger, actor: 'test-switchover' };
+}
+
+/** Runs a writer through the weighted resolver around `work`; returns lost acknowledged writes. */
+async function withWriter<T>(work: () => Promise<T>): Promise<{ result: T; lost: number; acknowledged: number; maxWindowMs: number }> {
+  const lookup = resolverLookup(fx.dnsEndpoint, fx.config.dns.zone, openSession);
+  const client = `sw-${Math.random().toString(36).slice(2, 8)}`;
+  const meter = new DowntimeMeter({ writerName: `${S}-w`, readerName: `${S}-r`, account: { user: 'app', password: fx.passwords.app, database: 'app', table: 'writes', port: 3306 }, intervalMs: 5, timeouts: { connectTimeoutMs: 300, queryTimeoutMs: 500 }, client, lookup, openSession });
+  const stop = new AbortController();
+  const running = meter.run(stop.signal);
+  await eventually('writes before', async () => meter.report().acknowledged.length >= 10);
+  let result: T;
+  try {
+    result = await work();
+  } finally {
+    const n = meter.report().acknowledged.length;
+    await eventually('writes after', async () => meter.report().acknowledged.length >= n + 10, 10_000).catch(() => undefined);
+    stop.abort();
+  }
+  const report = await running;
+  const writer = await lookup.resolve(`${S}-w`);
+  const s = await openSession({ host: writer, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
+  const rows = await s.query('SELECT seq FROM writes WHERE client = ?', [client]);
+  await s.close();
+  await lookup.close();
+  const present = new Set(rows.map((r) => Number(r['seq'])));
+  return { result, lost: report.acknowledged.filter((q) => !present.has(q)).length, acknowledged: report.acknowledged.length, maxWindowMs: Math.max(0, ...report.writeWindows.map((w) => w.durationMs)) };
+}
+
+async function readOnly(id: string): Promise<string> {
+  return fx.sql(id, 'SELECT @@read_only');
+}
+
+beforeAll(async () => {
+  fx = await SandboxFixture.up(1, 2);
+  const state = await fx.state();
+  m = state.clusters[0]!.instances.map((i) => ({ id: i.id, host: i.host, port: i.port }));
+}, 60_000);
+
+afterAll(async () => {
+  await fx?.down();
+});
+
+describe('online switchover of a shard master', () => {
+  it('refuses when the candidate lags, changing nothing', async () => {
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    await fx.sql(candidate.id, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 30; START SLAVE');
+    try {
+      await fx.sql(master.id, "INSERT INTO app.writes (client, seq) VALUES ('lag', 1)");
+      await eventually('candidate behind', async () => Number(await fx.sql(candidate.id, "SELECT COUNT(*) FROM information_schema.processlist WHERE state LIKE '%delay%' OR state LIKE 'Waiting until MASTER_DELAY%'")) > 0 || true);
+      await new Promise((r) => setTimeout(r, 2_500));
+      const err = await onlineSwitchover(request(master, candidate, [other]), deps()).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'CANDIDATE_LAGS' });
+      expect(await readOnly(master.id)).toBe('0');
+      expect(await fx.writerRecord(S)).toEqual([master.host]);
+    } finally {
+      await fx.sql(candidate.id, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE');
+    }
+  });
+
+  it('refuses when replication is broken, changing nothing', async () => {
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    await fx.sql(candidate.id, 'STOP SLAVE IO_THREAD');
+    try {
+      const err = await onlineSwitchover(request(master, candidate, [other]), deps()).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'REPLICATION_BROKEN' });
+      expect(String((err as Error).message)).toMatch(/io=no/);
+      expect(await readOnly(master.id)).toBe('0');
+    } finally {
+      await fx.sql(candidate.id, 'START SLAVE IO_THREAD');
+    }
+  });
+
+  it('undoes the write block when a step before the promotion fails', async () => {
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    // Fault injection on a real connection: the candidate refuses to stop replicating.
+    const flaky = async (e: Endpoint, t: Timeouts): Promise<MysqlAdmin> => {
+      const a = await connectAdmin(e, t);
+      if (e.host !== candidate.host) return a;
+      return new Proxy(a, { get: (target, p) => (p === 'stopReplica' ? () => Promise.reject(new Error('injected: STOP SLAVE failed')) : Reflect.get(target, p)) });
+    };
+    const { result, lost } = await withWriter(() => onlineSwitchover(request(master, candidate, [other]), deps(flaky)).catch((e: unknown) => e));
+    expect(String(result)).toMatch(/injected/);
+    expect(lost).toBe(0);
+    expect(await readOnly(master.id)).toBe('0');
+    expect(await fx.writerRecord(S)).toEqual([master.host]);
+    expect(await fx.sql(candidate.id, 'SELECT @@read_only')).toBe('1');
+  });
+
+  it('switches the master with a writer running: no acknowledged write lost, replicas follow, old master replicates', async () => {
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    const { result: report, lost, acknowledged, maxWindowMs } = await withWriter(() => onlineSwitchover(request(master, candidate, [other]), deps()));
+    expect(lost).toBe(0);
+    expect(acknowledged).toBeGreaterThan(20);
+    expect(report.phases.map((p) => p.phase)).toEqual(['precheck', 'block-writes', 'final-position', 'candidate-caught-up', 'promote', 'move-writer-record', 'repoint-replicas', 'old-master-follows', 'end-old-connections']);
+    expect(report.phases.every((p) => p.outcome === 'ok')).toBe(true);
+    console.log(`switchover: writes blocked ${report.writeBlockedMs} ms by the executor's clock; longest client write gap ${maxWindowMs} ms`);
+    expect(await fx.writerRecord(S)).toEqual([candidate.host]);
+    expect(await readOnly(candidate.id)).toBe('0');
+    expect(await readOnly(master.id)).toBe('1');
+    for (const member of [master, other]) {
+      const a = await connectAdmin({ host: member.host, port: member.port, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
+      const st = await eventually(`${member.id} replicating from the new master`, async () => {
+        const r = await a.replicaStatus();
+        return r && r.ioRunning === 'yes' && r.sqlRunning ? r : undefined;
+      });
+      await a.close();
+      expect(st.sourceHost).toBe(candidate.host);
+    }
+  });
+
+  it('rolls back by switching again the other way, with the same guarantees', async () => {
+    const [oldMaster, current, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    const { lost } = await withWriter(() => onlineSwitchover(request(current, oldMaster, [other]), deps()));
+    expect(lost).toBe(0);
+    expect(await fx.writerRecord(S)).toEqual([oldMaster.host]);
+    expect(await readOnly(oldMaster.id)).toBe('0');
+    expect(await readOnly(current.id)).toBe('1');
+  });
+});
