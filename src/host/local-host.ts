@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { access, mkdir, open, readFile, rename, rm, writeFile, constants } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { AbortedError, MissingDependencyError, TimeoutError } from '../core/errors.js';
+import { dirname, join, resolve } from 'node:path';
+import { AbortedError, MissingDependencyError, TimeoutError, UsageError } from '../core/errors.js';
 import type { DetachedOptions, Host, RunOptions, RunResult } from './host.js';
 import { HostCommandError } from './host-errors.js';
 
@@ -23,7 +23,19 @@ export class LocalHost implements Host {
         cwd: options.cwd,
         env: options.env ? { ...process.env, ...options.env } : process.env,
         stdio: ['pipe', 'pipe', 'pipe'],
+        // its own process group, so a timeout or abort kills everything it started, not just it
+        detached: true,
       });
+      // decode as a stream: a multi-byte character split between two chunks stays whole
+      child.stdout.setEncoding('utf8');
+      child.stderr.setEncoding('utf8');
+      const killGroup = (): void => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      };
       let stdout = '';
       let stderr = '';
       let settled = false;
@@ -35,19 +47,19 @@ export class LocalHost implements Host {
         fn();
       };
       const timer = setTimeout(() => {
-        child.kill('SIGKILL');
+        killGroup();
         finish(() => reject(new TimeoutError(`${command} did not finish within ${options.timeoutMs} ms`, { details: { stderr: stderr.slice(-2000) } })));
       }, options.timeoutMs);
       const onAbort = (): void => {
-        child.kill('SIGKILL');
+        killGroup();
         finish(() => reject(new AbortedError(`${command} was cancelled`)));
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
-      child.stdout.on('data', (d: Buffer) => {
-        stdout = (stdout + d.toString()).slice(-MAX_OUTPUT);
+      child.stdout.on('data', (d: string) => {
+        stdout = (stdout + d).slice(-MAX_OUTPUT);
       });
-      child.stderr.on('data', (d: Buffer) => {
-        stderr = (stderr + d.toString()).slice(-MAX_OUTPUT);
+      child.stderr.on('data', (d: string) => {
+        stderr = (stderr + d).slice(-MAX_OUTPUT);
       });
       child.on('error', (e: NodeJS.ErrnoException) => {
         finish(() =>
@@ -149,6 +161,7 @@ export class LocalHost implements Host {
   }
 
   async remove(path: string): Promise<void> {
+    if (path.trim() === '' || resolve(path) === '/') throw new UsageError(`refusing to remove ${JSON.stringify(path)}`);
     await rm(path, { recursive: true, force: true });
   }
 

@@ -104,7 +104,6 @@ const CONTRACT: ContractCase[] = [
   },
   {
     name: 'decodes multi-byte UTF-8 split across output chunks',
-    localGap: 'LocalHost decodes each stdout chunk on its own, so a character split between chunks becomes U+FFFD',
     async run(host) {
       const input = 'ü🐬x'.repeat(100_000);
       const r = await host.run('cat', [], { timeoutMs: 10_000, input });

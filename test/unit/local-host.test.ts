@@ -26,6 +26,21 @@ describe('LocalHost', () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it('kills the whole process group at the deadline, grandchildren included', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dbf-host-'));
+    const pidFile = join(dir, 'pid');
+    await expect(host.run('sh', ['-c', `sleep 30 & echo $! > ${pidFile}; wait`], { timeoutMs: 300 })).rejects.toMatchObject({ code: 'TIMEOUT' });
+    const grandchild = Number((await host.readFile(pidFile)).trim());
+    for (let i = 0; i < 100 && (await host.isAlive(grandchild)); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(await host.isAlive(grandchild)).toBe(false);
+  });
+
+  it('refuses to remove / or an empty path', async () => {
+    await expect(host.remove('/')).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(host.remove('/tmp/..')).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(host.remove('')).rejects.toMatchObject({ code: 'USAGE' });
+  });
+
   it('stops a command when its signal aborts', async () => {
     const c = new AbortController();
     setTimeout(() => c.abort(), 100);
