@@ -6,6 +6,7 @@ import { registerDnsCommands } from './dns.js';
 import { registerProbeCommand } from './probe.js';
 import { registerSandboxCommands } from './sandbox.js';
 import { registerShardCommands } from './shard.js';
+import { registerShardSwitchover } from './shard-switchover.js';
 
 /** Every command group registers itself here, one file per group. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -14,5 +15,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerCheckerCommands(program, ctx);
   registerProbeCommand(program, ctx);
   registerShardCommands(program, ctx);
+  registerShardSwitchover(program, ctx);
   registerDemoCommand(program, ctx);
 }

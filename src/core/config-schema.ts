@@ -109,6 +109,16 @@ export const probeSectionSchema = secretSourceSchema
   })
   .strict();
 
+/** What an online switchover needs beyond the cluster: whose connections to end, what to refuse. */
+export const switchoverSectionSchema = z
+  .object({
+    app_users: z.array(nameSchema).default([]),
+    max_lag_seconds: z.number().int().min(0).max(3600).default(1),
+    long_transaction_seconds: z.number().int().min(1).max(86_400).default(10),
+    catch_up_timeout_ms: z.number().int().min(100).max(600_000).default(5_000),
+  })
+  .strict();
+
 export const fleetConfigSchema = z
   .object({
     dns: dnsSectionSchema,
@@ -116,6 +126,9 @@ export const fleetConfigSchema = z
     checker: checkerSectionSchema.prefault({}),
     clusters: z.array(clusterSchema).default([]),
     probe: probeSectionSchema.optional(),
+    /** The replication account (re-pointing replicas in a switchover, reverse replication). */
+    replication: credentialsSchema.optional(),
+    switchover: switchoverSectionSchema.prefault({}),
   })
   .strict()
   .refine((c) => new Set(c.clusters.map((x) => x.name)).size === c.clusters.length, {
@@ -131,3 +144,4 @@ export type DnsSection = z.output<typeof dnsSectionSchema>;
 export type CheckerSection = z.output<typeof checkerSectionSchema>;
 export type Credentials = z.output<typeof credentialsSchema>;
 export type ProbeSection = z.output<typeof probeSectionSchema>;
+export type SwitchoverSection = z.output<typeof switchoverSectionSchema>;

@@ -17,6 +17,8 @@ export function sandboxFleetConfig(state: SandboxState): FleetConfigInput {
     },
     mysql: { user: 'dbfleet', password_file: passwordFile(state.dir, 'dbfleet') },
     probe: { user: 'app', password_file: passwordFile(state.dir, 'app'), database: APP_DATABASE, table: 'writes' },
+    replication: { user: 'repl', password_file: passwordFile(state.dir, 'repl') },
+    switchover: { app_users: ['app'] },
     checker: { interval_ms: 200, connect_timeout_ms: 500, query_timeout_ms: 500, fail_after: 2, recover_after: 3, fallback_weight: 100 },
     clusters: state.clusters.map((c) => ({
       name: c.name,

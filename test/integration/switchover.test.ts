@@ -7,6 +7,7 @@ import { resolverLookup } from '../../src/failover/meter/name-lookups.js';
 import { onlineSwitchover, type SwitchoverDeps, type SwitchoverMember, type SwitchoverRequest } from '../../src/shard/switchover/online-switchover.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
+import { dbfleet } from '../support/cli.js';
 
 // A sandbox cluster stands for one shard: a master and two replicas, real mariadbd, MyDNS, PowerDNS.
 let fx: SandboxFixture;
@@ -148,5 +149,22 @@ describe('online switchover of a shard master', () => {
     expect(await fx.writerRecord(S)).toEqual([oldMaster.host]);
     expect(await readOnly(oldMaster.id)).toBe('0');
     expect(await readOnly(current.id)).toBe('1');
+  });
+
+  it('dbfleet shard switchover: refuses bad input with exit 2, switches with the phases in its JSON', async () => {
+    const config = `${fx.dir}/fleet.yaml`;
+    const [master, candidate] = m as [SwitchoverMember, SwitchoverMember];
+    const bad = await dbfleet(['shard', 'switchover', S, '--to', 'no-such-instance', '--config', config]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--to no-such-instance is not an instance of aurora-test-1/);
+    const already = await dbfleet(['shard', 'switchover', S, '--to', master.id, '--config', config]);
+    expect(already.code).toBe(2);
+    expect(already.stderr).toMatch(/already the master/);
+    const ok = await dbfleet(['shard', 'switchover', S, '--to', candidate.id, '--config', config, '--json']);
+    expect(ok.code).toBe(0);
+    const report = JSON.parse(ok.stdout) as { from: string; to: string; writeBlockedMs: number; phases: { phase: string; outcome: string }[] };
+    expect(report).toMatchObject({ from: master.id, to: candidate.id });
+    expect(report.phases).toHaveLength(9);
+    expect(await fx.writerRecord(S)).toEqual([candidate.host]);
   });
 });
