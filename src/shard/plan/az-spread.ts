@@ -47,3 +47,21 @@ export function spreadAcrossAzs(norm: readonly Vec[], order: readonly number[], 
   }
   return counts;
 }
+
+/**
+ * Per shard, the AZ of its provisional master copy: among the AZs holding a copy, the one with the
+ * fewest masters so far (biggest shards first), so that masters start out even across AZs.
+ */
+export function masterAzs(counts: Int32Array, order: readonly number[], nAz: number): Int32Array {
+  const out = new Int32Array(counts.length / nAz);
+  const masters = new Array<number>(nAz).fill(0);
+  for (const s of order) {
+    let best = -1;
+    for (let a = 0; a < nAz; a++) {
+      if ((counts[s * nAz + a] as number) > 0 && (best < 0 || (masters[a] as number) < (masters[best] as number))) best = a;
+    }
+    out[s] = best;
+    masters[best] = (masters[best] as number) + 1;
+  }
+  return out;
+}

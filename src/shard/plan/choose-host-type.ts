@@ -1,5 +1,5 @@
 import { BugError } from '../../core/errors.js';
-import { spreadAcrossAzs } from './az-spread.js';
+import { masterAzs, spreadAcrossAzs } from './az-spread.js';
 import { oversizedDims, usableCapacity, type Vec } from './demand.js';
 import { whyTooBig } from './feasibility.js';
 import type { HostType, Inventory } from './inventory-schema.js';
@@ -23,7 +23,11 @@ export function packForType(inv: Inventory, type: HostType, demands: readonly Ve
   const lb = lowerBound(demands, p.copies, cap);
   const order = sizeOrder(norm, dimensionWeights(norm));
   const azCounts = spreadAcrossAzs(norm, order, p.copies, p.azs.length);
-  const bins = packCopies({ norm, order, copies: p.copies, nAz: p.azs.length, azCounts, lowerBound: lb.hosts });
+  // A quarter above the average at the lower bound: loose enough never to cost a host, tight
+  // enough that hosts full of small shards cannot end up holding all of those shards' copies.
+  const masterCap = Math.max(1, Math.ceil((1.25 * inv.shards.length) / lb.hosts));
+  const masterAz = masterAzs(azCounts, order, p.azs.length);
+  const bins = packCopies({ norm, order, copies: p.copies, nAz: p.azs.length, azCounts, lowerBound: lb.hosts, masterAz, masterCap });
   return { type, cap, lowerBound: lb, bins };
 }
 

@@ -31,9 +31,57 @@ export function chooseMasters(hosts: readonly Host[], nShards: number, nAz: numb
   for (const h of hosts) azCopies[h.az] = (azCopies[h.az] as number) + h.shards.length;
   for (let extra = 0; extra <= nShards; extra++) {
     const balanced = assign(hosts, nShards, nAz, hostCap, azCopies.map((n) => Math.ceil(n / copies) + extra));
-    if (balanced) return { hostOf: balanced, hostCap };
+    if (balanced) {
+      hostOf = balanced;
+      break;
+    }
   }
+  rebalance(hosts, hostOf, nAz);
   return { hostOf, hostCap };
+}
+
+/**
+ * Caps bound the busiest host and AZ but not the quietest. Move a master to another copy of its
+ * shard while that evens out the AZs or the hosts without making either less even, until no such
+ * move is left (each move lowers the sum of squared counts, so this ends).
+ */
+function rebalance(hosts: readonly Host[], hostOf: Int32Array, nAz: number): void {
+  const copiesOf: number[][] = Array.from({ length: hostOf.length }, () => []);
+  hosts.forEach((h, i) => h.shards.forEach((s) => copiesOf[s]?.push(i)));
+  const perHost = new Int32Array(hosts.length);
+  const perAz = new Int32Array(nAz);
+  hostOf.forEach((h) => {
+    perHost[h] = (perHost[h] as number) + 1;
+    const az = (hosts[h] as Host).az;
+    perAz[az] = (perAz[az] as number) + 1;
+  });
+  for (let moved = true; moved; ) {
+    moved = false;
+    for (let s = 0; s < hostOf.length; s++) {
+      const from = hostOf[s] as number;
+      const fromAz = (hosts[from] as Host).az;
+      let best = -1;
+      let bestGain = 0;
+      for (const to of copiesOf[s] as number[]) {
+        const toAz = (hosts[to] as Host).az;
+        // Change in the sum of squares: 2 * (target - source) + 2 for a move of one.
+        const dHost = to === from ? 0 : 2 * ((perHost[to] as number) - (perHost[from] as number)) + 2;
+        const dAz = toAz === fromAz ? 0 : 2 * ((perAz[toAz] as number) - (perAz[fromAz] as number)) + 2;
+        if (dHost <= 0 && dAz <= 0 && dHost + dAz < bestGain) {
+          best = to;
+          bestGain = dHost + dAz;
+        }
+      }
+      if (best < 0) continue;
+      const toAz = (hosts[best] as Host).az;
+      perHost[from] = (perHost[from] as number) - 1;
+      perHost[best] = (perHost[best] as number) + 1;
+      perAz[fromAz] = (perAz[fromAz] as number) - 1;
+      perAz[toAz] = (perAz[toAz] as number) + 1;
+      hostOf[s] = best;
+      moved = true;
+    }
+  }
 }
 
 function assign(hosts: readonly Host[], nShards: number, nAz: number, hostCap: number, azCaps: readonly number[]): Int32Array | undefined {
