@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { loadInventory } from '../../src/shard/plan/inventory-load.js';
+import { generateInventory } from '../../src/shard/plan/inventory-generator.js';
+import { loadInventory, validateInventory } from '../../src/shard/plan/inventory-load.js';
 import { planConsolidation } from '../../src/shard/plan/planner.js';
 
 /** `dbfleet shard plan` through the real CLI root, in-process: output, --json, --out and exit codes. */
@@ -71,5 +73,16 @@ describe('dbfleet shard plan', () => {
     expect(r.stderr).toContain('user-03 fits no host type');
     expect(r.stderr).toContain('memory 401 GB > 76.8 GB usable');
     expect(r.stderr).toContain('next: add a bigger host type');
+  });
+
+  it('the built binary writes a multi-megabyte --json plan to a pipe whole (the process exits right after)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dbf-plan-'));
+    const file = join(dir, 'fleet.json');
+    const doc = generateInventory({ shards: 400, seed: 5 });
+    await writeFile(file, JSON.stringify(doc)); // JSON is YAML too
+    const r = spawnSync(process.execPath, [join(process.cwd(), 'bin', 'dbfleet.js'), 'shard', 'plan', '--inventory', file, '--json'], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20, env: { ...process.env, DBFLEET_LOG_LEVEL: 'warn' } });
+    expect(r.status).toBe(0);
+    expect(r.stdout.length).toBeGreaterThan(1_000_000);
+    expect(JSON.parse(r.stdout)).toEqual(planConsolidation(validateInventory(doc)));
   });
 });
