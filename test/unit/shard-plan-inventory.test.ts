@@ -85,6 +85,12 @@ describe('inventory schema', () => {
     expect(message).toContain('host_types[0].nvme_gb');
   });
 
+  it('docs/shard-plan.md shows this very example', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'shard-plan.md'), 'utf8');
+    const block = /```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    expect(block).toBe(readFileSync(EXAMPLE, 'utf8'));
+  });
+
   it('refuses a file that is missing or not YAML, before planning anything', async () => {
     await expect(loadInventory('/nonexistent/inventory.yaml')).rejects.toThrow(/cannot read config file/);
   });
