@@ -76,16 +76,6 @@ export function renderPlanSummary(plan: ShardPlan, showHosts = 3): string {
 }
 
 /**
- * Resolves once the stream has taken the text: a plan of thousands of shards is megabytes, and
- * the process exits as soon as the command returns, which would cut a piped stdout at 64 KiB.
- */
-function writeAll(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.write(text, (err) => (err ? reject(err) : resolve()));
-  });
-}
-
-/**
  * `dbfleet shard ...`: the consolidator from an operator's seat. `plan` reads an inventory and
  * prints the plan (nothing is touched): exit 2 when the inventory is malformed (the field is
  * named), 1 when no plan can satisfy it (the shards and the reason are named).
@@ -107,7 +97,7 @@ export function registerShardCommands(program: Command, ctx: CliContext): void {
       ctx.logger.info({ shards: plan.summary.shards, hosts: plan.summary.hosts_after, lower_bound: plan.summary.lower_bound, plan_ms: Math.round(performance.now() - started) }, 'shard plan ready');
       if (opts.out !== undefined) await writeFile(opts.out, `${JSON.stringify(plan, null, 2)}\n`);
       const text = opts.json ? `${JSON.stringify(plan, null, 2)}\n` : `${renderPlanSummary(plan, opts.hosts)}${opts.out === undefined ? '' : `plan written to ${opts.out}\n`}`;
-      await writeAll(ctx.stdout, text);
+      ctx.stdout.write(text);
       ctx.exitCode = 0;
     });
 }
