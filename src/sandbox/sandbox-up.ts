@@ -75,7 +75,9 @@ export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<
     log.info({ ms: Math.round(deps.clock.monotonic() - started) }, 'template datadir ready');
 
     const instances = allInstances(state);
-    await Promise.all(
+    // allSettled, not all: when one start fails, the others must finish starting (and have their
+    // PIDs known) before the cleanup below stops them, or one could come up after the cleanup.
+    await settleAll(
       instances.map(async (inst) => {
         const spec = instanceSpec(dir, inst, deps.runAsRoot);
         await deps.mysqld.initDatadirFromTemplate(spec, templatePaths.dataDir);
@@ -86,7 +88,7 @@ export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<
     await writeState(deps.host, state);
     log.info({ instances: instances.length, ms: Math.round(deps.clock.monotonic() - started) }, 'all mysqld processes answer');
 
-    await Promise.all(
+    await settleAll(
       state.clusters.flatMap((cluster) => {
         const writer = cluster.instances.find((i) => i.role === 'writer');
         if (!writer) throw new StateError('NO_WRITER', `cluster ${cluster.name} has no writer`);
@@ -113,4 +115,11 @@ export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<
     await deps.slots.release(slot, dir);
     throw e;
   }
+}
+
+/** Waits for every promise to settle, then throws the first failure (if any). */
+async function settleAll(work: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
 }

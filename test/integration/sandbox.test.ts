@@ -235,6 +235,8 @@ describe('dbfleet sandbox on real mysqld processes', () => {
       const r = await dbfleet(['sandbox', 'up', '--dir', d, '--clusters', '1', '--readers', '1', '--slot', String(slot)]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/aurora-test-1-instance-02 exited during start-up: .*(Address already in use|bind)/i);
+      // an instance still starting when the clash was seen must not come up after the cleanup
+      await new Promise((res) => setTimeout(res, 2_000));
       expect(await processesUnder(d)).toEqual([]);
       await expect(stat(join(d, 'sandbox.json'))).rejects.toThrow(/ENOENT/);
     } finally {
