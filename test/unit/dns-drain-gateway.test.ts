@@ -25,8 +25,10 @@ function fakeMydns(): { session: SqlSession; drains: Row[]; weights: Record<stri
       if (/FROM dbfleet_name/.test(sql)) return [{ name: 'aurora-test-r', role: 'reader' }];
       return [];
     },
-    async execute(sql) {
+    async execute(sql, params = []) {
       log.push(sql.split(' ').slice(0, 2).join(' '));
+      // apply weight updates, so the gateway's read-back after COMMIT sees what was written
+      if (/^UPDATE rr SET type = \?, data = \?, weight = \?/.test(sql)) weights[String(params[1])] = Number(params[2]);
       return { affectedRows: 1, insertId: 0 };
     },
     async close() {},
@@ -79,5 +81,6 @@ describe('DnsGateway and operator drains', () => {
     await g.apply([{ op: 'set-weight', name: 'aurora-test-r', address: '127.0.10.3', expect: { weight: 100 }, weight: 0 }], 'a reader down');
     expect(db.log).toContain('COMMIT');
     expect(db.log.some((l) => l.startsWith('UPDATE rr'))).toBe(true);
+    expect(db.weights['127.0.10.3']).toBe(0);
   });
 });
