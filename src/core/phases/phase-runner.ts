@@ -1,0 +1,151 @@
+import { DbfleetError, StateError, errorMessage, type DbfleetErrorOptions } from '../errors.js';
+import { silentLogger, type Logger } from '../logger.js';
+import type { FileJournal, JournalEntry } from './journal.js';
+
+/**
+ * One named step of dangerous work (a runbook line). `run` must be safe to run again after a
+ * crash in the middle of it, or `isDone` must tell that it already happened.
+ */
+export interface Phase<S extends Record<string, unknown>> {
+  name: string;
+  /** One line for --dry-run and the runbook: what it does, with the real names. */
+  describe: (state: Readonly<S>) => string;
+  /** True when the world already shows this phase's effect (a resume after a crash mid-phase). */
+  isDone?: (state: Readonly<S>) => Promise<boolean>;
+  /** Refuse (throw) before changing anything. */
+  precheck?: (state: Readonly<S>) => Promise<void>;
+  /** Does the work; returns what to merge into the run's state. */
+  run: (state: Readonly<S>) => Promise<Partial<S> | void>;
+  /** Proves the effect is there (read back, never trust an OK). */
+  verify?: (state: Readonly<S>) => Promise<void>;
+  /** Puts things back as they were before this phase, when it failed. */
+  undo?: (state: Readonly<S>) => Promise<void>;
+}
+
+export interface RunOptions<S extends Record<string, unknown>> {
+  journal: FileJournal;
+  initialState: S;
+  /** Continue a run the journal shows as unfinished; without it, an existing journal is refused. */
+  resume?: boolean;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export interface PhasePlanLine {
+  phase: string;
+  description: string;
+  status: 'done' | 'pending';
+}
+
+export interface RunResult<S> {
+  state: S;
+  /** Phases run now (not skipped as already done). */
+  ran: string[];
+  skipped: string[];
+}
+
+/** Thrown when a phase failed; names it, says whether its undo ran, and how to go on. */
+export class PhaseFailedError extends DbfleetError {
+  readonly code = 'PHASE_FAILED';
+  readonly fault = 'remote' as const;
+  constructor(
+    readonly phase: string,
+    readonly undone: boolean,
+    message: string,
+    options: DbfleetErrorOptions = {},
+  ) {
+    super(message, options);
+  }
+}
+
+/** The journal's view of a run: which phases are done, and the state after the last one. */
+export function journalProgress<S extends Record<string, unknown>>(entries: readonly JournalEntry[], initial: S): { done: Set<string>; state: S } {
+  const done = new Set<string>();
+  let state = initial;
+  for (const e of entries) {
+    if (e.event === 'done' || e.event === 'skipped') {
+      done.add(e.phase);
+      if (e.state) state = { ...state, ...(e.state as Partial<S>) };
+    }
+  }
+  return { done, state };
+}
+
+/** The exact list of phases and what each will do: what --dry-run prints. Reads only the journal. */
+export async function planPhases<S extends Record<string, unknown>>(phases: readonly Phase<S>[], journal: FileJournal, initial: S): Promise<PhasePlanLine[]> {
+  const { done, state } = journalProgress(await journal.read(), initial);
+  return phases.map((p) => ({ phase: p.name, description: p.describe(state), status: done.has(p.name) ? 'done' : 'pending' }));
+}
+
+/**
+ * Runs phases in order, journaling start, end, duration and outcome of each. A phase already done
+ * (by the journal, or by its own isDone check after a crash mid-phase) is skipped. On failure the
+ * phase's undo runs (with its own errors reported, not hidden) and a PhaseFailedError names the
+ * phase; the journal stays, so `--resume` continues from there.
+ */
+export async function runPhases<S extends Record<string, unknown>>(phases: readonly Phase<S>[], o: RunOptions<S>): Promise<RunResult<S>> {
+  const log = o.logger ?? silentLogger;
+  const now = o.now ?? (() => new Date());
+  const names = new Set<string>();
+  for (const p of phases) {
+    if (names.has(p.name)) throw new StateError('DUPLICATE_PHASE', `phase ${p.name} appears twice`);
+    names.add(p.name);
+  }
+  const entries = await o.journal.read();
+  if (entries.length > 0 && !o.resume) {
+    throw new StateError('JOURNAL_EXISTS', `${o.journal.path} already records a run (${entries.length} entries)`, {
+      next: 'pass --resume to continue it, or move the journal away to start over',
+    });
+  }
+  let { done, state } = journalProgress(entries, o.initialState);
+  const ran: string[] = [];
+  const skipped: string[] = [];
+  for (const p of phases) {
+    if (done.has(p.name)) {
+      skipped.push(p.name);
+      continue;
+    }
+    const started = performance.now();
+    const at = now().toISOString();
+    if (p.isDone && (await p.isDone(state))) {
+      await o.journal.append({ phase: p.name, event: 'skipped', at, detail: 'already done (found on resume)', state });
+      log.info({ phase: p.name }, `phase ${p.name}: already done, skipped`);
+      skipped.push(p.name);
+      continue;
+    }
+    await o.journal.append({ phase: p.name, event: 'start', at, detail: p.describe(state) });
+    log.info({ phase: p.name, what: p.describe(state) }, `phase ${p.name}: start`);
+    try {
+      await p.precheck?.(state);
+      const out = await p.run(state);
+      if (out) state = { ...state, ...out };
+      await p.verify?.(state);
+    } catch (e) {
+      const ms = Math.round(performance.now() - started);
+      await o.journal.append({ phase: p.name, event: 'failed', at: now().toISOString(), ms, detail: errorMessage(e) });
+      log.error({ phase: p.name, ms, err: errorMessage(e) }, `phase ${p.name}: failed`);
+      let undone = false;
+      if (p.undo) {
+        try {
+          await p.undo(state);
+          undone = true;
+          await o.journal.append({ phase: p.name, event: 'undone', at: now().toISOString() });
+          log.warn({ phase: p.name }, `phase ${p.name}: undone`);
+        } catch (u) {
+          await o.journal.append({ phase: p.name, event: 'undo-failed', at: now().toISOString(), detail: errorMessage(u) });
+          log.error({ phase: p.name, err: errorMessage(u) }, `phase ${p.name}: UNDO FAILED; fix by hand before resuming`);
+        }
+      }
+      throw new PhaseFailedError(p.name, undone, `phase ${p.name} failed${undone ? ' (undone)' : ''}: ${errorMessage(e)}`, {
+        cause: e,
+        next: `fix the cause, then run again with --resume (phases before ${p.name} are not repeated)`,
+      });
+    }
+    const ms = Math.round(performance.now() - started);
+    await o.journal.append({ phase: p.name, event: 'done', at: now().toISOString(), ms, state });
+    log.info({ phase: p.name, ms }, `phase ${p.name}: done`);
+    done = new Set(done).add(p.name);
+    ran.push(p.name);
+  }
+  return { state, ran, skipped };
+}
