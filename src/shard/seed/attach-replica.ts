@@ -1,0 +1,42 @@
+import type { Endpoint, MysqlAdmin, Timeouts } from '../../mysql/admin.js';
+
+export interface AttachOptions {
+  target: Endpoint;
+  master: { host: string; port: number };
+  repl: { user: string; password: string };
+  /** The GTID position the seed is consistent with (from seedFromReplica). */
+  startGtid: string;
+  catchUpTimeoutMs: number;
+  /** Progress while catching up: seconds behind and GTID applied. */
+  onProgress?: (p: { secondsBehind: number | null; applied: string }) => void;
+}
+
+/**
+ * Makes a seeded mysqld a replica of the shard's current master from the seed's position and waits
+ * until it has applied everything the master had when the wait began.
+ */
+export async function attachAndCatchUp(connect: (e: Endpoint, t: Timeouts) => Promise<MysqlAdmin>, o: AttachOptions): Promise<{ caughtUpTo: string }> {
+  const t = await connect(o.target, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
+  const m = await connect({ ...o.target, host: o.master.host, port: o.master.port }, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
+  try {
+    await t.setReadOnly(true);
+    await t.changeSource({ kind: 'gtid', host: o.master.host, port: o.master.port, user: o.repl.user, password: o.repl.password, startGtid: o.startGtid });
+    await t.startReplica();
+    const target = (await m.binlogPosition()).gtidSet ?? '';
+    const deadline = Date.now() + o.catchUpTimeoutMs;
+    for (;;) {
+      const step = Math.min(1_000, Math.max(1, deadline - Date.now()));
+      try {
+        await t.waitForGtid(target, step);
+        return { caughtUpTo: target };
+      } catch (e) {
+        if (Date.now() >= deadline) throw e;
+        const s = await t.replicaStatus();
+        o.onProgress?.({ secondsBehind: s?.secondsBehind ?? null, applied: s?.gtidExecuted ?? '' });
+        if (s && (s.lastSqlErrno !== 0 || (s.ioRunning === 'no' && s.lastIoErrno !== 0))) throw e;
+      }
+    }
+  } finally {
+    await Promise.all([t.close(), m.close()]);
+  }
+}
