@@ -7,7 +7,7 @@ import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
 import type { MysqldSpec } from '../../src/shard/mysqld/mysqld-spec.js';
 import { seedFromReplica } from '../../src/shard/seed/seed-from-replica.js';
 import { attachAndCatchUp } from '../../src/shard/seed/attach-replica.js';
-import { SandboxFixture } from '../support/sandbox-fixture.js';
+import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 
 // Consolidation phases provision -> seed -> catch up, on real mariadbd: a sandbox cluster is the
 // shard; a new mysqld on its own loopback address is the process on the consolidated host.
@@ -82,6 +82,49 @@ describe('seeding a new mysqld from a replica and catching up with the master', 
       expect(rs).toMatchObject({ sourceHost: master!.host, ioRunning: 'yes', sqlRunning: true });
     } finally {
       await Promise.all([m.close(), n.close()]);
+    }
+  });
+});
+
+describe('comparing two replicas at the same position', () => {
+  it('finds them equal while the master keeps writing, and names the table once one drifts', async () => {
+    const { compareReplicas } = await import('../../src/shard/verify/checksum-compare.js');
+    const state = await fx.state();
+    const [master, a] = state.clusters[0]!.instances;
+    const admin = (h: string): Promise<import('../../src/mysql/admin.js').MysqlAdmin> => connectAdmin({ host: h, port: 3306, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 10_000 });
+    const [m, x, y] = await Promise.all([admin(master!.host), admin(a!.host), admin(spec.bindAddress)]);
+    const w = await openSession({ host: master!.host, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
+    let writing = true;
+    let seq = 1_000_000;
+    const writer = (async () => {
+      while (writing) {
+        await w.execute('INSERT INTO writes (client, seq) VALUES (?, ?)', ['verify', ++seq]);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    })();
+    try {
+      const same = await compareReplicas(m, x, y);
+      expect(same.equal).toBe(true);
+      expect(same.tables.map((t) => t.table)).toContain('app.writes');
+      // drift: a row only on the new replica (as a bad seed would leave)
+      await y.session.query('SET SESSION sql_log_bin = 0');
+      // an id far from the master's, so replication itself is not broken by it
+      await y.session.query("INSERT INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)");
+      const drifted = await compareReplicas(m, x, y);
+      expect(drifted.equal).toBe(false);
+      expect(drifted.tables.filter((t) => !t.equal).map((t) => t.table)).toEqual(['app.writes']);
+      // replication resumed on both afterwards
+      for (const r of [x, y]) {
+        await eventually('replication running again', async () => {
+          const st = await r.replicaStatus();
+          return st?.ioRunning === 'yes' && st.sqlRunning;
+        });
+      }
+    } finally {
+      writing = false;
+      await writer;
+      await w.close();
+      await Promise.all([m.close(), x.close(), y.close()]);
     }
   });
 });
