@@ -11,6 +11,8 @@ export interface RunOptions {
   input?: string;
   cwd?: string;
   env?: Record<string, string>;
+  /** false: the command gets only `env`, not this process's environment (which may hold secrets). */
+  inheritEnv?: boolean;
 }
 
 export interface RunResult {

@@ -21,7 +21,7 @@ export class LocalHost implements Host {
       }
       const child = spawn(command, [...args], {
         cwd: options.cwd,
-        env: options.env ? { ...process.env, ...options.env } : process.env,
+        env: options.inheritEnv === false ? { ...options.env } : options.env ? { ...process.env, ...options.env } : process.env,
         stdio: ['pipe', 'pipe', 'pipe'],
         // its own process group, so a timeout or abort kills everything it started, not just it
         detached: true,

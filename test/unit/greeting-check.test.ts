@@ -39,6 +39,14 @@ describe('greetingCheck', () => {
     expect(await greetingCheck('127.0.0.1', port, 1_000)).toEqual({ ok: false, error: 'server refused new connections: 1040 Too many connections' });
   });
 
+  it('never throws on a malformed or truncated first packet (one odd peer must not crash the checker)', async () => {
+    for (const bytes of [[0x05, 0x00, 0x00, 0x00, 0xff], [0x01, 0x00, 0x00, 0x00, 0xff], [0x00, 0x00, 0x00, 0x00]]) {
+      const port = await serve((s) => s.end(Buffer.from(bytes)));
+      const r = await greetingCheck('127.0.0.1', port, 500);
+      expect(r.ok).toBe(false);
+    }
+  });
+
   it('fails within its timeout when the server accepts but never greets', async () => {
     const port = await serve(() => undefined);
     const t = Date.now();

@@ -27,6 +27,7 @@ export class LeaseKeeper {
   private holderSeen = '';
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private inflight: Promise<void> | undefined;
 
   constructor(private readonly o: LeaseKeeperOptions) {}
 
@@ -53,8 +54,16 @@ export class LeaseKeeper {
     this.schedule();
   }
 
-  /** One acquire-or-renew attempt; never throws. */
-  async tick(): Promise<void> {
+  /** One acquire-or-renew attempt at a time; never throws. */
+  tick(): Promise<void> {
+    this.inflight ??= this.tickOnce().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async tickOnce(): Promise<void> {
+    if (this.stopped) return;
     const wasHeld = this.held;
     const started = performance.now();
     try {
@@ -86,6 +95,8 @@ export class LeaseKeeper {
   async stop(release: boolean): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    // a renewal in flight would otherwise commit after (and undo) the release
+    await this.inflight;
     if (release && this.held && this.session) {
       await releaseLease(this.session, this.o.name, this.o.holder, this.token, { timeoutMs: this.o.queryTimeoutMs }).catch((e: unknown) =>
         this.o.logger.warn({ err: errorMessage(e) }, 'could not release the lease; it expires on its own'),

@@ -29,13 +29,18 @@ export function greetingCheck(host: string, port: number, timeoutMs: number): Pr
     let buffered = Buffer.alloc(0);
     socket.on('data', (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
-      if (buffered.length < 5) return;
+      // parse only a whole packet: 3-byte length, 1-byte sequence, then the payload
+      if (buffered.length < 4) return;
+      const length = buffered.readUIntLE(0, 3);
+      if (length === 0) return done({ ok: false, error: `empty first packet from ${host}:${port}` });
+      if (buffered.length < 4 + length) return;
       const marker = buffered[4];
       if (marker === 0x0a) done({ ok: true });
       else if (marker === 0xff) {
         // ERR packet: 0xff, 2-byte code, then the message (no SQL state before the handshake)
+        if (length < 3) return done({ ok: false, error: `truncated error packet from ${host}:${port}` });
         const code = buffered.readUInt16LE(5);
-        done({ ok: false, error: `server refused new connections: ${code} ${buffered.subarray(7).toString('utf8').trim()}` });
+        done({ ok: false, error: `server refused new connections: ${code} ${buffered.subarray(7, 4 + length).toString('utf8').trim()}` });
       } else done({ ok: false, error: `unexpected first packet 0x${(marker ?? 0).toString(16)} from ${host}:${port}` });
     });
     socket.on('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: `new connection to ${host}:${port} failed: ${e.code ?? e.message}` }));

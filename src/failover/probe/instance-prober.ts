@@ -58,6 +58,7 @@ export class InstanceProber {
    */
   wantWriterView = false;
   private admin: MysqlAdmin | undefined;
+  private closed = false;
   private count = 0;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -77,7 +78,13 @@ export class InstanceProber {
     try {
       let freshlyConnected = false;
       if (!this.admin) {
-        this.admin = await this.connectors.connectAdmin(this.options.endpoint, this.options.timeouts, { flavorHint: this.options.flavor });
+        const admin = await this.connectors.connectAdmin(this.options.endpoint, this.options.timeouts, { flavorHint: this.options.flavor });
+        if (this.closed) {
+          // closed while connecting (the instance left the topology, or the checker stops)
+          await admin.close().catch(() => undefined);
+          throw new Error('prober closed');
+        }
+        this.admin = admin;
         freshlyConnected = true;
       }
       const q = { timeoutMs: this.options.timeouts.queryTimeoutMs };
@@ -126,6 +133,7 @@ export class InstanceProber {
 
   /** Closes the persistent connection (at shutdown). */
   async close(): Promise<void> {
+    this.closed = true;
     const admin = this.admin;
     this.admin = undefined;
     await admin?.close().catch(() => undefined);

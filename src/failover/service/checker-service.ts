@@ -70,7 +70,21 @@ export class CheckerService {
     this.log = o.logger.child({ checker: o.checkerId });
     const c = o.config.checker;
     const q = { connectTimeoutMs: c.connect_timeout_ms, queryTimeoutMs: Math.max(c.query_timeout_ms, 1_000) };
-    const connectDns = (): Promise<SqlSession> => o.openSession(o.dnsEndpoint, q);
+    // A checker that dies (or is paused) inside a DNS transaction must not hold the zone and lease
+    // row locks for the server's default 8 h: the server ends such a session after a few lease
+    // TTLs of silence, rolling back. The checker's own sessions are never that idle (renewals,
+    // record refreshes) and reconnect by themselves if they are.
+    const idleS = Math.max(10, Math.ceil((3 * c.lease_ttl_ms) / 1000));
+    const connectDns = async (): Promise<SqlSession> => {
+      const s = await o.openSession(o.dnsEndpoint, q);
+      try {
+        await s.query(`SET SESSION wait_timeout = ${idleS}, innodb_lock_wait_timeout = 1`, [], { timeoutMs: q.queryTimeoutMs });
+      } catch (e) {
+        s.destroy();
+        throw e;
+      }
+      return s;
+    };
     this.lease = new LeaseKeeper({
       name: LEASE_NAME,
       holder: o.checkerId,
@@ -117,6 +131,7 @@ export class CheckerService {
           logger: this.log,
           host: o.host,
           onTimeline: (t) => this.onTimeline(t),
+          secrets: [o.dnsEndpoint.password, o.credentials.password].filter((x): x is string => typeof x === 'string'),
         }),
     );
   }

@@ -47,6 +47,8 @@ export interface ClusterWorkerOptions {
   host: Host;
   now?: () => number;
   onTimeline?: (t: FailoverTimeline) => void;
+  /** Passwords to scrub from hook output before it is logged. */
+  secrets?: readonly string[];
 }
 
 const FLAVOR: Record<ClusterConfig['engine'], Flavor> = { 'aurora-mysql': 'aurora-mysql', mysql: 'mysql', mariadb: 'mariadb' };
@@ -215,9 +217,11 @@ export class ClusterWorker {
       this.inFlight.delete(id);
       if (this.stopped || this.probers.get(id) !== prober) return;
       const changed = this.record(id, obs);
-      if (obs.ok && obs.role === 'writer') this.recheckOtherWriters(id, obs.at);
+      // A recheck of older writable answers decides when it lands; deciding now would see the
+      // old writer's stale answer and cry split brain for a few milliseconds.
+      const rechecking = obs.ok && obs.role === 'writer' && this.recheckOtherWriters(id, obs.at);
       // Until every instance has answered once, a decision would see a half-probed cluster.
-      if (changed && this.topology.instances.every((i) => this.observations[i.id] !== undefined)) this.kick();
+      if (changed && !rechecking && this.topology.instances.every((i) => this.observations[i.id] !== undefined)) this.kick();
       const wait = Math.max(0, this.o.checker.interval_ms - (performance.now() - started));
       this.later(() => this.loopProbe(id, prober), wait);
     });
@@ -228,7 +232,8 @@ export class ClusterWorker {
    * either a failover in progress or a split brain. Ask the others again now rather than at their
    * next timer: that settles which within milliseconds instead of up to one interval.
    */
-  private recheckOtherWriters(id: string, at: number): void {
+  private recheckOtherWriters(id: string, at: number): boolean {
+    let started = false;
     for (const other of this.topology.instances) {
       if (other.id === id || this.inFlight.has(other.id)) continue;
       const o = this.observations[other.id];
@@ -236,11 +241,16 @@ export class ClusterWorker {
       const prober = this.probers.get(other.id);
       if (!prober) continue;
       this.inFlight.add(other.id);
+      started = true;
       void prober.probe().then((obs) => {
         this.inFlight.delete(other.id);
-        if (!this.stopped && this.record(other.id, obs)) this.kick();
+        // the instance may have left (or moved) while it was probed
+        if (this.stopped || this.probers.get(other.id) !== prober) return;
+        this.record(other.id, obs);
+        this.kick();
       });
     }
+    return started;
   }
 
   /** Folds a probe in; true when it changed something a decision depends on. */
@@ -351,9 +361,19 @@ export class ClusterWorker {
       };
       await this.hook('before_writer_change', flip.expect.address, flip.address);
     }
+    let apply = decision;
+    if (flip && flip.op === 'replace-writer' && this.o.checker.hooks.before_writer_change) {
+      // the hook took time: decide again, and go on only if the same flip is still due
+      apply = this.decide();
+      const again = apply.changeSet.find((c) => c.op === 'replace-writer');
+      if (!again || again.op !== 'replace-writer' || again.address !== flip.address) {
+        this.log.warn({ wanted: flip.address, now: apply.situation }, 'the writer change is no longer due after the before-hook; not applied');
+        return;
+      }
+    }
     try {
       const started = performance.now();
-      await this.o.gateway.apply(decision.changeSet, `${decision.situation.kind}: ${decision.reasons.join('; ')}`);
+      await this.o.gateway.apply(apply.changeSet, `${apply.situation.kind}: ${apply.reasons.join('; ')}`);
       this.o.metrics.dnsWrites.inc({ cluster: this.name });
       this.o.metrics.decisionToCommit.observe({ cluster: this.name }, performance.now() - started);
       if (flip && flip.op === 'replace-writer' && this.timeline) {
@@ -389,7 +409,7 @@ export class ClusterWorker {
   private async hook(which: 'before_writer_change' | 'after_writer_change', from: string, to: string, t?: FailoverTimeline): Promise<void> {
     const spec: HookSpec | undefined = this.o.checker.hooks[which];
     if (!spec) return;
-    const outcome = await runHook(this.o.host, which, spec, { DBFLEET_CLUSTER: this.name, DBFLEET_OLD_WRITER: from, DBFLEET_NEW_WRITER: to, DBFLEET_WRITER_RECORD: this.topology.writerName }, this.log);
+    const outcome = await runHook(this.o.host, which, spec, { DBFLEET_CLUSTER: this.name, DBFLEET_OLD_WRITER: from, DBFLEET_NEW_WRITER: to, DBFLEET_WRITER_RECORD: this.topology.writerName }, this.log, this.o.secrets ?? []);
     const target = t ?? this.timeline;
     if (target) (target.hooks ??= []).push({ hook: which, ok: outcome.ok, durationMs: outcome.durationMs });
   }

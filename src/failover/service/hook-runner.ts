@@ -24,22 +24,32 @@ export interface HookOutcome {
  * that fails or times out is logged at error level and returned as failed, never ignored.
  * The change's facts go to the hook as environment variables, not as a shell string.
  */
-export async function runHook(host: Host, name: string, spec: HookSpec, env: Record<string, string>, logger: Logger): Promise<HookOutcome> {
+/** What a hook may see of the environment: a PATH and the facts of the change, nothing else. */
+const HOOK_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s.length >= 4) out = out.split(s).join('[redacted]');
+  return out;
+}
+
+export async function runHook(host: Host, name: string, spec: HookSpec, env: Record<string, string>, logger: Logger, secrets: readonly string[] = []): Promise<HookOutcome> {
   const started = performance.now();
   try {
-    const r = await host.run(spec.command, spec.args, { timeoutMs: spec.timeout_ms, env });
+    // Not the checker's environment: it holds password_env secrets.
+    const r = await host.run(spec.command, spec.args, { timeoutMs: spec.timeout_ms, env: { PATH: HOOK_PATH, ...env }, inheritEnv: false });
     const outcome: HookOutcome = {
       hook: name,
       ok: r.exitCode === 0,
       exitCode: r.exitCode,
       durationMs: Math.round(performance.now() - started),
-      output: `${r.stdout}${r.stderr}`.trim().slice(-2000),
+      output: scrub(`${r.stdout}${r.stderr}`.trim().slice(-2000), secrets),
     };
     if (outcome.ok) logger.info({ ...outcome }, 'hook ran');
     else logger.error({ ...outcome }, 'hook failed (non-zero exit); the failover went on');
     return outcome;
   } catch (e) {
-    const outcome: HookOutcome = { hook: name, ok: false, exitCode: null, durationMs: Math.round(performance.now() - started), output: '', error: errorMessage(e) };
+    const outcome: HookOutcome = { hook: name, ok: false, exitCode: null, durationMs: Math.round(performance.now() - started), output: '', error: scrub(errorMessage(e), secrets) };
     logger.error({ ...outcome }, 'hook failed (timeout or could not start); the failover went on');
     return outcome;
   }
