@@ -34,7 +34,8 @@ export async function stopSandboxProcesses(deps: SandboxDeps, state: SandboxStat
   const stopped: { id: string; pid: number }[] = [];
   if (state.dns.pdnsPid !== null && (await deps.host.isAlive(state.dns.pdnsPid))) {
     const cmdline = await deps.host.readFile(`/proc/${state.dns.pdnsPid}/cmdline`).catch(() => '');
-    if (cmdline.includes(state.dir)) {
+    // the exact argument, not a prefix: /tmp/sb must not match /tmp/sb2's PowerDNS
+    if (cmdline.split('\0').includes(`--config-dir=${join(state.dir, 'pdns')}`)) {
       await deps.mysqld.stopPid(state.dns.pdnsPid, 5_000);
       stopped.push({ id: 'pdns', pid: state.dns.pdnsPid });
     }

@@ -120,12 +120,35 @@ describe('online switchover of a shard master', () => {
     expect(await fx.sql(candidate.id, 'SELECT @@read_only')).toBe('1');
   });
 
+  it('undoes the block on a fresh connection when the master session itself broke after blocking writes', async () => {
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    let first = true;
+    const breaking = async (e: Endpoint, t: Timeouts): Promise<MysqlAdmin> => {
+      const a = await connectAdmin(e, t);
+      if (e.host !== master.host || !first) return a;
+      first = false; // only the switchover's own master session breaks; the undo's fresh one works
+      return new Proxy(a, {
+        get: (target, p) =>
+          p === 'binlogPosition'
+            ? () => {
+                target.session.destroy();
+                return Promise.reject(new Error('injected: connection to the master lost'));
+              }
+            : Reflect.get(target, p),
+      });
+    };
+    const err = await onlineSwitchover(request(master, candidate, [other]), deps(breaking)).catch((e: unknown) => e);
+    expect(String(err)).toMatch(/injected: connection to the master lost/);
+    expect(await readOnly(master.id)).toBe('0');
+    expect(await fx.writerRecord(S)).toEqual([master.host]);
+  });
+
   it('switches the master with a writer running: no acknowledged write lost, replicas follow, old master replicates', async () => {
     const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
     const { result: report, lost, acknowledged, maxWindowMs } = await withWriter(() => onlineSwitchover(request(master, candidate, [other]), deps()));
     expect(lost).toBe(0);
     expect(acknowledged).toBeGreaterThan(20);
-    expect(report.phases.map((p) => p.phase)).toEqual(['precheck', 'block-writes', 'final-position', 'candidate-caught-up', 'promote', 'move-writer-record', 'repoint-replicas', 'old-master-follows', 'end-old-connections']);
+    expect(report.phases.map((p) => p.phase)).toEqual(['precheck', 'block-writes', 'final-position', 'candidate-caught-up', 'promote', 'move-writer-record', 'end-old-connections', 'repoint-replicas', 'old-master-follows']);
     expect(report.phases.every((p) => p.outcome === 'ok')).toBe(true);
     console.log(`switchover: writes blocked ${report.writeBlockedMs} ms by the executor's clock; longest client write gap ${maxWindowMs} ms`);
     expect(await fx.writerRecord(S)).toEqual([candidate.host]);

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { errorMessage, SafetyRefusal } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { applyChangeSet, listRecords } from '../../dns/record-store.js';
@@ -91,11 +92,13 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
   const dns = await deps.openDns();
   const q = { timeoutMs: 5_000 };
   const leaseName = `switchover:${req.shard}`;
+  // unique per run: two runs by the same operator must not share (and release) one lease
+  const holder = `${deps.actor}:${process.pid}:${randomBytes(3).toString('hex')}`;
   let leaseToken = 0;
   try {
     // A second switchover of the same shard at the same time is refused.
     await ensureLeaseTable(dns, q);
-    const lease = await acquireOrRenew(dns, leaseName, deps.actor, 120_000, q);
+    const lease = await acquireOrRenew(dns, leaseName, holder, 120_000, q);
     if (!lease.held) throw new SafetyRefusal('SWITCHOVER_IN_PROGRESS', `another switchover of ${req.shard} is running (${lease.holder})`);
     leaseToken = lease.token;
 
@@ -115,13 +118,16 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
     });
 
     const blockedAt = performance.now();
-    await phase('block-writes', () => master.setReadOnly(true));
     let promoted = false;
     let finalGtid = '';
     try {
+      await phase('block-writes', () => master.setReadOnly(true));
       finalGtid = await phase('final-position', async () => (await master.binlogPosition()).gtidSet ?? '', (g) => g || '(empty)');
       await phase('candidate-caught-up', () => candidate.waitForGtid(finalGtid, req.catchUpTimeoutMs ?? 5_000));
       await phase('promote', async () => {
+        // re-verify right before the irreversible step: the lease is still ours
+        const still = await acquireOrRenew(dns, leaseName, holder, 120_000, q);
+        if (!still.held || still.token !== leaseToken) throw new SafetyRefusal('SWITCHOVER_LEASE_LOST', `the switchover lease of ${req.shard} is no longer ours (${still.holder})`);
         await candidate.stopReplica();
         await candidate.resetReplicaAll();
         await candidate.setReadOnly(false);
@@ -129,26 +135,36 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
       });
     } catch (e) {
       if (!promoted) {
-        await phase('undo-block', () => master.setReadOnly(false)).catch((u: unknown) => log.error({ err: errorMessage(u) }, 'UNDO FAILED: the old master is still read-only; set read_only=0 on it by hand'));
+        // on a fresh connection: the failure may have been the master session itself
+        await phase('undo-block', async () => {
+          const again = await deps.connect(ep(req.master), TIMEOUTS);
+          try {
+            await again.setReadOnly(false);
+          } finally {
+            await again.close();
+          }
+        }).catch((u: unknown) => log.error({ err: errorMessage(u) }, 'UNDO FAILED: the old master is still read-only; set read_only=0 on it by hand'));
         const last = phases[phases.length - 1];
-        if (last && last.phase === 'undo-block') last.outcome = 'undone';
+        if (last && last.phase === 'undo-block' && last.outcome === 'ok') last.outcome = 'undone';
       }
       throw e;
     }
 
-    await phase('move-writer-record', async () => {
-      const reader = await listRecords(dns, req.zone, req.readerName, q);
-      const ops: RecordOp[] = [{ op: 'replace-writer', name: req.writerName, expect: { address: req.master.host }, address: req.candidate.host }];
-      const weight = (addr: string): number | undefined => reader.records.find((r) => r.address === addr)?.weight;
-      const cw = weight(req.candidate.host);
-      if (cw !== undefined && cw !== 0) ops.push({ op: 'set-weight', name: req.readerName, address: req.candidate.host, expect: { weight: cw }, weight: 0 });
-      const mw = weight(req.master.host);
-      if (mw !== undefined && mw !== (req.readerWeight ?? 100)) ops.push({ op: 'set-weight', name: req.readerName, address: req.master.host, expect: { weight: mw }, weight: req.readerWeight ?? 100 });
-      await applyChangeSet(dns, req.zone, ops, { actor: deps.actor, why: `online switchover of ${req.shard}: ${req.master.id} -> ${req.candidate.id}`, fence: leaseFence(leaseName, deps.actor, leaseToken, q) }, { timeoutMs: 5_000 });
+    // From here on the candidate is the master: every later phase runs even if one fails, and a
+    // failure says exactly what is left to do.
+    let moveError: unknown;
+    await phase('move-writer-record', () => moveWriterRecord(req, deps, dns, q, leaseName, holder, leaseToken)).catch((e: unknown) => {
+      moveError = e;
     });
     const writeBlockedMs = Math.round(performance.now() - blockedAt);
-
-    await phase('repoint-replicas', async () => {
+    const later: unknown[] = [];
+    const run = (name: string, work: () => Promise<unknown>, detail?: (v: unknown) => string): Promise<void> =>
+      phase(name, work, detail).then(
+        () => undefined,
+        (e: unknown) => void later.push(e),
+      );
+    await run('end-old-connections', () => endConnections(master, req.appUsers), (n) => `${String(n)} application connections ended`);
+    await run('repoint-replicas', async () => {
       await Promise.all(
         req.replicas.map(async (r) => {
           const a = await deps.connect(ep(r), TIMEOUTS);
@@ -163,24 +179,60 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
         }),
       );
     });
-    await phase('old-master-follows', async () => {
+    await run('old-master-follows', async () => {
       // the rollback path: the old master replicates from the new one, read-only
       const pos = String((await master.session.query('SELECT @@gtid_binlog_pos AS pos'))[0]?.['pos'] ?? '');
       await master.changeSource({ kind: 'gtid', host: req.candidate.host, port: req.candidate.port, user: req.repl.user, password: req.repl.password, startGtid: pos });
       await master.startReplica();
     });
-    await phase('end-old-connections', () => endConnections(master, req.appUsers), (n) => `${n} application connections ended`);
+    if (moveError !== undefined || later.length > 0) {
+      throw new SafetyRefusal('SWITCHOVER_INCOMPLETE', `${req.candidate.id} is the master of ${req.shard} now, but ${[moveError !== undefined ? `the writer record was not moved (${errorMessage(moveError)})` : '', ...later.map((e) => errorMessage(e))].filter(Boolean).join('; ')}`, {
+        next: moveError !== undefined ? `point ${req.writerName} at ${req.candidate.host} now (dbfleet checker does it when it runs), then check the replicas` : 'check the replicas named above',
+      });
+    }
     return { shard: req.shard, from: req.master.id, to: req.candidate.id, phases, writeBlockedMs, finalGtid };
   } finally {
-    if (leaseToken > 0) await releaseLease(dns, leaseName, deps.actor, leaseToken, q).catch(() => undefined);
+    if (leaseToken > 0) await releaseLease(dns, leaseName, holder, leaseToken, q).catch(() => undefined);
     await Promise.all([master.close(), candidate.close(), dns.close()].map((p) => p.catch(() => undefined)));
   }
 }
 
+/**
+ * Moves the writer record (and the two reader weights) in one fenced compare-and-swap change set.
+ * A record that already names the candidate (a checker got there first) is success; other
+ * failures are retried on a fresh session.
+ */
+async function moveWriterRecord(req: SwitchoverRequest, deps: SwitchoverDeps, dns: SqlSession, q: { timeoutMs: number }, leaseName: string, holder: string, token: number): Promise<void> {
+  let last: unknown;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const session = attempt === 1 ? dns : await deps.openDns();
+    try {
+      const writer = await listRecords(session, req.zone, req.writerName, q);
+      const reader = await listRecords(session, req.zone, req.readerName, q);
+      const ops: RecordOp[] = [];
+      if (writer.records[0]?.address !== req.candidate.host) ops.push({ op: 'replace-writer', name: req.writerName, expect: { address: req.master.host }, address: req.candidate.host });
+      const weight = (addr: string): number | undefined => reader.records.find((r) => r.address === addr)?.weight;
+      const cw = weight(req.candidate.host);
+      if (cw !== undefined && cw !== 0) ops.push({ op: 'set-weight', name: req.readerName, address: req.candidate.host, expect: { weight: cw }, weight: 0 });
+      const mw = weight(req.master.host);
+      if (mw !== undefined && mw !== (req.readerWeight ?? 100)) ops.push({ op: 'set-weight', name: req.readerName, address: req.master.host, expect: { weight: mw }, weight: req.readerWeight ?? 100 });
+      if (ops.length === 0) return;
+      await applyChangeSet(session, req.zone, ops, { actor: deps.actor, why: `online switchover of ${req.shard}: ${req.master.id} -> ${req.candidate.id}`, fence: leaseFence(leaseName, holder, token, q) }, { timeoutMs: 5_000 });
+      return;
+    } catch (e) {
+      last = e;
+    } finally {
+      if (session !== dns) await session.close().catch(() => undefined);
+    }
+  }
+  throw last;
+}
+
 async function readFacts(req: SwitchoverRequest, master: MysqlAdmin, candidate: MysqlAdmin): Promise<SwitchoverFacts> {
   const one = async (a: MysqlAdmin, sql: string): Promise<Record<string, unknown>> => (await a.session.query(sql))[0] ?? {};
-  const m = await one(master, 'SELECT @@read_only AS ro, @@gtid_binlog_pos AS pos');
+  // the candidate first: read after the master, a caught-up candidate under writes would look ahead (errant)
   const c = await one(candidate, 'SELECT @@gtid_binlog_pos AS pos, @@server_id AS sid');
+  const m = await one(master, 'SELECT @@read_only AS ro, @@gtid_binlog_pos AS pos');
   const limit = req.longTransactionSeconds ?? 10;
   const trx = await master.session.query('SELECT trx_mysql_thread_id AS id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS s FROM information_schema.innodb_trx WHERE trx_started < NOW() - INTERVAL ? SECOND', [limit]);
   return {
