@@ -383,7 +383,10 @@ export class ClusterWorker {
       }
     } catch (e) {
       this.o.metrics.dnsWriteFailures.inc({ cluster: this.name, code: isDbfleetError(e) ? e.code : 'UNKNOWN' });
-      this.log.error({ err: errorMessage(e), code: isDbfleetError(e) ? e.code : undefined, changeSet: decision.changeSet }, 'dns change failed; nothing was written, will decide again');
+      const code = isDbfleetError(e) ? e.code : undefined;
+      // DNS_VERIFY_FAILED: the change committed but the rows read back differ; anything else: nothing was written
+      const what = code === 'DNS_VERIFY_FAILED' ? 'dns change committed but reads back differently' : 'dns change failed; nothing was written';
+      this.log.error({ err: errorMessage(e), code, changeSet: apply.changeSet }, `${what}; will decide again from what is there`);
       if (isDbfleetError(e) && e.code === 'DNS_CONFLICT') await this.o.gateway.refresh([this.topology.writerName, this.topology.readerName]).catch(() => undefined);
     }
   }

@@ -88,8 +88,20 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
   };
 
   const master = await deps.connect(ep(req.master), TIMEOUTS);
-  const candidate = await deps.connect(ep(req.candidate), TIMEOUTS);
-  const dns = await deps.openDns();
+  let candidate: MysqlAdmin;
+  let dns: SqlSession;
+  try {
+    candidate = await deps.connect(ep(req.candidate), TIMEOUTS);
+  } catch (e) {
+    await master.close().catch(() => undefined);
+    throw e;
+  }
+  try {
+    dns = await deps.openDns();
+  } catch (e) {
+    await Promise.all([master.close(), candidate.close()].map((p) => p.catch(() => undefined)));
+    throw e;
+  }
   const q = { timeoutMs: 5_000 };
   const leaseName = `switchover:${req.shard}`;
   // unique per run: two runs by the same operator must not share (and release) one lease
