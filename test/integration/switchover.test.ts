@@ -80,8 +80,13 @@ describe('online switchover of a shard master', () => {
     await fx.sql(candidate.id, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 30; START SLAVE');
     try {
       await fx.sql(master.id, "INSERT INTO app.writes (client, seq) VALUES ('lag', 1)");
-      await eventually('candidate behind', async () => Number(await fx.sql(candidate.id, "SELECT COUNT(*) FROM information_schema.processlist WHERE state LIKE '%delay%' OR state LIKE 'Waiting until MASTER_DELAY%'")) > 0 || true);
-      await new Promise((r) => setTimeout(r, 2_500));
+      // wait until the candidate itself reports lag above the 1 s limit
+      const c = await connectAdmin({ host: candidate.host, port: candidate.port, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
+      try {
+        await eventually('candidate behind', async () => ((await c.replicaStatus())?.secondsBehind ?? 0) > 1, 10_000, 100);
+      } finally {
+        await c.close();
+      }
       const err = await onlineSwitchover(request(master, candidate, [other]), deps()).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'CANDIDATE_LAGS' });
       expect(await readOnly(master.id)).toBe('0');
