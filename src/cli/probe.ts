@@ -3,6 +3,7 @@ import { ConfigError, UsageError } from '../core/errors.js';
 import { resolvePassword } from '../core/secrets.js';
 import { openSession } from '../mysql/mysql2-session.js';
 import { stampFirstWrite } from '../failover/meter/first-write-stamp.js';
+import { missingWrites } from '../failover/meter/lost-writes.js';
 import { DowntimeMeter, type MeterReport } from '../failover/meter/downtime-meter.js';
 import { dnsLookup, resolverLookup } from '../failover/meter/name-lookups.js';
 import type { Window } from '../failover/meter/unavailability.js';
@@ -72,30 +73,12 @@ export function registerProbeCommand(program: Command, ctx: CliContext): void {
       clearTimeout(timer);
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      const lost = await countLost(report, lookup, cluster.writer_record, { ...probe, password, port: cluster.instances?.[0]?.port ?? 3306 }, client);
+      const port = cluster.instances?.[0]?.port ?? 3306;
+      const writer = report.acknowledged.length === 0 ? undefined : await lookup.resolve(cluster.writer_record);
+      const lost = writer === undefined ? 0 : (await missingWrites(openSession, { host: writer, port, user: probe.user, password, database: probe.database }, probe.table, client, report.acknowledged)).length;
       if ('close' in lookup && typeof lookup.close === 'function') await lookup.close();
       if (opts.json) printJson(ctx, { cluster: cluster.name, via: opts.via, interval_ms: opts.intervalMs, write_windows: report.writeWindows, read_windows: report.readWindows, writes: report.writes.length, reads: report.reads.length, acknowledged: report.acknowledged.length, lost_writes: lost });
       else ctx.stdout.write(renderMeterReport(report, lost));
       ctx.exitCode = lost === 0 ? 0 : 1;
     });
-}
-
-/** Acknowledged writes missing from the current writer: must be zero. */
-async function countLost(
-  report: MeterReport,
-  lookup: { resolve(name: string): Promise<string> },
-  writerName: string,
-  account: { user: string; password: string | undefined; database: string; table: string; port: number },
-  client: string,
-): Promise<number> {
-  if (report.acknowledged.length === 0) return 0;
-  const host = await lookup.resolve(writerName);
-  const s = await openSession({ host, port: account.port, user: account.user, password: account.password, database: account.database }, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
-  try {
-    const rows = await s.query(`SELECT seq FROM \`${account.table}\` WHERE client = ?`, [client]);
-    const present = new Set(rows.map((r) => Number(r['seq'])));
-    return report.acknowledged.filter((seq) => !present.has(seq)).length;
-  } finally {
-    await s.close();
-  }
 }

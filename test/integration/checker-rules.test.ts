@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSession } from '../../src/mysql/mysql2-session.js';
-import { DowntimeMeter } from '../../src/failover/meter/downtime-meter.js';
-import { resolverLookup } from '../../src/failover/meter/name-lookups.js';
 import { stampFirstWrite } from '../../src/failover/meter/first-write-stamp.js';
 import { readTimelines } from '../../src/failover/service/status-store.js';
 import type { CheckerService } from '../../src/failover/service/checker-service.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { startChecker } from '../support/checker-fixture.js';
+import { withWriter } from '../support/writer-fixture.js';
 
 // Real mariadbd, PowerDNS and MyDNS tables; the checker runs in this process at a 100 ms interval.
 let fx: SandboxFixture;
@@ -28,47 +27,18 @@ afterAll(async () => {
   await fx?.down();
 });
 
-/** Runs the downtime meter on a cluster while `work` runs; returns its report. */
-async function withWriter<T>(cluster: string, work: () => Promise<T>): Promise<{ result: T; lost: number; acknowledged: number; stamped: Promise<boolean>[] }> {
-  const stamped: Promise<boolean>[] = [];
-  const lookup = resolverLookup(fx.dnsEndpoint, fx.config.dns.zone, openSession);
-  const client = `t-${Math.random().toString(36).slice(2, 8)}`;
-  const meter = new DowntimeMeter({
-    writerName: `${cluster}-w`,
-    readerName: `${cluster}-r`,
-    account: { user: 'app', password: fx.passwords.app, database: 'app', table: 'writes', port: 3306 },
-    intervalMs: 20,
-    timeouts: { connectTimeoutMs: 300, queryTimeoutMs: 500 },
-    client,
-    lookup,
-    openSession,
-    onRecovered: (a) => {
-      if (a.kind === 'write' && a.address) stamped.push(stampFirstWrite(openSession, fx.dnsEndpoint, cluster, a.address, a.end));
-    },
-  });
-  const stop = new AbortController();
-  const running = meter.run(stop.signal);
-  await eventually('writes before the change', async () => meter.report().acknowledged.length >= 5);
-  const result = await work();
-  const after = meter.report().acknowledged.length;
-  await eventually('writes after the change', async () => meter.report().acknowledged.length >= after + 5, 15_000);
-  stop.abort();
-  const report = await running;
-  const writer = await lookup.resolve(`${cluster}-w`);
-  const s = await openSession({ host: writer, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
-  const rows = await s.query('SELECT seq FROM writes WHERE client = ?', [client]);
-  await s.close();
-  await lookup.close();
-  const present = new Set(rows.map((r) => Number(r['seq'])));
-  return { result, lost: report.acknowledged.filter((q) => !present.has(q)).length, acknowledged: report.acknowledged.length, stamped };
-}
-
 describe('failover checker rules on the sandbox', () => {
   it('writer killed (Aurora-style failover): the writer record follows the new writer, no acknowledged write lost', async () => {
-    const { lost, acknowledged, stamped } = await withWriter(C1, async () => {
-      await fx.failover(C1);
-      await eventually('writer record on instance-02', async () => (await fx.writerRecord(C1))[0] === addr(1, 2, slot));
-    });
+    const stamped: Promise<boolean>[] = [];
+    const { lost, acknowledged } = await withWriter(
+      fx,
+      C1,
+      async () => {
+        await fx.failover(C1);
+        await eventually('writer record on instance-02', async () => (await fx.writerRecord(C1))[0] === addr(1, 2, slot));
+      },
+      { onRecovered: (a) => void (a.kind === 'write' && a.address && stamped.push(stampFirstWrite(openSession, fx.dnsEndpoint, C1, a.address, a.end))) },
+    );
     expect(acknowledged).toBeGreaterThan(10);
     expect(lost).toBe(0);
     // the client's first write after the failover completes the checker's stored timeline

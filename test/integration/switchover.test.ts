@@ -2,12 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectAdmin } from '../../src/mysql/connect-admin.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import type { Endpoint, MysqlAdmin, Timeouts } from '../../src/mysql/admin.js';
-import { DowntimeMeter } from '../../src/failover/meter/downtime-meter.js';
-import { resolverLookup } from '../../src/failover/meter/name-lookups.js';
 import { onlineSwitchover, type SwitchoverDeps, type SwitchoverMember, type SwitchoverRequest } from '../../src/shard/switchover/online-switchover.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { dbfleet } from '../support/cli.js';
+import { withWriter } from '../support/writer-fixture.js';
 
 // A sandbox cluster stands for one shard: a master and two replicas, real mariadbd, MyDNS, PowerDNS.
 let fx: SandboxFixture;
@@ -32,32 +31,6 @@ function request(master: SwitchoverMember, candidate: SwitchoverMember, replicas
 
 function deps(connect: SwitchoverDeps['connect'] = connectAdmin): SwitchoverDeps {
   return { connect, openDns: () => openSession(fx.dnsEndpoint, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 }), logger: silentLogger, actor: 'test-switchover' };
-}
-
-/** Runs a writer through the weighted resolver around `work`; returns lost acknowledged writes. */
-async function withWriter<T>(work: () => Promise<T>): Promise<{ result: T; lost: number; acknowledged: number; maxWindowMs: number }> {
-  const lookup = resolverLookup(fx.dnsEndpoint, fx.config.dns.zone, openSession);
-  const client = `sw-${Math.random().toString(36).slice(2, 8)}`;
-  const meter = new DowntimeMeter({ writerName: `${S}-w`, readerName: `${S}-r`, account: { user: 'app', password: fx.passwords.app, database: 'app', table: 'writes', port: 3306 }, intervalMs: 5, timeouts: { connectTimeoutMs: 300, queryTimeoutMs: 500 }, client, lookup, openSession });
-  const stop = new AbortController();
-  const running = meter.run(stop.signal);
-  await eventually('writes before', async () => meter.report().acknowledged.length >= 10);
-  let result: T;
-  try {
-    result = await work();
-  } finally {
-    const n = meter.report().acknowledged.length;
-    await eventually('writes after', async () => meter.report().acknowledged.length >= n + 10, 10_000).catch(() => undefined);
-    stop.abort();
-  }
-  const report = await running;
-  const writer = await lookup.resolve(`${S}-w`);
-  const s = await openSession({ host: writer, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
-  const rows = await s.query('SELECT seq FROM writes WHERE client = ?', [client]);
-  await s.close();
-  await lookup.close();
-  const present = new Set(rows.map((r) => Number(r['seq'])));
-  return { result, lost: report.acknowledged.filter((q) => !present.has(q)).length, acknowledged: report.acknowledged.length, maxWindowMs: Math.max(0, ...report.writeWindows.map((w) => w.durationMs)) };
 }
 
 async function readOnly(id: string): Promise<string> {
@@ -117,7 +90,7 @@ describe('online switchover of a shard master', () => {
       if (e.host !== candidate.host) return a;
       return new Proxy(a, { get: (target, p) => (p === 'stopReplica' ? () => Promise.reject(new Error('injected: STOP SLAVE failed')) : Reflect.get(target, p)) });
     };
-    const { result, lost } = await withWriter(() => onlineSwitchover(request(master, candidate, [other]), deps(flaky)).catch((e: unknown) => e));
+    const { result, lost } = await withWriter(fx, S, () => onlineSwitchover(request(master, candidate, [other]), deps(flaky)).catch((e: unknown) => e), { intervalMs: 5 });
     expect(String(result)).toMatch(/injected/);
     expect(lost).toBe(0);
     expect(await readOnly(master.id)).toBe('0');
@@ -150,7 +123,7 @@ describe('online switchover of a shard master', () => {
 
   it('switches the master with a writer running: no acknowledged write lost, replicas follow, old master replicates', async () => {
     const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
-    const { result: report, lost, acknowledged, maxWindowMs } = await withWriter(() => onlineSwitchover(request(master, candidate, [other]), deps()));
+    const { result: report, lost, acknowledged, maxWindowMs } = await withWriter(fx, S, () => onlineSwitchover(request(master, candidate, [other]), deps()), { intervalMs: 5 });
     expect(lost).toBe(0);
     expect(acknowledged).toBeGreaterThan(20);
     expect(report.phases.map((p) => p.phase)).toEqual(['precheck', 'block-writes', 'final-position', 'candidate-caught-up', 'promote', 'move-writer-record', 'end-old-connections', 'repoint-replicas', 'old-master-follows']);
@@ -172,7 +145,7 @@ describe('online switchover of a shard master', () => {
 
   it('rolls back by switching again the other way, with the same guarantees', async () => {
     const [oldMaster, current, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
-    const { lost } = await withWriter(() => onlineSwitchover(request(current, oldMaster, [other]), deps()));
+    const { lost } = await withWriter(fx, S, () => onlineSwitchover(request(current, oldMaster, [other]), deps()), { intervalMs: 5 });
     expect(lost).toBe(0);
     expect(await fx.writerRecord(S)).toEqual([oldMaster.host]);
     expect(await readOnly(oldMaster.id)).toBe('0');

@@ -8,6 +8,7 @@ import { DowntimeMeter } from '../meter/downtime-meter.js';
 import { resolverLookup } from '../meter/name-lookups.js';
 import type { Window } from '../meter/unavailability.js';
 import { AnswerWatch } from './answer-watch.js';
+import { missingWrites } from '../meter/lost-writes.js';
 
 export interface DrillTarget {
   cluster: string;
@@ -126,10 +127,7 @@ export async function runFailoverDrill(t: DrillTarget, count: number, options: {
   }
   const report = meter.report();
   const writer = await lookup.resolve(t.writerName);
-  const s = await openSession({ host: writer, port: 3306, user: t.app.user, password: t.app.password, database: t.app.database }, { connectTimeoutMs: 1_000, queryTimeoutMs: 10_000 });
-  const rows = await s.query(`SELECT seq FROM \`${t.app.table}\` WHERE client = ?`, [client]);
-  await s.close();
   await lookup.close();
-  const present = new Set(rows.map((r) => Number(r['seq'])));
-  return { results, acknowledged: report.acknowledged.length, lostWrites: report.acknowledged.filter((q) => !present.has(q)).length, intervalMs };
+  const missing = await missingWrites(openSession, { host: writer, port: 3306, user: t.app.user, password: t.app.password, database: t.app.database }, t.app.table, client, report.acknowledged);
+  return { results, acknowledged: report.acknowledged.length, lostWrites: missing.length, intervalMs };
 }
