@@ -10,14 +10,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../src/core/clock.js';
 import { createLogger } from '../src/core/logger.js';
-import { LocalHost } from '../src/host/local-host.js';
-import { connectAdmin } from '../src/mysql/connect-admin.js';
-import { MysqldManager } from '../src/shard/mysqld/mysqld-manager.js';
 import { sandboxUp } from '../src/sandbox/sandbox-up.js';
 import { sandboxDown } from '../src/sandbox/sandbox-down.js';
-import { SlotRegistry } from '../src/sandbox/slot-registry.js';
+import { localSandboxDeps } from '../src/sandbox/local-sandbox-deps.js';
 import { runFailoverDrill } from '../src/failover/drill/failover-drill.js';
 import { sandboxChecker, sandboxDrillTarget } from '../src/failover/drill/sandbox-drill.js';
 import { max, median, round } from './lib/stats.js';
@@ -26,8 +22,7 @@ import { writeResult } from './lib/result.js';
 const FAILOVERS = Number(process.env.BENCH_FAILOVERS ?? 12);
 const INTERVAL_MS = 200;
 const logger = createLogger({ level: 'warn' });
-const host = new LocalHost();
-const deps = { host, mysqld: new MysqldManager(host, logger), connect: connectAdmin, slots: new SlotRegistry(join(tmpdir(), 'dbfleet-sandbox-slots')), logger, clock: systemClock, runAsRoot: process.getuid?.() === 0 };
+const deps = localSandboxDeps(logger);
 const base = await mkdtemp(join(tmpdir(), 'dbf-bench-fo-'));
 const dir = join(base, 's');
 try {

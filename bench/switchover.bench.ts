@@ -10,15 +10,12 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { systemClock } from '../src/core/clock.js';
 import { createLogger } from '../src/core/logger.js';
-import { LocalHost } from '../src/host/local-host.js';
 import { connectAdmin } from '../src/mysql/connect-admin.js';
 import { openSession } from '../src/mysql/mysql2-session.js';
-import { MysqldManager } from '../src/shard/mysqld/mysqld-manager.js';
 import { sandboxUp } from '../src/sandbox/sandbox-up.js';
 import { sandboxDown } from '../src/sandbox/sandbox-down.js';
-import { SlotRegistry } from '../src/sandbox/slot-registry.js';
+import { localSandboxDeps } from '../src/sandbox/local-sandbox-deps.js';
 import { readPasswords } from '../src/sandbox/sandbox-secrets.js';
 import { requireState } from '../src/sandbox/sandbox-state.js';
 import { DowntimeMeter } from '../src/failover/meter/downtime-meter.js';
@@ -30,8 +27,8 @@ import { writeResult } from './lib/result.js';
 
 const SWITCHES = Number(process.env.BENCH_SWITCHES ?? 12);
 const logger = createLogger({ level: 'warn' });
-const host = new LocalHost();
-const deps = { host, mysqld: new MysqldManager(host, logger), connect: connectAdmin, slots: new SlotRegistry(join(tmpdir(), 'dbfleet-sandbox-slots')), logger, clock: systemClock, runAsRoot: process.getuid?.() === 0 };
+const deps = localSandboxDeps(logger);
+const host = deps.host;
 const base = await mkdtemp(join(tmpdir(), 'dbf-bench-sw-'));
 const dir = join(base, 's');
 try {

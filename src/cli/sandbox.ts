@@ -1,16 +1,10 @@
 import type { Command } from 'commander';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { systemClock } from '../core/clock.js';
-import { LocalHost } from '../host/local-host.js';
-import { connectAdmin } from '../mysql/connect-admin.js';
-import { MARIADB_BINARIES, MysqldManager } from '../shard/mysqld/mysqld-manager.js';
 import type { SandboxDeps } from '../sandbox/sandbox-deps.js';
+import { localSandboxDeps } from '../sandbox/local-sandbox-deps.js';
 import { sandboxDown } from '../sandbox/sandbox-down.js';
 import { sandboxFailover } from '../sandbox/sandbox-failover.js';
 import { sandboxStatus, type SandboxStatus } from '../sandbox/sandbox-status.js';
 import { sandboxUp } from '../sandbox/sandbox-up.js';
-import { SlotRegistry } from '../sandbox/slot-registry.js';
 import type { SandboxState } from '../sandbox/sandbox-state.js';
 import { printJson, type CliContext } from './context.js';
 import { intOption } from './parse.js';
@@ -19,18 +13,9 @@ import { renderTable } from './table.js';
 export const DEFAULT_SANDBOX_DIR = '.sandbox';
 
 export function createSandboxDeps(ctx: CliContext): SandboxDeps {
-  const host = new LocalHost();
-  return {
-    host,
-    // DBFLEET_MYSQLD names another server binary (e.g. a MySQL build); tests use it to check the
-    // missing-binary error.
-    mysqld: new MysqldManager(host, ctx.logger, { ...MARIADB_BINARIES, server: ctx.env.DBFLEET_MYSQLD ?? MARIADB_BINARIES.server }),
-    connect: connectAdmin,
-    slots: new SlotRegistry(ctx.env.DBFLEET_SLOT_DIR ?? join(tmpdir(), 'dbfleet-sandbox-slots')),
-    logger: ctx.logger,
-    clock: systemClock,
-    runAsRoot: process.getuid?.() === 0,
-  };
+  // DBFLEET_MYSQLD names another server binary (e.g. a MySQL build); tests use it to check the
+  // missing-binary error.
+  return localSandboxDeps(ctx.logger, { slotDir: ctx.env.DBFLEET_SLOT_DIR, binaries: ctx.env.DBFLEET_MYSQLD ? { server: ctx.env.DBFLEET_MYSQLD } : {} });
 }
 
 /** The document `sandbox up --json` prints (and `status` extends with live fields). */

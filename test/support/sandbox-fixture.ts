@@ -1,16 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { systemClock } from '../../src/core/clock.js';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
 import { loadFleetConfig } from '../../src/core/config-load.js';
 import type { FleetConfig } from '../../src/core/config-schema.js';
 import { listAllRecords } from '../../src/dns/record-store.js';
 import type { NameState } from '../../src/dns/record-types.js';
-import { LocalHost } from '../../src/host/local-host.js';
-import { connectAdmin } from '../../src/mysql/connect-admin.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import type { Endpoint } from '../../src/mysql/admin.js';
-import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
 import type { SandboxDeps } from '../../src/sandbox/sandbox-deps.js';
 import { sandboxDown } from '../../src/sandbox/sandbox-down.js';
 import { sandboxFailover, type FailoverReport } from '../../src/sandbox/sandbox-failover.js';
@@ -18,7 +14,8 @@ import { instanceSpec } from '../../src/sandbox/sandbox-instance.js';
 import { readPasswords, type SandboxPasswords } from '../../src/sandbox/sandbox-secrets.js';
 import { readState, type SandboxInstanceState, type SandboxState } from '../../src/sandbox/sandbox-state.js';
 import { sandboxUp } from '../../src/sandbox/sandbox-up.js';
-import { SlotRegistry } from '../../src/sandbox/slot-registry.js';
+import { localSandboxDeps } from '../../src/sandbox/local-sandbox-deps.js';
+import { parseDsn } from '../../src/dns/dns-dsn.js';
 import { makeTempDir } from './temp-dir.js';
 
 /** A running sandbox of real processes, and the levers tests pull on it. */
@@ -34,16 +31,8 @@ export class SandboxFixture {
   static async up(clusters: number, readers: number, logger: Logger = silentLogger): Promise<SandboxFixture> {
     const tmp = await makeTempDir('fx');
     const dir = join(tmp.path, 's');
-    const host = new LocalHost();
-    const deps: SandboxDeps = {
-      host,
-      mysqld: new MysqldManager(host, logger),
-      connect: connectAdmin,
-      slots: new SlotRegistry(join(tmp.path, '..', 'dbfleet-sandbox-slots')),
-      logger,
-      clock: systemClock,
-      runAsRoot: process.getuid?.() === 0,
-    };
+    const deps = localSandboxDeps(logger, { slotDir: join(tmp.path, '..', 'dbfleet-sandbox-slots') });
+    const host = deps.host;
     try {
       await sandboxUp(deps, { dir, clusters, readers });
     } catch (e) {
@@ -69,7 +58,8 @@ export class SandboxFixture {
   }
 
   get dnsEndpoint(): Endpoint {
-    return { host: this.config.dns.dsn.split('@')[1]!.split(':')[0]!, port: 3306, user: 'dbfleet', password: this.passwords.dbfleet, database: 'mydns' };
+    const dsn = parseDsn(this.config.dns.dsn);
+    return { host: dsn.host, port: dsn.port, user: dsn.user, password: this.passwords.dbfleet, database: dsn.database };
   }
 
   /** Runs SQL as root over the instance's socket with the stock client. */

@@ -3,6 +3,7 @@ import { loadFleetConfig } from '../../core/config-load.js';
 import type { CheckerSection, FleetConfig } from '../../core/config-schema.js';
 import type { Logger } from '../../core/logger.js';
 import { listAllRecords } from '../../dns/record-store.js';
+import { parseDsn } from '../../dns/dns-dsn.js';
 import { LocalHost } from '../../host/local-host.js';
 import { connectAdmin } from '../../mysql/connect-admin.js';
 import { openSession } from '../../mysql/mysql2-session.js';
@@ -19,10 +20,10 @@ export async function sandboxChecker(dir: string, logger: Logger, overrides: Par
   const base = await loadFleetConfig(join(dir, 'fleet.yaml'));
   const config: FleetConfig = { ...base, checker: { ...base.checker, ...overrides } };
   const { dbfleet } = await readPasswords(new LocalHost(), dir);
-  const dsnHost = config.dns.dsn.split('@')[1]?.split(':')[0] ?? '';
+  const dsn = parseDsn(config.dns.dsn);
   const service = new CheckerService({
     config,
-    dnsEndpoint: { host: dsnHost, port: 3306, user: 'dbfleet', password: dbfleet, database: 'mydns' },
+    dnsEndpoint: { host: dsn.host, port: dsn.port, user: dsn.user, password: dbfleet, database: dsn.database },
     credentials: { user: 'dbfleet', password: dbfleet },
     checkerId: `drill:${process.pid}`,
     logger,
