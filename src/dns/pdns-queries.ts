@@ -60,6 +60,16 @@ const STORED_NAMES = `(IF(p.qname = ${ORIGIN}, '', LEFT(p.qname, CHAR_LENGTH(p.q
 
 const COLUMNS = 'content, ttl, prio, type, domain_id, disabled, name, auth';
 
+/** The columns both queries share: the SOA row and rr rows as PowerDNS wants them. */
+function recordColumns(): string[] {
+  return [
+    `IF(k.is_soa = 1, ${SOA_CONTENT}, ${RR_CONTENT}) AS content,`,
+    'IF(k.is_soa = 1, s.ttl, r.ttl) AS ttl,',
+    'IF(k.is_soa = 1, 0, r.aux) AS prio,',
+    "IF(k.is_soa = 1, 'SOA', r.type) AS type,",
+  ];
+}
+
 /**
  * A lookup of one name. `params` is the derived table's select list, in PowerDNS's bind order;
  * it must define qtype and qname, and zone_id when `byZone`. One row per answer: the SOA (when
@@ -70,10 +80,7 @@ function lookup(params: string, byZone: boolean): string {
   const zoneFilter = byZone ? ' AND s.id = p.zone_id' : '';
   return [
     'SELECT',
-    `IF(k.is_soa = 1, ${SOA_CONTENT}, ${RR_CONTENT}) AS content,`,
-    'IF(k.is_soa = 1, s.ttl, r.ttl) AS ttl,',
-    'IF(k.is_soa = 1, 0, r.aux) AS prio,',
-    "IF(k.is_soa = 1, 'SOA', r.type) AS type,",
+    ...recordColumns(),
     's.id AS domain_id, 0 AS disabled, p.qname AS name, 1 AS auth',
     `FROM (SELECT ${params}) p`,
     `JOIN soa s ON ${ACTIVE_SOA}${zoneFilter} AND ${IN_ZONE}`,
@@ -87,10 +94,7 @@ function lookup(params: string, byZone: boolean): string {
 function listing(params: string, extraRrFilter: string): string {
   return [
     'SELECT',
-    `IF(k.is_soa = 1, ${SOA_CONTENT}, ${RR_CONTENT}) AS content,`,
-    'IF(k.is_soa = 1, s.ttl, r.ttl) AS ttl,',
-    'IF(k.is_soa = 1, 0, r.aux) AS prio,',
-    "IF(k.is_soa = 1, 'SOA', r.type) AS type,",
+    ...recordColumns(),
     `s.id AS domain_id, 0 AS disabled, IF(k.is_soa = 1, ${ORIGIN}, ${RR_FQDN}) AS name, 1 AS auth`,
     `FROM (SELECT ${params}) p`,
     `JOIN soa s ON s.id = p.zone_id AND ${ACTIVE_SOA}`,
