@@ -1,0 +1,97 @@
+import { FileJournal } from '../core/phases/journal.js';
+import { journalProgress, planPhases, runPhases, type PhasePlanLine } from '../core/phases/phase-runner.js';
+import { cutoverPhases, type MigrateState } from './cutover-phases.js';
+import { readDnsSnapshot } from './dns-steps.js';
+import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
+import { readerEntriesFor, type Runbook } from './runbook.js';
+import { runbookFor } from './runbook-input.js';
+import { sidesOf, type Side } from './sides.js';
+import { phaseOutcomes, writeWindowMs, type PhaseOutcome } from './write-window.js';
+
+export interface RunReport {
+  direction: 'cutover' | 'rollback';
+  journal: string;
+  dryRun: boolean;
+  from: string;
+  to: string;
+  /** What --dry-run prints: every phase, done or pending, with what it does. */
+  plan: PhasePlanLine[];
+  ran: string[];
+  skipped: string[];
+  phases: PhaseOutcome[];
+  /** Start of step 3 -> end of step 7, from the journal. */
+  writeUnavailableMs?: number | undefined;
+  runbook: Runbook;
+}
+
+export type WithSnapshot = MigrateState & { snapshot: NonNullable<MigrateState['snapshot']> };
+
+/**
+ * The state a run starts from: the journal's snapshot when it holds one (a resume, a dry-run after
+ * a crash), otherwise the records as they are now.
+ */
+export async function startingState(env: MigrateEnv, journal: FileJournal, to: Side, readerEntriesAfter?: { address: string; weight: number }[]): Promise<WithSnapshot> {
+  const { state } = journalProgress<MigrateState>(await journal.read(), {});
+  if (state.snapshot) return state as WithSnapshot;
+  const c = env.config;
+  const dns = await withDns(env, (s) => readDnsSnapshot(s, c.dns.zone, c.dns.writer_record, c.dns.reader_record));
+  return { ...state, snapshot: { dns, readerEntriesAfter: readerEntriesAfter ?? readerEntriesFor(to, c.cutover.reader_weight) } };
+}
+
+/** Runs (or, with dryRun, plans) one direction's runbook against a journal. */
+export async function runDirection(
+  env: MigrateEnv,
+  o: { journal: string; resume: boolean; dryRun: boolean; direction: 'cutover' | 'rollback'; from: Side; to: Side; readerEntriesAfter?: { address: string; weight: number }[] },
+): Promise<RunReport> {
+  const journal = new FileJournal(o.journal);
+  const conns = new WriterConnections(env);
+  try {
+    const state = await startingState(env, journal, o.to, o.readerEntriesAfter);
+    const rb = await runbookFor(env, conns, o.direction, o.from, o.to, state);
+    const phases = cutoverPhases(rb, state.snapshot, env, conns);
+    const plan = await planPhases(phases, journal, state);
+    let ran: string[] = [];
+    let skipped: string[] = [];
+    if (!o.dryRun) {
+      const r = await runPhases(phases, { journal, initialState: state, resume: o.resume, logger: env.logger.child({ migrate: o.direction }) });
+      ran = r.ran;
+      skipped = r.skipped;
+    }
+    const entries = await journal.read();
+    const final = journalProgress<MigrateState>(entries, state).state as WithSnapshot;
+    return {
+      direction: o.direction,
+      journal: o.journal,
+      dryRun: o.dryRun,
+      from: o.from.writer.id,
+      to: o.to.writer.id,
+      plan,
+      ran,
+      skipped,
+      phases: phaseOutcomes(entries),
+      writeUnavailableMs: writeWindowMs(entries),
+      runbook: o.dryRun ? rb : await runbookFor(env, conns, o.direction, o.from, o.to, final),
+    };
+  } finally {
+    await conns.closeAll();
+  }
+}
+
+/** `migrate run`: the cutover source -> target. */
+export function migrateRun(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean }): Promise<RunReport> {
+  const { source, target } = sidesOf(env.config);
+  return runDirection(env, { journal: o.journal, resume: o.resume ?? false, dryRun: o.dryRun ?? false, direction: 'cutover', from: source, to: target });
+}
+
+/** `migrate runbook`: the cutover's steps with the real names, addresses and (masked) SQL. Changes nothing. */
+export async function migrateRunbook(env: MigrateEnv, journalPath?: string): Promise<Runbook> {
+  const { source, target } = sidesOf(env.config);
+  const conns = new WriterConnections(env);
+  try {
+    const journal = new FileJournal(journalPath ?? '/nonexistent/dbfleet-no-journal');
+    const state = await startingState(env, journal, target);
+    return await runbookFor(env, conns, 'cutover', source, target, state);
+  } finally {
+    await conns.closeAll();
+  }
+}

@@ -1,0 +1,97 @@
+import { errorMessage } from '../core/errors.js';
+import { directResolver, queryA } from '../dns/dns-query.js';
+import { listRecords } from '../dns/record-store.js';
+import type { MysqlAdmin, SqlSession } from '../mysql/admin.js';
+import { asSwitch } from '../mysql/row-values.js';
+import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
+import { evaluatePreflight, type CheckResult, type Fact, type PreflightFacts } from './preflight-checks.js';
+import { sidesOf } from './sides.js';
+import { accountState, grantsOf } from './write-user-rename.js';
+
+async function fact<T>(work: () => Promise<T>): Promise<Fact<T>> {
+  try {
+    return { ok: true, value: await work() };
+  } catch (e) {
+    return { ok: false, error: errorMessage(e) };
+  }
+}
+
+const DDL = '^[[:space:]]*(ALTER|CREATE|DROP|RENAME|TRUNCATE|OPTIMIZE|REPAIR)[[:space:]]';
+
+/**
+ * Reads every fact preflight needs, read-only: roles, replication, binlog settings, accounts and
+ * grants, the records (and PowerDNS's answer), a login as the replication user, open transactions
+ * and running DDL. A fact that cannot be read is a failed check with the error as its evidence.
+ */
+export async function gatherPreflight(env: MigrateEnv, replicationLogin: (host: string, port: number) => Promise<SqlSession>): Promise<PreflightFacts> {
+  const c = env.config;
+  const { source, target } = sidesOf(c);
+  const conns = new WriterConnections(env);
+  try {
+    const src = await fact(() => conns.get(source));
+    const tgt = await fact(() => conns.get(target));
+    const on = <T>(a: Fact<MysqlAdmin>, work: (x: MysqlAdmin) => Promise<T>): Promise<Fact<T>> => (a.ok ? fact(() => work(a.value)) : Promise.resolve(a));
+    const login = (host: string, port: number) => fact(async () => {
+      const s = await replicationLogin(host, port);
+      await s.close();
+      return true as const;
+    });
+    const names = async (n: string) => (await withDns(env, (s) => listRecords(s, c.dns.zone, n))).records.filter((r) => r.active).map((r) => ({ address: r.address, weight: r.weight }));
+    const served = c.dns.server
+      ? await fact(async () => {
+          const [host, port] = (c.dns.server as string).split(':');
+          return (await queryA(directResolver(host as string, Number(port), 1000), `${c.dns.writer_record}.${c.dns.zone.replace(/\.$/, '')}`)).map((a) => a.address);
+        })
+      : undefined;
+    return {
+      source: {
+        id: source.writer.id,
+        address: `${source.writer.host}:${source.writer.port}`,
+        role: await on(src, (a) => a.role()),
+        longTransactions: await on(src, async (a) =>
+          (await a.session.query("SELECT t.trx_mysql_thread_id AS id, COALESCE(p.USER, '?') AS user, TIMESTAMPDIFF(SECOND, t.trx_started, NOW()) AS seconds FROM information_schema.INNODB_TRX t LEFT JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id")).map((r) => ({ id: Number(r['id']), user: String(r['user']), seconds: Number(r['seconds']) })),
+        ),
+        ddl: await on(src, async (a) =>
+          (await a.session.query(`SELECT ID AS id, USER AS user, TIME AS seconds, LEFT(INFO, 120) AS statement FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND INFO REGEXP ?`, [DDL])).map((r) => ({ id: Number(r['id']), user: String(r['user']), seconds: Number(r['seconds']), statement: String(r['statement']) })),
+        ),
+      },
+      target: {
+        id: target.writer.id,
+        address: `${target.writer.host}:${target.writer.port}`,
+        role: await on(tgt, (a) => a.role()),
+        replica: await on(tgt, (a) => a.replicaStatus()),
+        binlog: await on(tgt, async (a) => {
+          const row = (await a.session.query('SELECT @@GLOBAL.log_bin AS log_bin, @@GLOBAL.binlog_format AS format'))[0] ?? {};
+          return { logBin: asSwitch(row['log_bin'], 'log_bin'), format: String(row['format']) };
+        }),
+      },
+      users: await Promise.all(
+        c.write_users.map(async (u) => ({
+          user: u.user,
+          host: u.host,
+          source: await on(src, (a) => grantsOf(a.session, u)),
+          target: await on(tgt, (a) => grantsOf(a.session, u)),
+          frozenOnSource: await on(src, async (a) => (await accountState(a.session, u)).frozen),
+          frozenOnTarget: await on(tgt, async (a) => (await accountState(a.session, u)).frozen),
+        })),
+      ),
+      dns: { writerName: c.dns.writer_record, readerName: c.dns.reader_record, writer: await fact(() => names(c.dns.writer_record)), reader: await fact(() => names(c.dns.reader_record)), served },
+      replicationLogin: { target: await login(target.writer.host, target.writer.port), source: await login(source.writer.host, source.writer.port) },
+      limits: { maxLagS: c.cutover.max_lag_s, longTransactionS: c.cutover.long_transaction_s },
+    };
+  } finally {
+    await conns.closeAll();
+  }
+}
+
+export interface PreflightReport {
+  ok: boolean;
+  checks: CheckResult[];
+}
+
+/** `migrate preflight`: every precondition with its evidence; changes nothing. */
+export async function migratePreflight(env: MigrateEnv, replicationLogin: (host: string, port: number) => Promise<SqlSession>): Promise<PreflightReport> {
+  const checks = evaluatePreflight(await gatherPreflight(env, replicationLogin));
+  return { ok: checks.every((x) => x.ok), checks };
+}
+

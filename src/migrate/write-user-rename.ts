@@ -1,0 +1,101 @@
+import { RemoteError } from '../core/errors.js';
+import type { QueryOptions, SqlSession } from '../mysql/admin.js';
+import { quote } from '../mysql/sql-literal.js';
+
+/**
+ * Stopping writes by renaming the application's write account (the seed's step 3): new logins fail
+ * at once with "access denied", and the account comes back with its password and grants intact by
+ * renaming it again. The frozen name is fixed, so every step (and a resume, and a rollback) can tell
+ * from mysql.user alone which state an account is in.
+ */
+export const FROZEN_SUFFIX = '_frozen_dbfleet';
+
+export interface WriteUser {
+  user: string;
+  host: string;
+}
+
+export function frozenName(user: string): string {
+  return `${user}${FROZEN_SUFFIX}`;
+}
+
+export function account(user: string, host: string): string {
+  return `${quote(user)}@${quote(host)}`;
+}
+
+/** RENAME USER 'app'@'%' TO 'app_frozen_dbfleet'@'%' (or back, with `thaw`). */
+export function renameSql(u: WriteUser, direction: 'freeze' | 'thaw'): string {
+  const [from, to] = direction === 'freeze' ? [u.user, frozenName(u.user)] : [frozenName(u.user), u.user];
+  return `RENAME USER ${account(from, u.host)} TO ${account(to, u.host)}`;
+}
+
+/** Which of the two names exist on a server: `active` (the real name) and `frozen`. */
+export interface AccountState {
+  active: boolean;
+  frozen: boolean;
+}
+
+export async function accountState(s: SqlSession, u: WriteUser, o?: QueryOptions): Promise<AccountState> {
+  const rows = await s.query('SELECT User AS u FROM mysql.user WHERE Host = ? AND User IN (?, ?)', [u.host, u.user, frozenName(u.user)], o);
+  const names = new Set(rows.map((r) => String(r['u'])));
+  return { active: names.has(u.user), frozen: names.has(frozenName(u.user)) };
+}
+
+/** Renames the account unless it is already in the wanted state; refuses when neither or both names exist. */
+export async function renameAccount(s: SqlSession, u: WriteUser, direction: 'freeze' | 'thaw', server: string, o?: QueryOptions): Promise<'renamed' | 'already'> {
+  const st = await accountState(s, u, o);
+  const want = direction === 'freeze' ? st.frozen && !st.active : st.active && !st.frozen;
+  if (want) return 'already';
+  const ready = direction === 'freeze' ? st.active && !st.frozen : st.frozen && !st.active;
+  if (!ready) {
+    throw new RemoteError('MIGRATE_ACCOUNT_STATE', `${server}: cannot ${direction} ${account(u.user, u.host)}: ${u.user} ${st.active ? 'exists' : 'is missing'}, ${frozenName(u.user)} ${st.frozen ? 'exists' : 'is missing'}`, {
+      next: 'look at mysql.user on that server; exactly one of the two names must exist',
+    });
+  }
+  await s.query(renameSql(u, direction), [], o);
+  return 'renamed';
+}
+
+/**
+ * Ends every connection of the given accounts (both names: a renamed account's sessions keep their
+ * old user name in the processlist). Aurora's admin user has no KILL on other users' threads, so it
+ * goes through mysql.rds_kill there. A thread that ended by itself meanwhile is not an error.
+ */
+export async function endConnections(s: SqlSession, users: readonly WriteUser[], aurora: boolean, o?: QueryOptions): Promise<number> {
+  const names = users.flatMap((u) => [u.user, frozenName(u.user)]);
+  const rows = await s.query(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER IN (${names.map(() => '?').join(', ')}) AND ID <> CONNECTION_ID()`, names, o);
+  let ended = 0;
+  for (const r of rows) {
+    const id = Number(r['id']);
+    if (!Number.isSafeInteger(id)) continue;
+    try {
+      await s.query(aurora ? `CALL mysql.rds_kill(${id})` : `KILL CONNECTION ${id}`, [], o);
+      ended += 1;
+    } catch (e) {
+      if (!/unknown thread|1094/i.test(String((e as Error).message))) throw e;
+    }
+  }
+  return ended;
+}
+
+/** SHOW GRANTS of an account, with any password hash cut out (it is compared, never shown). */
+export async function grantsOf(s: SqlSession, u: WriteUser, o?: QueryOptions): Promise<{ grants: string[]; secretDigest: string } | undefined> {
+  let rows;
+  try {
+    rows = await s.query(`SHOW GRANTS FOR ${account(u.user, u.host)}`, [], o);
+  } catch (e) {
+    if (/1141|no such grant/i.test(String((e as Error).message))) return undefined;
+    throw e;
+  }
+  const hashes: string[] = [];
+  const grants = rows
+    .map((r) => String(Object.values(r)[0]))
+    .map((g) =>
+      g.replace(/ IDENTIFIED (BY PASSWORD|VIA \S+ USING|WITH \S+ AS) '([^']*)'/g, (_m, _how: string, hash: string) => {
+        hashes.push(hash);
+        return '';
+      }),
+    )
+    .sort();
+  return { grants, secretDigest: hashes.join(',') };
+}

@@ -1,0 +1,27 @@
+import type { JournalEntry } from '../core/phases/journal.js';
+
+/**
+ * The write-unavailability window of a run, from its journal: from the start of the step that
+ * stops writes (3) to the end of the step that points the writer record at the new writer (7).
+ * Undefined until both are in the journal. A resumed run reports the whole span, crash included.
+ */
+export function writeWindowMs(entries: readonly JournalEntry[], startPhase = '3-freeze-writes', endPhase = '7-writer-record'): number | undefined {
+  const start = entries.find((e) => e.phase === startPhase && e.event === 'start');
+  const end = [...entries].reverse().find((e) => e.phase === endPhase && (e.event === 'done' || e.event === 'skipped'));
+  if (!start || !end) return undefined;
+  return Date.parse(end.at) - Date.parse(start.at);
+}
+
+export interface PhaseOutcome {
+  phase: string;
+  outcome: JournalEntry['event'];
+  ms?: number | undefined;
+  detail?: string | undefined;
+}
+
+/** The last outcome of each phase, in the order they first appear. */
+export function phaseOutcomes(entries: readonly JournalEntry[]): PhaseOutcome[] {
+  const out = new Map<string, PhaseOutcome>();
+  for (const e of entries) out.set(e.phase, { phase: e.phase, outcome: e.event, ms: e.ms, detail: e.event === 'failed' ? e.detail : undefined });
+  return [...out.values()];
+}
