@@ -3,6 +3,7 @@ import type { CliContext } from './context.js';
 import { registerCheckerCommands } from './checker.js';
 import { registerDemoCommand } from './demo.js';
 import { registerDnsCommands } from './dns.js';
+import { registerMigrateCommands } from './migrate.js';
 import { registerProbeCommand } from './probe.js';
 import { registerSandboxCommands } from './sandbox.js';
 import { registerShardCommands } from './shard.js';
@@ -16,5 +17,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerProbeCommand(program, ctx);
   registerShardCommands(program, ctx);
   registerShardSwitchover(program, ctx);
+  registerMigrateCommands(program, ctx);
   registerDemoCommand(program, ctx);
 }

@@ -1,0 +1,99 @@
+import type { Command } from 'commander';
+import { migrateEnvFromConfig } from '../migrate/migrate-env-from-config.js';
+import { migrateRun, migrateRunbook, type RunReport } from '../migrate/migrate-run.js';
+import { migratePreflight } from '../migrate/preflight-gather.js';
+import { migrateRollback } from '../migrate/rollback.js';
+import { renderRunbookMarkdown } from '../migrate/runbook-markdown.js';
+import { printJson, type CliContext } from './context.js';
+import { renderTable } from './table.js';
+
+interface Opts {
+  config: string;
+  journal?: string;
+  json?: boolean;
+  dryRun?: boolean;
+  resume?: boolean;
+}
+
+const journalOf = (o: Opts): string => o.journal ?? `${o.config}.journal`;
+
+function renderRun(ctx: CliContext, r: RunReport): void {
+  if (r.dryRun) {
+    ctx.stdout.write(renderRunbookMarkdown(r.runbook, r.plan));
+    return;
+  }
+  const window = r.writeUnavailableMs === undefined ? 'not measured (steps 3-7 not both in the journal)' : `${r.writeUnavailableMs} ms`;
+  ctx.stdout.write(`${r.direction} ${r.from} -> ${r.to}: writes unavailable ${window}; journal ${r.journal}\n`);
+  ctx.stdout.write(`${renderTable(['phase', 'outcome', 'ms', 'detail'], r.phases.map((p) => [p.phase, r.skipped.includes(p.phase) && !r.ran.includes(p.phase) ? `${p.outcome} (earlier run)` : p.outcome, p.ms === undefined ? '' : String(p.ms), p.detail ?? '']))}\n`);
+}
+
+/** `dbfleet migrate preflight|runbook|run|rollback --config migrate.yaml`: the zero-downtime MySQL -> Aurora cutover. */
+export function registerMigrateCommands(program: Command, ctx: CliContext): void {
+  const migrate = program.command('migrate').description('zero-downtime MySQL -> Aurora cutover: preflight, runbook, run, rollback (docs/migrate.md)');
+  const load = (o: Opts) => migrateEnvFromConfig(o.config, { env: ctx.env, logger: ctx.logger });
+
+  migrate
+    .command('preflight')
+    .description('check every precondition, each with its evidence; exit 1 when one fails; changes nothing')
+    .requiredOption('--config <file>', 'migrate.yaml')
+    .option('--json', 'print the report as one JSON document')
+    .action(async (o: Opts) => {
+      const { env, replicationLogin } = await load(o);
+      const report = await migratePreflight(env, replicationLogin);
+      if (o.json) printJson(ctx, report);
+      else {
+        ctx.stdout.write(`${renderTable(['check', 'result', 'evidence'], report.checks.map((c) => [c.check, c.ok ? 'pass' : 'FAIL', c.evidence]))}\n`);
+        ctx.stdout.write(report.ok ? 'preflight passed\n' : `preflight FAILED: ${report.checks.filter((c) => !c.ok).length} check(s); nothing was changed\n`);
+      }
+      ctx.exitCode = report.ok ? 0 : 1;
+    });
+
+  migrate
+    .command('runbook')
+    .description('print the cutover plan as Markdown: every step, its SQL and DNS changes, checks, waits and undo; changes nothing')
+    .requiredOption('--config <file>', 'migrate.yaml')
+    .option('--journal <file>', 'show the positions and snapshot of this run (default: CONFIG.journal when it exists)')
+    .option('--json', 'print the runbook as one JSON document')
+    .action(async (o: Opts) => {
+      const { env } = await load(o);
+      const rb = await migrateRunbook(env, journalOf(o));
+      if (o.json) printJson(ctx, rb);
+      else ctx.stdout.write(renderRunbookMarkdown(rb));
+    });
+
+  migrate
+    .command('run')
+    .description('run the cutover as journaled phases (steps 3-7 back to back; the write-unavailability window is reported)')
+    .requiredOption('--config <file>', 'migrate.yaml')
+    .option('--journal <file>', 'the run journal (default: CONFIG.journal)')
+    .option('--dry-run', 'print the steps (with what the journal shows as done) and change nothing')
+    .option('--resume', 'continue the run the journal records')
+    .option('--json', 'print the report as one JSON document')
+    .action(async (o: Opts) => {
+      const { env } = await load(o);
+      const r = await migrateRun(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false });
+      if (o.json) printJson(ctx, r);
+      else renderRun(ctx, r);
+    });
+
+  migrate
+    .command('rollback')
+    .description('roll back from whatever step the journal reached: undo the started steps, or the reverse switch after a finished cutover')
+    .requiredOption('--config <file>', 'migrate.yaml')
+    .option('--journal <file>', "the cutover's journal (default: CONFIG.journal); the rollback keeps its own in JOURNAL.rollback")
+    .option('--dry-run', 'print what the rollback would do and change nothing')
+    .option('--resume', 'continue a rollback its journal records')
+    .option('--json', 'print the report as one JSON document')
+    .action(async (o: Opts) => {
+      const { env } = await load(o);
+      const r = await migrateRollback(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false });
+      if (o.json) return printJson(ctx, r);
+      if (r.mode === 'nothing') return void ctx.stdout.write(`nothing to roll back: ${journalOf(o)} shows no started cutover\n`);
+      ctx.stdout.write(`rollback by ${r.mode === 'reverse' ? 'the reverse switch' : 'undoing the started steps'}; journal ${r.journal}\n`);
+      if (r.finished) renderRun(ctx, r.finished);
+      if (r.reverse) renderRun(ctx, r.reverse);
+      if (r.undo) {
+        ctx.stdout.write(`${renderTable(['phase', 'status', 'what'], r.undo.plan.map((p) => [p.phase, o.dryRun ? p.status : r.undo?.ran.includes(p.phase) ? 'done' : p.status === 'done' ? 'done (earlier run)' : 'skipped', p.description]))}\n`);
+      }
+    });
+}
