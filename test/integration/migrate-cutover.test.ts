@@ -1,0 +1,96 @@
+/**
+ * The whole migration on the sandbox: a MariaDB source and an Aurora-like target (real mariadbd
+ * with the emulated mysql.rds_* procedures) replicating from it, MyDNS and PowerDNS. An
+ * application writes through the writer record (weighted resolver, new connection per write)
+ * through the cutover and through the rollback; every acknowledged write must be on the new
+ * writer afterwards.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateRun } from '../../src/migrate/migrate-run.js';
+import { migrateRollback } from '../../src/migrate/rollback.js';
+import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
+import { expectInitialState, MigrateFixture } from '../support/migrate-fixture.js';
+
+let fx: MigrateFixture;
+beforeAll(async () => {
+  fx = await MigrateFixture.up();
+});
+afterAll(async () => {
+  await fx?.down();
+});
+
+describe('migrate on the sandbox', () => {
+  it('preflight passes and the runbook names the real hosts and statements, with no secret in any output', async () => {
+    await expectInitialState(fx, expect);
+    const pf = await fx.cli(['migrate', 'preflight', '--config', fx.sb.configFile]);
+    expect(pf.code, pf.stderr).toBe(0);
+    expect(pf.stdout).toContain('preflight passed');
+    const rb = await fx.cli(['migrate', 'runbook', '--config', fx.sb.configFile, '--journal', fx.journal('none')]);
+    expect(rb.code, rb.stderr).toBe(0);
+    const { source, target, targetReader } = fx.sb;
+    expect(rb.stdout).toContain(`RENAME USER 'app'@'%' TO 'app_frozen_dbfleet'@'%'`);
+    expect(rb.stdout).toContain('CALL mysql.rds_stop_replication');
+    expect(rb.stdout).toContain(`aurora-test-1-w: ${source.host} -> ${target.host}`);
+    expect(rb.stdout).toContain(`add ${targetReader.host} weight 100`);
+    expect(rb.stdout).toContain("MASTER_PASSWORD = '***'");
+    for (const pw of Object.values(fx.sb.passwords)) expect(`${pf.stdout}${pf.stderr}${rb.stdout}${rb.stderr}`).not.toContain(pw);
+    // --dry-run prints the same steps and changes nothing
+    const dry = await fx.cli(['migrate', 'run', '--dry-run', '--config', fx.sb.configFile, '--journal', fx.journal('none')]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toBe(rb.stdout);
+    await expectInitialState(fx, expect);
+  });
+
+  it('cuts over with a writer running through DNS: every acknowledged write is on the target, the source follows it', async () => {
+    const { source, target } = fx.sb;
+    const w = new DnsWriter(fx.sb);
+    w.start();
+    let report;
+    try {
+      await w.waitForMore(20);
+      report = await migrateRun(fx.env, { journal: fx.journal('cutover') });
+      await w.waitForMore(20);
+    } finally {
+      const final = await w.stop();
+      expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(target.host);
+      expect(await w.missingOn(target.host, final.acknowledged)).toEqual([]);
+      expect(final.acknowledged.length).toBeGreaterThan(40);
+    }
+    expect(report.ran).toHaveLength(10);
+    expect(report.writeUnavailableMs).toBeGreaterThan(0);
+    expect((await fx.records()).writer).toEqual([target.host]);
+    expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+    expect(await fx.readOnly(source.host)).toBe(1);
+    expect(await fx.accounts(source.host)).toEqual(['app']);
+    expect(await fx.accounts(target.host)).toEqual(['app']);
+    // re-running a finished run is a no-op; a second run on the same journal is refused
+    const again = await migrateRun(fx.env, { journal: fx.journal('cutover'), resume: true });
+    expect(again.ran).toEqual([]);
+    await expect(migrateRun(fx.env, { journal: fx.journal('cutover') })).rejects.toThrow(/already records a run/);
+  });
+
+  it('rolls back through the CLI with a writer running: every acknowledged write is on the source again', async () => {
+    const { source, target } = fx.sb;
+    const w = new DnsWriter(fx.sb);
+    w.start();
+    let out;
+    try {
+      await w.waitForMore(20);
+      out = await fx.cli(['migrate', 'rollback', '--config', fx.sb.configFile, '--journal', fx.journal('cutover')]);
+      await w.waitForMore(20);
+    } finally {
+      const final = await w.stop();
+      expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(source.host);
+      expect(await w.missingOn(source.host, final.acknowledged)).toEqual([]);
+    }
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toContain('rollback by the reverse switch');
+    expect(out.stdout).toMatch(/rollback aurora-test-2-instance-01 -> aurora-test-1-instance-01: writes unavailable \d+ ms/);
+    for (const pw of Object.values(fx.sb.passwords)) expect(`${out.stdout}${out.stderr}`).not.toContain(pw);
+    await expectInitialState(fx, expect);
+    expect(await fx.replication(target.host)).toBe(`${source.host} io=Yes sql=Yes`);
+    // a rollback of a rolled-back run has nothing left to do
+    const again = await migrateRollback(fx.env, { journal: fx.journal('cutover'), resume: true });
+    expect(again.reverse?.ran).toEqual([]);
+  });
+});

@@ -1,0 +1,109 @@
+import { Writable } from 'node:stream';
+import { join } from 'node:path';
+import { createLogger, silentLogger, type Logger } from '../../src/core/logger.js';
+import { main } from '../../src/cli/main.js';
+import { migrateEnvFromConfig, type LoadedMigrateEnv } from '../../src/migrate/migrate-env-from-config.js';
+import { migrationSandboxUp, type MigrationSandbox } from '../../src/migrate/sandbox/migration-sandbox.js';
+import { localSandboxDeps } from '../../src/sandbox/local-sandbox-deps.js';
+import type { SandboxDeps } from '../../src/sandbox/sandbox-deps.js';
+import { sandboxDown } from '../../src/sandbox/sandbox-down.js';
+import { listRecords } from '../../src/dns/record-store.js';
+import { openSession } from '../../src/mysql/mysql2-session.js';
+import { makeTempDir } from './temp-dir.js';
+
+/** A migration sandbox for one test file: the source, the Aurora-like target replicating from it, MyDNS and PowerDNS. */
+export class MigrateFixture {
+  private constructor(
+    readonly sb: MigrationSandbox,
+    readonly deps: SandboxDeps,
+    readonly loaded: LoadedMigrateEnv,
+    private readonly tmp: { path: string; remove: () => Promise<void> },
+  ) {}
+
+  static async up(o: { recordTtlS?: number; logger?: Logger } = {}): Promise<MigrateFixture> {
+    const tmp = await makeTempDir('mig');
+    const deps = localSandboxDeps(o.logger ?? silentLogger);
+    try {
+      const sb = await migrationSandboxUp(deps, { dir: join(tmp.path, 's'), recordTtlS: o.recordTtlS ?? 2, cutover: { ttl_s: 1, writes_stopped_ms: 100, replication_wait_ms: 15_000, long_transaction_s: 2 } });
+      const loaded = await migrateEnvFromConfig(sb.configFile, { env: {}, logger: o.logger ?? silentLogger, actor: 'test' });
+      return new MigrateFixture(sb, deps, loaded, tmp);
+    } catch (e) {
+      await tmp.remove();
+      throw e;
+    }
+  }
+
+  get env() {
+    return this.loaded.env;
+  }
+
+  journal(name: string): string {
+    return join(this.tmp.path, `${name}.journal`);
+  }
+
+  /** One query as the admin user on an instance (by host). */
+  async sql(host: string, query: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
+    const s = await openSession({ host, port: 3306, user: 'dbfleet', password: this.sb.passwords.dbfleet }, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
+    try {
+      return await s.query(query, params);
+    } finally {
+      await s.close();
+    }
+  }
+
+  async records(): Promise<{ writer: string[]; reader: Record<string, number>; ttls: number[] }> {
+    const s = await this.env.openDns();
+    try {
+      const w = await listRecords(s, this.sb.state.dns.zone, this.sb.config.dns.writer_record);
+      const r = await listRecords(s, this.sb.state.dns.zone, this.sb.config.dns.reader_record);
+      return { writer: w.records.map((x) => x.address), reader: Object.fromEntries(r.records.map((x) => [x.address, x.weight])), ttls: [...w.records, ...r.records].map((x) => x.ttl) };
+    } finally {
+      await s.close();
+    }
+  }
+
+  /** Which of app / app_frozen_dbfleet exist on an instance. */
+  async accounts(host: string): Promise<string[]> {
+    return (await this.sql(host, "SELECT User AS u FROM mysql.user WHERE User LIKE 'app%' ORDER BY User")).map((r) => String(r['u']));
+  }
+
+  /** Source host and both threads of an instance's replication, or null. */
+  async replication(host: string): Promise<string | null> {
+    const rows = await this.sql(host, 'SHOW SLAVE STATUS');
+    const r = rows[0];
+    if (!r) return null;
+    return `${String(r['Master_Host'])} io=${String(r['Slave_IO_Running'])} sql=${String(r['Slave_SQL_Running'])}`;
+  }
+
+  async readOnly(host: string): Promise<number> {
+    return Number((await this.sql(host, 'SELECT @@read_only AS ro'))[0]?.['ro']);
+  }
+
+  /** Runs the real CLI in this process; stdout, stderr and every log line (debug level) are captured. */
+  async cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    let stdout = '';
+    let stderr = '';
+    const sink = (add: (s: string) => void) => new Writable({ write(chunk: Buffer, _e, cb) { add(chunk.toString()); cb(); } });
+    const err = sink((s) => (stderr += s));
+    const code = await main(['node', 'dbfleet', ...args], { stdout: sink((s) => (stdout += s)), stderr: err, env: {}, logger: createLogger({ level: 'debug', destination: err }) });
+    return { code, stdout, stderr };
+  }
+
+  async down(): Promise<void> {
+    await sandboxDown(this.deps, this.sb.dir).catch(() => undefined);
+    await this.tmp.remove();
+  }
+}
+
+/** The state before any cutover (and after every rollback): what the tests compare against. */
+export async function expectInitialState(fx: MigrateFixture, expect: (v: unknown) => { toEqual: (x: unknown) => void; toBe: (x: unknown) => void }): Promise<void> {
+  const { source, target, sourceReader } = fx.sb;
+  const rec = await fx.records();
+  expect(rec.writer).toEqual([source.host]);
+  expect(rec.reader).toEqual({ [source.host]: 0, [sourceReader.host]: 100 });
+  expect(rec.ttls.every((t) => t === 2)).toBe(true);
+  expect(await fx.accounts(source.host)).toEqual(['app']);
+  expect(await fx.accounts(target.host)).toEqual(['app']);
+  expect(await fx.readOnly(source.host)).toBe(0);
+  expect(await fx.replication(target.host)).toBe(`${source.host} io=Yes sql=Yes`);
+}
