@@ -1,0 +1,91 @@
+/**
+ * A crash at every step: the runner process is SIGKILLed right after each of the nine steps is
+ * journaled, then (a) `--resume` finishes the cutover, and separately (b) `rollback` restores the
+ * source, each checked against the real servers and records. A writer runs through DNS for the
+ * whole of (a), and every write it had acknowledged is on the source at the end.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateRun } from '../../src/migrate/migrate-run.js';
+import { migrateRollback } from '../../src/migrate/rollback.js';
+import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
+import { expectInitialState, MigrateFixture } from '../support/migrate-fixture.js';
+
+const STEPS = ['1-lower-ttl', '2-replica-record', '3-freeze-writes', '4-thaw-on-new-writer', '5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows'];
+
+function runAndKill(fx: MigrateFixture, journal: string, killAfter: string, mode: 'run' | 'rollback' = 'run'): Promise<NodeJS.Signals | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'test', 'support', 'migrate-crash-child.ts'), fx.sb.configFile, journal, killAfter, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (_code, signal) => {
+      clearTimeout(timer);
+      resolve(signal);
+    });
+  });
+}
+
+async function expectCutOver(fx: MigrateFixture): Promise<void> {
+  const { source, target, targetReader } = fx.sb;
+  const rec = await fx.records();
+  expect(rec.writer).toEqual([target.host]);
+  expect(rec.reader).toEqual({ [target.host]: 0, [targetReader.host]: 100 });
+  expect(rec.ttls.every((t) => t === 2)).toBe(true);
+  expect(await fx.accounts(source.host)).toEqual(['app']);
+  expect(await fx.accounts(target.host)).toEqual(['app']);
+  expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+  expect(await fx.readOnly(source.host)).toBe(1);
+}
+
+let fx: MigrateFixture;
+beforeAll(async () => {
+  fx = await MigrateFixture.up();
+});
+afterAll(async () => {
+  await fx?.down();
+});
+
+describe('migrate after a kill at each step', () => {
+  it('--resume finishes the cutover from every step, and the rollback after it restores the source; no acknowledged write lost', async () => {
+    const w = new DnsWriter(fx.sb, { intervalMs: 25 });
+    w.start();
+    try {
+      await w.waitForMore(10);
+      for (const step of STEPS) {
+        const journal = fx.journal(`resume-${step}`);
+        expect(await runAndKill(fx, journal, step), `killed after ${step}`).toBe('SIGKILL');
+        const resumed = await migrateRun(fx.env, { journal, resume: true });
+        expect(resumed.ran, `resumed after ${step}`).toEqual(STEPS.slice(STEPS.indexOf(step) + 1));
+        await expectCutOver(fx);
+        await w.waitForMore(3);
+        const back = await migrateRollback(fx.env, { journal });
+        expect(back.mode).toBe('reverse');
+        await expectInitialState(fx, expect);
+        await w.waitForMore(3);
+      }
+    } finally {
+      const final = await w.stop();
+      expect(await w.missingOn(fx.sb.source.host, final.acknowledged)).toEqual([]);
+    }
+  });
+
+  it('rollback restores the source from a kill after every step', async () => {
+    for (const step of STEPS) {
+      const journal = fx.journal(`rollback-${step}`);
+      expect(await runAndKill(fx, journal, step), `killed after ${step}`).toBe('SIGKILL');
+      const back = await migrateRollback(fx.env, { journal });
+      expect(back.mode, `rollback after ${step}`).toBe(STEPS.indexOf(step) >= STEPS.indexOf('7-writer-record') ? 'reverse' : 'undo');
+      await expectInitialState(fx, expect);
+    }
+  });
+
+  it('a rollback killed halfway is finished by rollback --resume', async () => {
+    const journal = fx.journal('rollback-killed');
+    expect(await runAndKill(fx, journal, '5-stop-replication')).toBe('SIGKILL');
+    expect(await runAndKill(fx, journal, 'undo-4-refreeze-on-new-writer', 'rollback')).toBe('SIGKILL');
+    const back = await migrateRollback(fx.env, { journal, resume: true });
+    expect(back.undo?.ran).toEqual(['undo-3-thaw-writes', 'undo-2-replica-record', 'undo-1-ttl']);
+    await expectInitialState(fx, expect);
+  });
+});

@@ -1,0 +1,23 @@
+/**
+ * Runs `migrate run` (or `migrate rollback`) and SIGKILLs itself right after the named phase is
+ * journaled as done: the parent test then resumes or rolls back from that journal. The kill comes
+ * from the runner's own "phase X: done" log line, which it writes after the journal entry is fsynced.
+ */
+import { createLogger } from '../../src/core/logger.js';
+import { migrateEnvFromConfig } from '../../src/migrate/migrate-env-from-config.js';
+import { migrateRun } from '../../src/migrate/migrate-run.js';
+import { migrateRollback } from '../../src/migrate/rollback.js';
+
+const [config, journal, killAfter, mode] = process.argv.slice(2) as [string, string, string, 'run' | 'rollback'];
+const logger = createLogger({
+  level: 'info',
+  destination: {
+    write(line: string) {
+      if (line.includes(`"msg":"phase ${killAfter}: done"`)) process.kill(process.pid, 'SIGKILL');
+    },
+  },
+});
+const { env } = await migrateEnvFromConfig(config, { env: {}, logger, actor: 'crash-child' });
+if (mode === 'rollback') await migrateRollback(env, { journal });
+else await migrateRun(env, { journal });
+process.stdout.write(`finished without reaching ${killAfter}\n`);
