@@ -47,11 +47,13 @@ export async function seedFromReplica(host: Host, o: SeedOptions): Promise<SeedR
     for (const d of databases) if (!IDENT.test(d)) throw new RemoteError('SEED_UNSAFE_NAME', `database name ${JSON.stringify(d)} on ${o.source.host} is not a plain identifier; refusing to seed`);
     if (databases.length === 0) throw new RemoteError('SEED_NOTHING', `${o.source.host}:${o.source.port} has no user database to copy`);
     await host.check('mariadb-dump', [...conn, '--single-transaction', '--master-data=2', '--gtid', '--routines', '--triggers', '--events', `--result-file=${dump}`, '--databases', ...databases], { timeoutMs });
-    const head = (await host.readFile(dump)).slice(0, 64 * 1024);
-    const m = /SET GLOBAL gtid_slave_pos\s*=\s*'([^']*)'/.exec(head);
+    // MariaDB writes the GTID position after the data ("deferred"), so search the whole file there.
+    const found = await host.run('grep', ['-m', '1', '-E', "SET GLOBAL gtid_slave_pos *= *'", dump], { timeoutMs: 600_000 });
+    const m = /SET GLOBAL gtid_slave_pos\s*=\s*'([^']*)'/.exec(found.stdout);
     if (!m) throw new RemoteError('SEED_NO_POSITION', `the dump from ${o.source.host} carries no GTID position (is log_bin on there?)`);
     const size = await host.run('stat', ['-c', '%s', dump], { timeoutMs: 10_000 });
-    await host.check('mariadb', ['--no-defaults', '-S', o.targetSocket, '-uroot', '-e', `source ${dump}`], { timeoutMs });
+    // Not binlogged on the new server: its own GTIDs would look errant to the switchover's check.
+    await host.check('mariadb', ['--no-defaults', '-S', o.targetSocket, '-uroot', '--init-command=SET SESSION sql_log_bin = 0', '-e', `source ${dump}`], { timeoutMs });
     return { databases, gtid: m[1] as string, dumpBytes: Number(size.stdout.trim()) || 0 };
   } finally {
     await host.remove(defaults).catch(() => undefined);

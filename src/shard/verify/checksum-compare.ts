@@ -30,16 +30,23 @@ async function checksums(a: MysqlAdmin): Promise<TableChecksum[]> {
   return out;
 }
 
-/** Stops a replica's SQL thread exactly at `position` (MariaDB START SLAVE UNTIL master_gtid_pos). */
-async function stopAt(a: MysqlAdmin, position: string, timeoutMs: number): Promise<void> {
+/**
+ * Runs a stopped replica up to exactly `position` (MariaDB START SLAVE UNTIL master_gtid_pos) and
+ * waits until it has stopped there.
+ */
+async function runUntil(a: MysqlAdmin, position: string, timeoutMs: number): Promise<void> {
   if (!/^[0-9,-]*$/.test(position)) throw new RemoteError('VERIFY_BAD_POSITION', `not a GTID position: ${position}`);
-  await a.session.query('STOP SLAVE');
   await a.session.query(`START SLAVE UNTIL master_gtid_pos = '${position}'`);
+  // first reach the position (the SQL thread may not have started yet, so "stopped" alone proves nothing)
+  await a.waitForGtid(position, timeoutMs);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const s = await a.replicaStatus();
     if (s && !s.sqlRunning) {
       if (s.lastSqlErrno !== 0) throw new RemoteError('VERIFY_REPLICATION_ERROR', `${a.endpoint.host}: replication stopped with an error: ${s.lastSqlError}`);
+      const at = String((await a.session.query('SELECT @@gtid_slave_pos AS pos'))[0]?.['pos'] ?? '');
+      const norm = (g: string): string => g.split(',').map((x) => x.trim()).filter(Boolean).sort().join(',');
+      if (norm(at) !== norm(position)) throw new RemoteError('VERIFY_POSITION', `${a.endpoint.host} stopped at ${at}, not at ${position}; compare again`);
       return;
     }
     if (Date.now() > deadline) throw new RemoteError('VERIFY_TIMEOUT', `${a.endpoint.host} did not reach ${position} within ${timeoutMs} ms`);
@@ -49,13 +56,16 @@ async function stopAt(a: MysqlAdmin, position: string, timeoutMs: number): Promi
 
 /**
  * Compares every table of two replicas of one master at the same replication position, without
- * blocking the master: both stop their SQL thread at the master's current GTID, are checksummed,
- * and resume. Used before a switchover onto a newly seeded replica.
+ * blocking the master: both stop, run up to the master's GTID position read after they stopped,
+ * are checksummed there, and resume. Used before a switchover onto a newly seeded replica.
  */
 export async function compareReplicas(master: MysqlAdmin, a: MysqlAdmin, b: MysqlAdmin, timeoutMs = 60_000): Promise<ChecksumReport> {
-  const position = (await master.binlogPosition()).gtidSet ?? '';
   try {
-    await Promise.all([stopAt(a, position, timeoutMs), stopAt(b, position, timeoutMs)]);
+    // Stop both first, then read the master: neither can be past that position, so both can be
+    // run up to exactly it (read first, and a fast replica may already have gone beyond).
+    await Promise.all([a, b].map((x) => x.session.query('STOP SLAVE')));
+    const position = String((await master.session.query('SELECT @@gtid_binlog_pos AS pos'))[0]?.['pos'] ?? '');
+    await Promise.all([runUntil(a, position, timeoutMs), runUntil(b, position, timeoutMs)]);
     const [ca, cb] = await Promise.all([checksums(a), checksums(b)]);
     const names = [...new Set([...ca, ...cb].map((c) => c.table))].sort();
     const tables = names.map((table) => {
