@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { errorMessage, SafetyRefusal } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import { applyChangeSet, listRecords } from '../../dns/record-store.js';
-import type { RecordOp } from '../../dns/change-set.js';
+import { listRecords } from '../../dns/record-store.js';
 import type { Endpoint, MysqlAdmin, SqlSession, Timeouts } from '../../mysql/admin.js';
-import { acquireOrRenew, ensureLeaseTable, leaseFence, releaseLease } from '../../failover/lease/lease-store.js';
+import { acquireOrRenew, ensureLeaseTable, releaseLease } from '../../failover/lease/lease-store.js';
 import { refusals, type SwitchoverFacts } from './switchover-checks.js';
+import { TIMEOUTS, endConnections, moveWriterRecord, oldMasterFollows, repointReplicas } from './after-promotion.js';
 
 export interface SwitchoverMember {
   id: string;
@@ -58,7 +58,6 @@ export interface SwitchoverReport {
   finalGtid: string;
 }
 
-const TIMEOUTS: Timeouts = { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 };
 
 /**
  * An online master switch for one shard, MHA-style but scripted to keep writes blocked as briefly
@@ -176,27 +175,8 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
         (e: unknown) => void later.push(e),
       );
     await run('end-old-connections', () => endConnections(master, req.appUsers), (n) => `${String(n)} application connections ended`);
-    await run('repoint-replicas', async () => {
-      await Promise.all(
-        req.replicas.map(async (r) => {
-          const a = await deps.connect(ep(r), TIMEOUTS);
-          try {
-            await a.waitForGtid(finalGtid, 10_000);
-            await a.stopReplica();
-            await a.changeSource({ kind: 'gtid', host: req.candidate.host, port: req.candidate.port, user: req.repl.user, password: req.repl.password });
-            await a.startReplica();
-          } finally {
-            await a.close();
-          }
-        }),
-      );
-    });
-    await run('old-master-follows', async () => {
-      // the rollback path: the old master replicates from the new one, read-only
-      const pos = String((await master.session.query('SELECT @@gtid_binlog_pos AS pos'))[0]?.['pos'] ?? '');
-      await master.changeSource({ kind: 'gtid', host: req.candidate.host, port: req.candidate.port, user: req.repl.user, password: req.repl.password, startGtid: pos });
-      await master.startReplica();
-    });
+    await run('repoint-replicas', () => repointReplicas(req, deps, finalGtid));
+    await run('old-master-follows', () => oldMasterFollows(req, master));
     if (moveError !== undefined || later.length > 0) {
       throw new SafetyRefusal('SWITCHOVER_INCOMPLETE', `${req.candidate.id} is the master of ${req.shard} now, but ${[moveError !== undefined ? `the writer record was not moved (${errorMessage(moveError)})` : '', ...later.map((e) => errorMessage(e))].filter(Boolean).join('; ')}`, {
         next: moveError !== undefined ? `point ${req.writerName} at ${req.candidate.host} now (dbfleet checker does it when it runs), then check the replicas` : 'check the replicas named above',
@@ -207,37 +187,6 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
     if (leaseToken > 0) await releaseLease(dns, leaseName, holder, leaseToken, q).catch(() => undefined);
     await Promise.all([master.close(), candidate.close(), dns.close()].map((p) => p.catch(() => undefined)));
   }
-}
-
-/**
- * Moves the writer record (and the two reader weights) in one fenced compare-and-swap change set.
- * A record that already names the candidate (a checker got there first) is success; other
- * failures are retried on a fresh session.
- */
-async function moveWriterRecord(req: SwitchoverRequest, deps: SwitchoverDeps, dns: SqlSession, q: { timeoutMs: number }, leaseName: string, holder: string, token: number): Promise<void> {
-  let last: unknown;
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    const session = attempt === 1 ? dns : await deps.openDns();
-    try {
-      const writer = await listRecords(session, req.zone, req.writerName, q);
-      const reader = await listRecords(session, req.zone, req.readerName, q);
-      const ops: RecordOp[] = [];
-      if (writer.records[0]?.address !== req.candidate.host) ops.push({ op: 'replace-writer', name: req.writerName, expect: { address: req.master.host }, address: req.candidate.host });
-      const weight = (addr: string): number | undefined => reader.records.find((r) => r.address === addr)?.weight;
-      const cw = weight(req.candidate.host);
-      if (cw !== undefined && cw !== 0) ops.push({ op: 'set-weight', name: req.readerName, address: req.candidate.host, expect: { weight: cw }, weight: 0 });
-      const mw = weight(req.master.host);
-      if (mw !== undefined && mw !== (req.readerWeight ?? 100)) ops.push({ op: 'set-weight', name: req.readerName, address: req.master.host, expect: { weight: mw }, weight: req.readerWeight ?? 100 });
-      if (ops.length === 0) return;
-      await applyChangeSet(session, req.zone, ops, { actor: deps.actor, why: `online switchover of ${req.shard}: ${req.master.id} -> ${req.candidate.id}`, fence: leaseFence(leaseName, holder, token, q) }, { timeoutMs: 5_000 });
-      return;
-    } catch (e) {
-      last = e;
-    } finally {
-      if (session !== dns) await session.close().catch(() => undefined);
-    }
-  }
-  throw last;
 }
 
 async function readFacts(req: SwitchoverRequest, master: MysqlAdmin, candidate: MysqlAdmin): Promise<SwitchoverFacts> {
@@ -253,21 +202,5 @@ async function readFacts(req: SwitchoverRequest, master: MysqlAdmin, candidate: 
     longTransactions: trx.map((t) => ({ id: Number(t['id']), seconds: Number(t['s']) })),
     maxLagSeconds: req.maxLagSeconds ?? 1,
   };
-}
-
-/** Ends the application users' connections on the old master, so pooled clients reconnect through DNS. */
-async function endConnections(master: MysqlAdmin, users: readonly string[]): Promise<number> {
-  if (users.length === 0) return 0;
-  const rows = await master.session.query(`SELECT id FROM information_schema.processlist WHERE user IN (${users.map(() => '?').join(', ')}) AND id <> CONNECTION_ID()`, [...users]);
-  let n = 0;
-  for (const r of rows) {
-    try {
-      await master.session.query(`KILL CONNECTION ${Number(r['id'])}`);
-      n += 1;
-    } catch {
-      // it ended by itself meanwhile
-    }
-  }
-  return n;
 }
 
