@@ -8,6 +8,7 @@ import { registerProbeCommand } from './probe.js';
 import { registerSandboxCommands } from './sandbox.js';
 import { registerShardCommands } from './shard.js';
 import { registerShardSwitchover } from './shard-switchover.js';
+import { registerShardApply } from './shard-apply.js';
 
 /** Every command group registers itself here, one file per group. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -17,6 +18,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerProbeCommand(program, ctx);
   registerShardCommands(program, ctx);
   registerShardSwitchover(program, ctx);
+  registerShardApply(program, ctx);
   registerMigrateCommands(program, ctx);
   registerDemoCommand(program, ctx);
 }

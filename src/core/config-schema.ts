@@ -119,6 +119,67 @@ export const switchoverSectionSchema = z
   })
   .strict();
 
+const absolutePath = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, 'must be an absolute path of letters, digits, ".", "_", "/" or "-"');
+
+/** How `shard apply` reaches a target host: over SSH (host key checked), or this machine itself. */
+export const consolidationHostSchema = z
+  .object({
+    /** The plan's host name (db-1a-001). */
+    name: nameSchema,
+    /** Each mysqld gets <base_dir>/<shard>/ (datadir, binlogs, socket, logs); the template lives in <base_dir>/template. */
+    base_dir: absolutePath,
+    /** Where my-<shard>.cnf goes on this host, instead of the plan's config_path directory. */
+    config_dir: absolutePath.optional(),
+    local: z.literal(true).optional(),
+    ssh: z
+      .object({
+        host: hostSchema,
+        port: portSchema.default(22),
+        user: nameSchema,
+        identity_file: absolutePath,
+        known_hosts: absolutePath,
+        trust_on_first_use: z.boolean().default(false),
+        connect_timeout_ms: z.number().int().min(500).max(120_000).default(10_000),
+      })
+      .strict()
+      .optional(),
+    /** EC2 only: the ENI the secondary addresses go on, and its device on the host. */
+    eni_id: z.string().regex(/^eni-[0-9a-f]{8,17}$/, 'must be an ENI id such as eni-0a1b2c3d4e5f60718').optional(),
+    device: z.string().regex(/^[a-z][a-z0-9]{0,9}$/, 'must be an interface name such as eth0').default('eth0'),
+  })
+  .strict()
+  .refine((h) => (h.local === true) !== (h.ssh !== undefined), { message: 'give exactly one of ssh or local: true' });
+
+export const consolidationSectionSchema = z
+  .object({
+    hosts: z.array(consolidationHostSchema).min(1),
+    ip_provider: z.discriminatedUnion('kind', [
+      z
+        .object({
+          kind: z.literal('loopback'),
+          pool: z.string().regex(/^127\.\d{1,3}\.\d{1,3}\.0\/24$/, 'must look like 127.X.Y.0/24'),
+          allocation_file: absolutePath,
+        })
+        .strict(),
+      z.object({ kind: z.literal('ec2'), region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as ap-northeast-1') }).strict(),
+    ]),
+    /** Run mysqld as root (the sandbox, where the tests run as root); false in production. */
+    run_as_root: z.boolean().default(false),
+    /** Extra [mysqld] settings for every new process. */
+    mysqld_extra: z.record(z.string(), z.string()).default({}),
+    seed_timeout_ms: z.number().int().min(1_000).max(86_400_000).default(21_600_000),
+    catch_up_timeout_ms: z.number().int().min(1_000).max(86_400_000).default(21_600_000),
+    verify_timeout_ms: z.number().int().min(1_000).max(86_400_000).default(3_600_000),
+    /** Old servers are retired only this long after their shard's switchover. */
+    observation_minutes: z.number().min(0).max(525_600).default(1_440),
+  })
+  .strict()
+  .refine((c) => new Set(c.hosts.map((h) => h.name)).size === c.hosts.length, { message: 'host names must be unique', path: ['hosts'] })
+  .refine((c) => c.ip_provider.kind !== 'ec2' || c.hosts.every((h) => h.eni_id !== undefined), {
+    message: 'every host needs eni_id when ip_provider.kind is ec2',
+    path: ['hosts'],
+  });
+
 export const fleetConfigSchema = z
   .object({
     dns: dnsSectionSchema,
@@ -129,6 +190,8 @@ export const fleetConfigSchema = z
     /** The replication account (re-pointing replicas in a switchover, reverse replication). */
     replication: credentialsSchema.optional(),
     switchover: switchoverSectionSchema.prefault({}),
+    /** Target hosts and secondary addresses for `shard apply` (the consolidator). */
+    consolidation: consolidationSectionSchema.optional(),
   })
   .strict()
   .refine((c) => new Set(c.clusters.map((x) => x.name)).size === c.clusters.length, {
@@ -145,3 +208,5 @@ export type CheckerSection = z.output<typeof checkerSectionSchema>;
 export type Credentials = z.output<typeof credentialsSchema>;
 export type ProbeSection = z.output<typeof probeSectionSchema>;
 export type SwitchoverSection = z.output<typeof switchoverSectionSchema>;
+export type ConsolidationSection = z.output<typeof consolidationSectionSchema>;
+export type ConsolidationHost = z.output<typeof consolidationHostSchema>;

@@ -29,6 +29,15 @@ export interface RunOptions<S extends Record<string, unknown>> {
   resume?: boolean;
   logger?: Logger;
   now?: () => Date;
+  /** Asked between phases: true stops the run there (an operator's Ctrl-C never lands mid-phase). */
+  stopRequested?: () => boolean;
+}
+
+/** Thrown when the run stopped between phases because a stop was asked for; resumable. */
+export class RunStoppedError extends DbfleetError {
+  readonly code = 'RUN_STOPPED';
+  /** Not bad input: the run is sound and resumable; exit 1. */
+  readonly fault = 'safety' as const;
 }
 
 export interface PhasePlanLine {
@@ -104,6 +113,10 @@ export async function runPhases<S extends Record<string, unknown>>(phases: reado
     if (done.has(p.name)) {
       skipped.push(p.name);
       continue;
+    }
+    if (o.stopRequested?.()) {
+      log.warn({ next: p.name }, `stopped as asked, before phase ${p.name}`);
+      throw new RunStoppedError(`stopped as asked before phase ${p.name}; ${ran.length} phase${ran.length === 1 ? '' : 's'} ran`, { next: 'run again with --resume to continue from there' });
     }
     const started = performance.now();
     const at = now().toISOString();

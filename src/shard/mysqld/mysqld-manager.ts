@@ -40,7 +40,7 @@ export class MysqldManager {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  paths(spec: Pick<MysqldSpec, 'name' | 'baseDir'>): MysqldPaths {
+  paths(spec: Pick<MysqldSpec, 'name' | 'baseDir' | 'configPath'>): MysqldPaths {
     return mysqldPaths(spec);
   }
 
@@ -48,7 +48,7 @@ export class MysqldManager {
   async writeConfig(spec: MysqldSpec): Promise<MysqldPaths> {
     validateSpec(spec);
     const p = mysqldPaths(spec);
-    for (const d of [p.dir, p.tmpDir, dirname(p.binlogBase)]) await this.host.mkdir(d, 0o750);
+    for (const d of [p.dir, p.tmpDir, dirname(p.binlogBase), dirname(p.configFile)]) await this.host.mkdir(d, 0o750);
     await this.host.writeFile(p.configFile, renderMyCnf(spec), 0o640);
     return p;
   }
@@ -86,7 +86,7 @@ export class MysqldManager {
   }
 
   /** The PID of the running process, verified against /proc (a stale PID file gives undefined). */
-  async pid(spec: Pick<MysqldSpec, 'name' | 'baseDir'>): Promise<number | undefined> {
+  async pid(spec: Pick<MysqldSpec, 'name' | 'baseDir' | 'configPath'>): Promise<number | undefined> {
     const p = mysqldPaths(spec);
     if (!(await this.host.exists(p.pidFile))) return undefined;
     const pid = Number.parseInt((await this.host.readFile(p.pidFile)).trim(), 10);
@@ -153,7 +153,7 @@ export class MysqldManager {
    * Stops the process: SIGTERM (clean InnoDB shutdown), then SIGKILL after the grace period.
    * Returns the PID it stopped, or undefined when nothing was running.
    */
-  async stop(spec: Pick<MysqldSpec, 'name' | 'baseDir'>, options: StopOptions = {}): Promise<number | undefined> {
+  async stop(spec: Pick<MysqldSpec, 'name' | 'baseDir' | 'configPath'>, options: StopOptions = {}): Promise<number | undefined> {
     const pid = await this.pid(spec);
     if (pid === undefined) return undefined;
     await this.stopPid(pid, options.graceMs ?? 20_000);
@@ -162,7 +162,7 @@ export class MysqldManager {
   }
 
   /** Kills the process at once (SIGKILL): a crash, for failover simulation and tests. */
-  async kill(spec: Pick<MysqldSpec, 'name' | 'baseDir'>): Promise<number | undefined> {
+  async kill(spec: Pick<MysqldSpec, 'name' | 'baseDir' | 'configPath'>): Promise<number | undefined> {
     const pid = await this.pid(spec);
     if (pid === undefined) return undefined;
     await this.stopPid(pid, 0);

@@ -17,6 +17,8 @@ export interface MysqldSpec {
   runAsRoot: boolean;
   /** Extra [mysqld] settings, e.g. { innodb_flush_log_at_trx_commit: '2' }. Keys are validated. */
   extra?: Readonly<Record<string, string>>;
+  /** Where `my-<name>.cnf` goes when not in its own directory (the plan's `/etc/my-<shard>.cnf`). */
+  configPath?: string;
 }
 
 export interface MysqldPaths {
@@ -39,11 +41,11 @@ const OPTION_VALUE = /^[A-Za-z0-9_./:,=+-]{0,200}$/;
 /** Linux sun_path is 108 bytes including the terminator. */
 const MAX_SOCKET_PATH = 107;
 
-export function mysqldPaths(spec: Pick<MysqldSpec, 'name' | 'baseDir'>): MysqldPaths {
+export function mysqldPaths(spec: Pick<MysqldSpec, 'name' | 'baseDir' | 'configPath'>): MysqldPaths {
   const dir = join(spec.baseDir, spec.name);
   return {
     dir,
-    configFile: join(dir, `my-${spec.name}.cnf`),
+    configFile: spec.configPath ?? join(dir, `my-${spec.name}.cnf`),
     dataDir: join(dir, 'data'),
     binlogBase: join(dir, 'binlog', 'mysql-bin'),
     relayLogBase: join(dir, 'binlog', 'relay-bin'),
@@ -63,6 +65,7 @@ export function validateSpec(spec: MysqldSpec): void {
   if (!NAME.test(spec.name)) bad('name', 'must be 1-63 letters, digits, "_" or "-"');
   if (!spec.baseDir.startsWith('/')) bad('baseDir', 'must be an absolute path');
   if (/[\s"'#;\\]/.test(spec.baseDir)) bad('baseDir', 'must not contain spaces, quotes, "#", ";" or backslashes');
+  if (spec.configPath !== undefined && !/^\/[A-Za-z0-9._/-]+\.cnf$/.test(spec.configPath)) bad('configPath', 'must be an absolute path of letters, digits, ".", "_", "/" or "-" ending in .cnf');
   if (isIP(spec.bindAddress) === 0) bad('bindAddress', `must be an IP address, got ${JSON.stringify(spec.bindAddress)}`);
   if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) bad('port', 'must be an integer 1-65535');
   if (!Number.isInteger(spec.serverId) || spec.serverId < 1 || spec.serverId > 4294967295) bad('serverId', 'must be an integer 1-4294967295');

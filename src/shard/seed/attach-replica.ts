@@ -7,8 +7,10 @@ export interface AttachOptions {
   /** The GTID position the seed is consistent with (from seedFromReplica). */
   startGtid: string;
   catchUpTimeoutMs: number;
-  /** Progress while catching up: seconds behind and GTID applied. */
-  onProgress?: (p: { secondsBehind: number | null; applied: string }) => void;
+  /** Progress while catching up: seconds behind, GTID applied, and (with `behind`) transactions behind. */
+  onProgress?: (p: { secondsBehind: number | null; applied: string; behind: number | null }) => void;
+  /** How far `applied` is from `target` (e.g. transactions by GTID sequence numbers). */
+  behind?: (target: string, applied: string) => number | null;
 }
 
 /**
@@ -20,8 +22,14 @@ export async function attachAndCatchUp(connect: (e: Endpoint, t: Timeouts) => Pr
   const m = await connect({ ...o.target, host: o.master.host, port: o.master.port }, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
   try {
     await t.setReadOnly(true);
-    await t.changeSource({ kind: 'gtid', host: o.master.host, port: o.master.port, user: o.repl.user, password: o.repl.password, startGtid: o.startGtid });
-    await t.startReplica();
+    const now = await t.replicaStatus();
+    if (now && now.sourceHost === o.master.host && now.sourcePort === o.master.port) {
+      // attached already (a resumed run): going back to the seed's position would apply twice
+      if (now.ioRunning !== 'yes' || !now.sqlRunning) await t.startReplica();
+    } else {
+      await t.changeSource({ kind: 'gtid', host: o.master.host, port: o.master.port, user: o.repl.user, password: o.repl.password, startGtid: o.startGtid });
+      await t.startReplica();
+    }
     const target = (await m.binlogPosition()).gtidSet ?? '';
     const deadline = Date.now() + o.catchUpTimeoutMs;
     for (;;) {
@@ -32,7 +40,8 @@ export async function attachAndCatchUp(connect: (e: Endpoint, t: Timeouts) => Pr
       } catch (e) {
         if (Date.now() >= deadline) throw e;
         const s = await t.replicaStatus();
-        o.onProgress?.({ secondsBehind: s?.secondsBehind ?? null, applied: s?.gtidExecuted ?? '' });
+        const applied = s?.gtidExecuted ?? '';
+        o.onProgress?.({ secondsBehind: s?.secondsBehind ?? null, applied, behind: o.behind ? o.behind(target, applied) : null });
         if (s && (s.lastSqlErrno !== 0 || (s.ioRunning === 'no' && s.lastIoErrno !== 0))) throw e;
       }
     }

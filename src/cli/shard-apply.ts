@@ -1,0 +1,161 @@
+import type { Command } from 'commander';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import { BugError, UsageError } from '../core/errors.js';
+import { resolvePassword } from '../core/secrets.js';
+import { connectAdmin } from '../mysql/connect-admin.js';
+import { openSession } from '../mysql/mysql2-session.js';
+import type { ShardPlan } from '../shard/plan/plan-types.js';
+import { resolveMoves, type ApplyMove } from '../shard/apply/apply-moves.js';
+import type { ApplyDeps, ApplySettings } from '../shard/apply/apply-context.js';
+import { ApplyHosts } from '../shard/apply/apply-hosts.js';
+import { applyPlan, previewApply } from '../shard/apply/apply-plan.js';
+import { printJson, type CliContext } from './context.js';
+import { loadFleetContext, type FleetContext } from './fleet-context.js';
+import { renderTable } from './table.js';
+
+export interface LoadedPlan {
+  plan: ShardPlan;
+  sha256: string;
+  moves: ApplyMove[];
+}
+
+/** Reads a plan written by `shard plan --out` and joins it with the fleet config; exit 2 on any mismatch. */
+export async function loadPlan(file: string, fleet: FleetContext): Promise<LoadedPlan> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the plan ${file}: ${(e as Error).message}`, { next: 'make one with dbfleet shard plan --inventory FILE --out PLAN.json' });
+  }
+  let plan: ShardPlan;
+  try {
+    plan = JSON.parse(text) as ShardPlan;
+  } catch (e) {
+    throw new UsageError(`${file} is not JSON: ${(e as Error).message}`, { next: 'give the file shard plan --out wrote' });
+  }
+  if (typeof plan !== 'object' || plan === null || !Array.isArray(plan.moves) || !Array.isArray(plan.hosts)) {
+    throw new UsageError(`${file} is not a consolidation plan (no moves or hosts)`, { next: 'give the file shard plan --out wrote' });
+  }
+  return { plan, sha256: createHash('sha256').update(text).digest('hex'), moves: resolveMoves(plan, fleet.config) };
+}
+
+export async function applySettings(ctx: CliContext, fleet: FleetContext): Promise<ApplySettings> {
+  const c = fleet.config;
+  if (!c.consolidation || !c.replication) throw new BugError('resolveMoves checks the consolidation and replication sections first');
+  return {
+    section: c.consolidation,
+    admin: { user: fleet.mysqlUser, password: fleet.mysqlPassword },
+    repl: { user: c.replication.user, password: (await resolvePassword(c.replication, ctx.env, 'replication')) ?? '' },
+    zone: fleet.zone,
+    readerWeight: c.checker.reader_weight,
+    appUsers: c.switchover.app_users,
+    maxLagSeconds: c.switchover.max_lag_seconds,
+    longTransactionSeconds: c.switchover.long_transaction_seconds,
+    switchCatchUpTimeoutMs: c.switchover.catch_up_timeout_ms,
+  };
+}
+
+/** Catch-up progress: redrawn in place on a terminal, otherwise a line at most every 5 s. */
+function progressWriter(ctx: CliContext): (line: string) => void {
+  const tty = (ctx.stderr as NodeJS.WriteStream).isTTY === true;
+  let last = 0;
+  return (line) => {
+    if (tty) {
+      ctx.stderr.write(`\r${line}\x1b[K${line.endsWith('caught up') ? '\n' : ''}`);
+      return;
+    }
+    const now = Date.now();
+    if (now - last >= 5_000 || line.endsWith('caught up')) {
+      last = now;
+      ctx.stderr.write(`${line}\n`);
+    }
+  };
+}
+
+export function applyDeps(ctx: CliContext, fleet: FleetContext, hosts: ApplyHosts): ApplyDeps {
+  return {
+    host: (h) => hosts.host(h),
+    mysqld: (h) => hosts.mysqld(h),
+    ips: (h) => hosts.ips(h),
+    connect: connectAdmin,
+    openDns: () => openSession(fleet.dnsEndpoint, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 }),
+    logger: ctx.logger,
+    actor: `cli:${userInfo().username}@${hostname()}`,
+    progress: progressWriter(ctx),
+  };
+}
+
+/**
+ * Ctrl-C (SIGINT) or SIGTERM during apply: the run stops between phases, never inside one (a
+ * switchover holds writes blocked for milliseconds; dying there would leave them blocked).
+ */
+function deferStops(ctx: CliContext): { requested: () => boolean; release: () => void } {
+  let requested = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (!requested) ctx.stderr.write(`dbfleet: ${sig}: finishing the current phase, then stopping (resume with --resume)\n`);
+    else ctx.stderr.write(`dbfleet: ${sig}: still finishing the current phase; it is not safe to cut it short\n`);
+    requested = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    requested: () => requested,
+    release: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** `dbfleet shard apply PLAN --config FILE [--dry-run] [--resume] [--journal FILE]`. */
+export function registerShardApply(program: Command, ctx: CliContext): void {
+  const shard = program.commands.find((c) => c.name() === 'shard');
+  if (!shard) throw new BugError('the shard command group must be registered before its apply subcommand');
+  shard
+    .command('apply <plan>')
+    .description('carry out a consolidation plan: per shard provision, seed, catch up, verify, switch over, move readers (journaled, resumable)')
+    .requiredOption('--config <file>', 'fleet config with the shards (clusters), the consolidation section, replication and DNS')
+    .option('--journal <file>', 'the run journal (default: <plan>.journal)')
+    .option('--dry-run', 'print every phase with the real names and addresses, and which are done; change nothing')
+    .option('--resume', 'continue the run the journal records')
+    .option('--json', 'print the outcome as one JSON document')
+    .action(async (planFile: string, opts: { config: string; journal?: string; dryRun?: boolean; resume?: boolean; json?: boolean }) => {
+      const fleet = await loadFleetContext(ctx, opts.config);
+      const loaded = await loadPlan(planFile, fleet);
+      const settings = await applySettings(ctx, fleet);
+      const hosts = new ApplyHosts(settings.section, ctx.logger);
+      const deps = applyDeps(ctx, fleet, hosts);
+      const req = { moves: loaded.moves, planSha256: loaded.sha256, journalPath: opts.journal ?? `${planFile}.journal`, resume: opts.resume === true };
+      try {
+        if (opts.dryRun) {
+          const lines = await previewApply(req, deps, settings);
+          if (opts.json) printJson(ctx, { dry_run: true, journal: req.journalPath, phases: lines });
+          else {
+            ctx.stdout.write(`dry run of ${planFile} (${loaded.moves.length} moves, journal ${req.journalPath}); nothing is changed\n`);
+            ctx.stdout.write(`${renderTable(['#', 'phase', 'status', 'what it does'], lines.map((l, i) => [String(i + 1), l.phase, l.status, l.description]))}\n`);
+          }
+          return;
+        }
+        const stops = deferStops(ctx);
+        try {
+          const out = await applyPlan({ ...req, stopRequested: stops.requested }, deps, settings);
+          const rows = loaded.moves.map((m) => {
+            const sw = out.state[`${m.shard}:switchover`] as { to?: string; write_blocked_ms?: number; recovered?: boolean } | undefined;
+            return [m.shard, m.master.id, sw?.to ?? '-', sw?.write_blocked_ms === undefined ? (sw?.recovered ? 'recovered' : '-') : `${sw.write_blocked_ms} ms`, m.retire.map((r) => r.id).join(', ') || '-'];
+          });
+          if (opts.json) printJson(ctx, { journal: req.journalPath, ran: out.ran, skipped: out.skipped, state: out.state });
+          else {
+            ctx.stdout.write(`applied ${planFile}: ${out.ran.length} phases ran, ${out.skipped.length} already done (journal ${req.journalPath})\n`);
+            ctx.stdout.write(`${renderTable(['shard', 'old master', 'new master', 'writes blocked', 'to retire later'], rows)}\n`);
+            ctx.stdout.write(`old servers keep replicating from the new masters (the rollback path); after the observation period: dbfleet shard retire ${planFile} --config ${opts.config} --confirm\n`);
+          }
+        } finally {
+          stops.release();
+        }
+      } finally {
+        await hosts.close();
+      }
+    });
+}

@@ -1,0 +1,90 @@
+import type { ConsolidationHost, ConsolidationSection } from '../../core/config-schema.js';
+import { StateError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { SecondaryIpProvider } from '../../aws/secondary-ip-provider.js';
+import type { Host } from '../../host/host.js';
+import type { Endpoint, MysqlAdmin, SqlSession, Timeouts } from '../../mysql/admin.js';
+import type { MysqldManager } from '../mysqld/mysqld-manager.js';
+import type { MysqldSpec } from '../mysqld/mysqld-spec.js';
+import type { ApplyMove, CurrentServer, TargetProcess } from './apply-moves.js';
+
+/** The adapters apply acts through; built once by the CLI (or a test). */
+export interface ApplyDeps {
+  host(h: ConsolidationHost): Host;
+  mysqld(h: ConsolidationHost): MysqldManager;
+  ips(h: ConsolidationHost): SecondaryIpProvider;
+  connect: (e: Endpoint, t: Timeouts) => Promise<MysqlAdmin>;
+  openDns: () => Promise<SqlSession>;
+  logger: Logger;
+  /** Who is acting, for the DNS audit log. */
+  actor: string;
+  /** Catch-up progress, one line per update (the CLI draws a bar on a terminal). */
+  progress: (line: string) => void;
+}
+
+/** What the config says, with secrets resolved. */
+export interface ApplySettings {
+  section: ConsolidationSection;
+  admin: { user: string; password: string | undefined };
+  repl: { user: string; password: string };
+  zone: string;
+  readerWeight: number;
+  appUsers: string[];
+  maxLagSeconds: number;
+  longTransactionSeconds: number;
+  switchCatchUpTimeoutMs: number;
+}
+
+/** The run's state, as the journal keeps it: per shard, flat keys. */
+export type ApplyState = Record<string, unknown> & { plan_sha256: string };
+
+export const ADMIN_TIMEOUTS: Timeouts = { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 };
+
+/** The addresses provision gave a move's processes (server_id -> address), from the state. */
+export function addressesOf(state: Readonly<ApplyState>, shard: string): Record<string, string> {
+  return (state[`${shard}:ips`] as Record<string, string> | undefined) ?? {};
+}
+
+export function addressOf(state: Readonly<ApplyState>, move: ApplyMove, t: TargetProcess): string {
+  const ip = addressesOf(state, move.shard)[String(t.serverId)] ?? t.plannedIp;
+  if (ip === undefined) throw new StateError('NO_ADDRESS', `${move.shard} on ${t.host.name} has no address yet: the provision phase has not run`, { next: 'run apply with --resume' });
+  return ip;
+}
+
+export function targetSpec(move: ApplyMove, t: TargetProcess, ip: string, s: ApplySettings): MysqldSpec {
+  return {
+    name: move.shard,
+    baseDir: t.host.base_dir,
+    bindAddress: ip,
+    port: t.port,
+    serverId: t.serverId,
+    bufferPoolMb: t.bufferPoolMb,
+    readOnly: true,
+    runAsRoot: s.section.run_as_root,
+    extra: s.section.mysqld_extra,
+    configPath: t.configPath,
+  };
+}
+
+export function adminEndpoint(s: ApplySettings, host: string, port: number): Endpoint {
+  return { host, port, user: s.admin.user, password: s.admin.password };
+}
+
+export function currentEndpoint(s: ApplySettings, c: CurrentServer): Endpoint {
+  return adminEndpoint(s, c.host, c.port);
+}
+
+/** Runs work on an admin connection, closing it afterwards. */
+export async function withAdmin<T>(deps: ApplyDeps, e: Endpoint, work: (a: MysqlAdmin) => Promise<T>, t: Timeouts = ADMIN_TIMEOUTS): Promise<T> {
+  const a = await deps.connect(e, t);
+  try {
+    return await work(a);
+  } finally {
+    await a.close().catch(() => undefined);
+  }
+}
+
+/** A readable name for a new process in logs: `db-1/user-01 (10.0.64.5:3306)`. */
+export function targetName(move: ApplyMove, t: TargetProcess, ip?: string): string {
+  return `${t.host.name}/${move.shard}${ip === undefined ? '' : ` (${ip}:${t.port})`}`;
+}

@@ -1,0 +1,76 @@
+import { join } from 'node:path';
+import { RemoteError } from '../../core/errors.js';
+import type { Phase } from '../../core/phases/phase-runner.js';
+import type { Host } from '../../host/host.js';
+import type { MysqldManager } from '../mysqld/mysqld-manager.js';
+import { mysqldPaths, type MysqldSpec } from '../mysqld/mysqld-spec.js';
+import { addressOf, addressesOf, targetName, targetSpec, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import type { ApplyMove, TargetProcess } from './apply-moves.js';
+
+/** Marks a datadir copied whole from the template: one without it is a copy a crash cut short. */
+const DATADIR_READY = '.dbfleet-datadir-ready';
+const TEMPLATE_READY = '.dbfleet-template-ready';
+
+/** The empty datadir every new process on a host starts from (system tables; root by socket only). */
+async function ensureTemplate(host: Host, manager: MysqldManager, baseDir: string, runAsRoot: boolean): Promise<string> {
+  const spec: MysqldSpec = { name: 'template', baseDir, bindAddress: '127.0.0.1', port: 3306, serverId: 1, bufferPoolMb: 16, readOnly: true, runAsRoot };
+  const p = mysqldPaths(spec);
+  if (await host.exists(join(p.dir, TEMPLATE_READY))) return p.dataDir;
+  await host.remove(p.dir); // a template a crash left half made
+  await manager.createTemplate(spec, '');
+  await host.writeFile(join(p.dir, TEMPLATE_READY), `${new Date().toISOString()}\n`, 0o640);
+  return p.dataDir;
+}
+
+async function provisionOne(move: ApplyMove, t: TargetProcess, deps: ApplyDeps, s: ApplySettings): Promise<string> {
+  const host = deps.host(t.host);
+  const manager = deps.mysqld(t.host);
+  const ip = await deps.ips(t.host).attach(t.ipTag, t.plannedIp);
+  const spec = targetSpec(move, t, ip, s);
+  const p = mysqldPaths(spec);
+  const log = deps.logger.child({ shard: move.shard, target: targetName(move, t, ip) });
+  if (!(await host.exists(join(p.dir, DATADIR_READY)))) {
+    if ((await manager.pid(spec)) !== undefined) await manager.stop(spec);
+    await host.remove(p.dataDir);
+    const template = await ensureTemplate(host, manager, t.host.base_dir, s.section.run_as_root);
+    await manager.initDatadirFromTemplate(spec, template);
+    await host.writeFile(join(p.dir, DATADIR_READY), `${new Date().toISOString()}\n`, 0o640);
+    log.info({ datadir: p.dataDir, config: p.configFile }, 'datadir created from the template');
+  } else {
+    await manager.writeConfig(spec);
+  }
+  if ((await manager.pid(spec)) === undefined) await manager.start(spec, { readyTimeoutMs: 60_000 });
+  return ip;
+}
+
+/**
+ * Provision: for every new copy of the shard, attach its secondary address, write my-<shard>.cnf,
+ * give it a datadir from the host's template and start mysqld. Every part is idempotent (the
+ * address provider by tag, the datadir by its ready marker, the process by its verified PID),
+ * so a resume simply runs it again.
+ */
+export function provisionPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): Phase<ApplyState> {
+  return {
+    name: `${move.shard}/provision`,
+    describe: (state) =>
+      `start ${move.targets.length} mysqld for ${move.shard}: ${move.targets
+        .map((t) => `${t.role} on ${t.host.name} ${addressesOf(state, move.shard)[String(t.serverId)] ?? t.plannedIp ?? '(address from EC2)'}:${t.port} server_id ${t.serverId}, ${t.configPath}`)
+        .join('; ')}`,
+    run: async (state) => {
+      const ips = { ...addressesOf(state, move.shard) };
+      for (const t of move.targets) ips[String(t.serverId)] = await provisionOne(move, t, deps, s);
+      return { [`${move.shard}:ips`]: ips };
+    },
+    verify: async (state) => {
+      for (const t of move.targets) {
+        const ip = addressOf(state, move, t);
+        const spec = targetSpec(move, t, ip, s);
+        const r = await deps.host(t.host).check('mariadb', ['--no-defaults', '-S', mysqldPaths(spec).socket, '-uroot', '-N', '-B', '-e', 'SELECT @@server_id, @@bind_address, @@port'], { timeoutMs: 10_000 });
+        const [sid, bind, port] = r.stdout.trim().split('\t');
+        if (Number(sid) !== t.serverId || bind !== ip || Number(port) !== t.port) {
+          throw new RemoteError('PROVISION_MISMATCH', `${targetName(move, t, ip)} answers as server_id ${sid} on ${bind}:${port}, not as planned`);
+        }
+      }
+    },
+  };
+}

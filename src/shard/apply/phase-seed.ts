@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import { SafetyRefusal, StateError } from '../../core/errors.js';
+import type { Phase } from '../../core/phases/phase-runner.js';
+import { mysqldPaths } from '../mysqld/mysqld-spec.js';
+import { copyAccounts } from '../seed/copy-accounts.js';
+import { seedFromReplica } from '../seed/seed-from-replica.js';
+import { addressOf, currentEndpoint, targetName, targetSpec, withAdmin, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import type { ApplyMove } from './apply-moves.js';
+
+const SYSTEM = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
+
+/** Refuses to copy from a replica whose replication is broken or far behind: the copy would be stale or wrong. */
+async function checkSource(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): Promise<void> {
+  if (move.seedSource === move.master) return;
+  await withAdmin(deps, currentEndpoint(s, move.seedSource), async (a) => {
+    const st = await a.replicaStatus();
+    if (!st || st.ioRunning !== 'yes' || !st.sqlRunning) {
+      throw new SafetyRefusal('SEED_SOURCE_BROKEN', `the seed source ${move.seedSource.id} (${move.seedSource.host}) of ${move.shard} is not replicating (${st ? `io ${st.ioRunning}, sql ${st.sqlRunning ? 'running' : 'stopped'}${st.lastSqlError || st.lastIoError ? `: ${st.lastSqlError || st.lastIoError}` : ''}` : 'no replication configured'})`, {
+        next: 'repair replication on that replica, then run apply again with --resume',
+      });
+    }
+    if (st.secondsBehind !== null && st.secondsBehind > 60) {
+      throw new SafetyRefusal('SEED_SOURCE_LAGGING', `the seed source ${move.seedSource.id} of ${move.shard} is ${st.secondsBehind} s behind its master`, { next: 'wait until it catches up, then resume' });
+    }
+  });
+}
+
+/**
+ * Seed: copy the shard's data and accounts from a current replica into each new, empty mysqld,
+ * keeping the GTID position the copy is consistent with (where catch-up starts). A copy a crash
+ * cut short is dropped and made again; a process that already replicates is never re-seeded.
+ */
+export function seedPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): Phase<ApplyState> {
+  return {
+    name: `${move.shard}/seed`,
+    describe: () => `copy ${move.shard}'s databases and accounts from ${move.seedSource.id} (${move.seedSource.host}:${move.seedSource.port}) into ${move.targets.map((t) => t.host.name).join(', ')}, with the dump's GTID position`,
+    precheck: () => checkSource(move, deps, s),
+    run: async (state) => {
+      const positions: Record<string, string> = {};
+      for (const t of move.targets) {
+        const ip = addressOf(state, move, t);
+        const spec = targetSpec(move, t, ip, s);
+        const socket = mysqldPaths(spec).socket;
+        const host = deps.host(t.host);
+        const log = deps.logger.child({ shard: move.shard, target: targetName(move, t, ip) });
+        const rootSql = async (sql: string): Promise<string> => (await host.check('mariadb', ['--no-defaults', '-S', socket, '-uroot', '-N', '-B'], { timeoutMs: 600_000, input: sql })).stdout;
+        const configured = (await rootSql('SHOW SLAVE STATUS\\G')).trim() !== '';
+        if (configured) {
+          throw new StateError('SEED_OVER_REPLICA', `${targetName(move, t, ip)} already replicates; refusing to overwrite it with a new copy`, {
+            next: 'if the journal lost track of a finished seed, run RESET SLAVE ALL on it by hand (or remove its datadir) and resume',
+          });
+        }
+        const existing = (await rootSql('SHOW DATABASES')).split('\n').map((d) => d.trim()).filter((d) => d !== '' && !SYSTEM.has(d));
+        if (existing.length > 0) {
+          log.warn({ databases: existing }, 'dropping a partial copy left by an interrupted seed');
+          await rootSql(`SET SESSION sql_log_bin = 0;\n${existing.map((d) => `DROP DATABASE \`${d.replace(/`/g, '``')}\`;`).join('\n')}\n`);
+        }
+        const accounts = await withAdmin(deps, currentEndpoint(s, move.seedSource), (a) => copyAccounts(a, host, socket));
+        const started = performance.now();
+        const seeded = await seedFromReplica(host, {
+          source: { host: move.seedSource.host, port: move.seedSource.port },
+          targetSocket: socket,
+          account: s.admin,
+          workDir: join(t.host.base_dir, 'seed-work'),
+          timeoutMs: s.section.seed_timeout_ms,
+        });
+        log.info({ databases: seeded.databases, accounts: accounts.length, gtid: seeded.gtid, dump_bytes: seeded.dumpBytes, ms: Math.round(performance.now() - started) }, 'seeded');
+        positions[String(t.serverId)] = seeded.gtid;
+      }
+      return { [`${move.shard}:seed`]: positions };
+    },
+  };
+}

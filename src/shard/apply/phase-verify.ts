@@ -1,0 +1,58 @@
+import { SafetyRefusal } from '../../core/errors.js';
+import type { Phase } from '../../core/phases/phase-runner.js';
+import type { MysqlAdmin } from '../../mysql/admin.js';
+import { compareReplicas } from '../verify/checksum-compare.js';
+import { ADMIN_TIMEOUTS, addressOf, adminEndpoint, currentEndpoint, targetName, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import type { ApplyMove } from './apply-moves.js';
+
+/**
+ * Verify: every new copy's tables have the same checksums as a current replica's, both stopped
+ * at the same master GTID position (the master keeps taking writes). A difference refuses the
+ * switchover and names the tables.
+ */
+export function verifyPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): Phase<ApplyState> {
+  const reference = move.replicas[0];
+  return {
+    name: `${move.shard}/verify`,
+    describe: () => `compare table checksums of ${move.targets.map((t) => t.host.name).join(', ')} with ${reference ? `${reference.id} (${reference.host})` : '(no current replica)'} at one master position`,
+    precheck: async () => {
+      if (!reference) {
+        throw new SafetyRefusal('VERIFY_NO_REFERENCE', `${move.shard} has no current replica to compare the new copies with (the master cannot be paused for it)`, {
+          next: 'add a replica to the shard first, or compare by hand and mark the phase done',
+        });
+      }
+    },
+    run: async (state) => {
+      if (!reference) return;
+      const timeout = { connectTimeoutMs: 2_000, queryTimeoutMs: s.section.verify_timeout_ms };
+      const opened: MysqlAdmin[] = [];
+      const open = async (e: Parameters<ApplyDeps['connect']>[0], t = ADMIN_TIMEOUTS): Promise<MysqlAdmin> => {
+        const a = await deps.connect(e, t);
+        opened.push(a);
+        return a;
+      };
+      try {
+        const master = await open(currentEndpoint(s, move.master));
+        const ref = await open(currentEndpoint(s, reference), timeout);
+        const results: Record<string, { position: string; tables: number }> = {};
+        for (const t of move.targets) {
+          const ip = addressOf(state, move, t);
+          const target = await open(adminEndpoint(s, ip, t.port), timeout);
+          const report = await compareReplicas(master, ref, target, s.section.verify_timeout_ms);
+          const differ = report.tables.filter((x) => !x.equal);
+          if (differ.length > 0) {
+            throw new SafetyRefusal('CHECKSUM_MISMATCH', `${targetName(move, t, ip)} differs from ${reference.id} at ${report.position} in ${differ.map((d) => `${d.table} (${d.b ?? 'missing'} vs ${d.a ?? 'missing'})`).join(', ')}`, {
+              next: 'find the cause (a write on the new copy, a bad seed); to copy again, stop that mysqld, remove its directory and resume from provision',
+              details: { differ },
+            });
+          }
+          deps.logger.info({ shard: move.shard, target: targetName(move, t, ip), position: report.position, tables: report.tables.length }, 'checksums equal');
+          results[String(t.serverId)] = { position: report.position, tables: report.tables.length };
+        }
+        return { [`${move.shard}:verified`]: results };
+      } finally {
+        await Promise.all(opened.map((a) => a.close().catch(() => undefined)));
+      }
+    },
+  };
+}

@@ -1,0 +1,280 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { LocalHost } from '../../src/host/local-host.js';
+import { connectAdmin } from '../../src/mysql/connect-admin.js';
+import { openSession } from '../../src/mysql/mysql2-session.js';
+import type { MysqlAdmin } from '../../src/mysql/admin.js';
+import { DowntimeMeter } from '../../src/failover/meter/downtime-meter.js';
+import { missingWrites } from '../../src/failover/meter/lost-writes.js';
+import { resolverLookup } from '../../src/failover/meter/name-lookups.js';
+import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
+import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
+import { startSshd, sshdInstalled, type SshdFixture } from '../support/sshd-fixture.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { dbfleet } from '../support/cli.js';
+import { applyKilledIn, applyResume, journalEntries, setUpConsolidation, type ConsolidationSetup } from '../support/consolidation-fixture.js';
+
+// The consolidator end to end on real processes: four sandbox shards (a master and a replica
+// each, real mariadbd) packed onto two target hosts reached over two real sshd, by the real CLI,
+// with a writer on every shard through its writer record the whole time. The apply is SIGKILLed
+// inside each kind of phase and resumed; refusals (checksum drift, broken replication, lag) stop
+// it with the old master still serving; the end state must be the plan's, with no write lost.
+
+const SHARDS = 4;
+let fx: SandboxFixture;
+let ssh: SshdFixture[] = [];
+let setup: ConsolidationSetup;
+let removeTmp: () => Promise<void> = async () => undefined;
+const local = new LocalHost();
+
+interface Writer {
+  shard: string;
+  client: string;
+  meter: DowntimeMeter;
+  stop: AbortController;
+  running: Promise<unknown>;
+}
+const writers: Writer[] = [];
+
+const admin = (host: string): Promise<MysqlAdmin> => connectAdmin({ host, port: 3306, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
+async function q<T>(host: string, work: (a: MysqlAdmin) => Promise<T>): Promise<T> {
+  const a = await admin(host);
+  try {
+    return await work(a);
+  } finally {
+    await a.close();
+  }
+}
+const value = async (host: string, sql: string): Promise<string> => q(host, async (a) => String(Object.values((await a.session.query(sql))[0] ?? {})[0]));
+
+/** The plan's new processes of a shard: master first. */
+function targetsOf(shard: string): { host: string; ip: string; serverId: number; role: string }[] {
+  const move = setup.plan.moves.find((m) => m.shard === shard);
+  if (!move) throw new Error(`no move for ${shard}`);
+  return [
+    { host: move.to.master.host, ip: move.to.master.ip, serverId: move.to.master.server_id, role: 'master' },
+    ...move.to.replicas.map((r) => ({ host: r.host, ip: r.ip, serverId: r.server_id, role: 'replica' })),
+  ];
+}
+const fromOf = (shard: string): { master: string; replicas: string[] } => setup.plan.moves.find((m) => m.shard === shard)!.from;
+
+function listening(ip: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host: ip, port: 3306 });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+beforeAll(async () => {
+  const tmp = await makeTempDir('cons');
+  removeTmp = tmp.remove;
+  [fx, ...ssh] = await Promise.all([SandboxFixture.up(SHARDS, 1), startSshd(), startSshd()]);
+  setup = await setUpConsolidation(fx, ssh, tmp.path);
+}, 120_000);
+
+afterAll(async () => {
+  for (const w of writers) w.stop.abort();
+  await Promise.all(writers.map((w) => w.running));
+  // every mysqld apply started, by its verified PID file
+  if (setup) {
+    for (const move of setup.plan.moves) {
+      for (const p of [move.to.master, ...move.to.replicas]) {
+        const base = setup.baseDirs[p.host]!;
+        await new MysqldManager(local).stop({ name: move.shard, baseDir: base, configPath: join(base, 'etc', `my-${move.shard}.cnf`) }, { graceMs: 5_000 }).catch(() => undefined);
+      }
+    }
+  }
+  await fx?.down();
+  await Promise.all(ssh.map((s) => s.stop()));
+  await removeTmp();
+}, 120_000);
+
+describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over sshd', () => {
+  it('plans the four shards onto two hosts, masters spread', () => {
+    expect(setup.plan.summary.hosts_after).toBe(2);
+    expect(setup.plan.moves).toHaveLength(SHARDS);
+    const mastersPerHost = setup.plan.hosts.map((h) => h.processes.filter((p) => p.role === 'master').length);
+    expect(mastersPerHost).toEqual([2, 2]);
+  });
+
+  it('--dry-run prints every phase with the real addresses and changes nothing', async () => {
+    const r = await dbfleet(['shard', 'apply', setup.planFile, '--config', setup.configFile, '--dry-run']);
+    expect(r.code, r.stderr).toBe(0);
+    for (const m of setup.plan.moves) {
+      for (const p of ['provision', 'seed', 'catch-up', 'verify', 'switchover', 'readers']) expect(r.stdout).toContain(`${m.shard}/${p}`);
+      expect(r.stdout).toContain(m.to.master.ip);
+    }
+    expect(r.stdout.match(/pending/g)?.length).toBe(SHARDS * 6);
+    expect(existsSync(setup.journalFile)).toBe(false);
+    for (const m of setup.plan.moves) expect(await listening(m.to.master.ip)).toBe(false);
+  });
+
+  it('refuses a plan that does not fit the config, with exit 2, naming the problem, before touching anything', async () => {
+    const bad = JSON.parse(await readFile(setup.planFile, 'utf8')) as typeof setup.plan;
+    const step = bad.moves[0]!.steps[0]!;
+    if (step.step === 'provision') step.processes[0]!.host = 'db-nowhere';
+    const badFile = join(setup.dir, 'bad-plan.json');
+    await writeFile(badFile, JSON.stringify(bad));
+    const r = await dbfleet(['shard', 'apply', badFile, '--config', setup.configFile]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('db-nowhere');
+    expect(existsSync(`${badFile}.journal`)).toBe(false);
+    const noSection = parse(await readFile(setup.configFile, 'utf8')) as Record<string, unknown>;
+    delete noSection['consolidation'];
+    const noSectionFile = join(setup.dir, 'no-consolidation.yaml');
+    await writeFile(noSectionFile, stringify(noSection));
+    const r2 = await dbfleet(['shard', 'apply', setup.planFile, '--config', noSectionFile]);
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain('consolidation');
+  });
+
+  it(
+    'moves every shard with writers running, killed inside each kind of phase and resumed, refusing drift, broken replication and lag; ends as planned with no write lost',
+    async () => {
+      const lookup = resolverLookup(fx.dnsEndpoint, fx.config.dns.zone, openSession);
+      const shards = setup.plan.moves.map((m) => m.shard);
+      for (const shard of shards) {
+        const client = `cons-${shard}`;
+        const meter = new DowntimeMeter({
+          writerName: `${shard}-w`,
+          readerName: `${shard}-r`,
+          account: { user: 'app', password: fx.passwords.app, database: 'app', table: 'writes', port: 3306 },
+          intervalMs: 25,
+          timeouts: { connectTimeoutMs: 300, queryTimeoutMs: 1_000 },
+          client,
+          lookup,
+          openSession,
+        });
+        const stop = new AbortController();
+        writers.push({ shard, client, meter, stop, running: meter.run(stop.signal) });
+      }
+      await eventually('every writer writing', async () => writers.every((w) => w.meter.report().acknowledged.length >= 5));
+      const [s1, s2, s3, s4] = shards as [string, string, string, string];
+
+      // crashes inside provision, seed, catch-up and verify of the first shard
+      for (const [phase, after] of [
+        [`${s1}/provision`, 400],
+        [`${s1}/seed`, 300],
+        [`${s1}/catch-up`, 50],
+        [`${s1}/verify`, 30],
+      ] as const) {
+        const k = await applyKilledIn(setup, phase, after);
+        expect(k.killed, `${phase}: ${k.stderr}`).toBe(true);
+        const last = (await journalEntries(setup.journalFile)).filter((e) => e.phase === phase).at(-1);
+        expect(last?.event, phase).toBe('start');
+      }
+
+      // a crash inside the switchover, with the old master's writes blocked (the dead run's block)
+      const k5 = await applyKilledIn(setup, `${s1}/switchover`);
+      expect(k5.killed).toBe(true);
+      const s1Master = fromOf(s1).master;
+      if ((await value(s1Master, 'SELECT @@read_only')) === '0') await q(s1Master, (a) => a.setReadOnly(true));
+      expect(await value(s1Master, 'SELECT @@read_only')).toBe('1');
+
+      // and inside the readers phase of the second shard
+      const k6 = await applyKilledIn(setup, `${s2}/readers`);
+      expect(k6.killed, k6.stderr).toBe(true);
+      expect((await fx.writerRecord(s1))[0]).toBe(targetsOf(s1)[0]!.ip); // the recovered switchover completed
+
+      // checksum drift on a new copy of the third shard: verify refuses, nothing switches
+      const k7 = await applyKilledIn(setup, `${s3}/verify`);
+      expect(k7.killed).toBe(true);
+      const driftOn = targetsOf(s3)[1]!.ip;
+      await q(driftOn, async (a) => {
+        await a.session.query('SET SESSION sql_log_bin = 0');
+        await a.session.query("INSERT INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)");
+      });
+      const drift = await applyResume(setup);
+      expect(drift.code).toBe(1);
+      expect(drift.stderr).toContain(`${s3}/verify`);
+      expect(drift.stderr).toContain('app.writes');
+      expect((await fx.writerRecord(s3))[0]).toBe(fromOf(s3).master);
+      expect(await value(fromOf(s3).master, 'SELECT @@read_only')).toBe('0');
+      await q(driftOn, async (a) => {
+        await a.session.query('SET SESSION sql_log_bin = 0');
+        await a.session.query('DELETE FROM app.writes WHERE id = 999999999');
+      });
+
+      // broken replication on the fourth shard's new master: the switchover refuses and unblocks
+      const k8 = await applyKilledIn(setup, `${s4}/switchover`);
+      expect(k8.killed).toBe(true);
+      const s4New = targetsOf(s4)[0]!.ip;
+      if ((await value(fromOf(s4).master, 'SELECT @@read_only')) === '1') await q(fromOf(s4).master, (a) => a.setReadOnly(false));
+      await q(s4New, (a) => a.session.query('STOP SLAVE SQL_THREAD'));
+      const broken = await applyResume(setup);
+      expect(broken.code).toBe(1);
+      expect(broken.stderr).toContain('replication is not healthy: io=yes sql=false');
+      expect(await value(fromOf(s4).master, 'SELECT @@read_only')).toBe('0');
+      expect((await fx.writerRecord(s4))[0]).toBe(fromOf(s4).master);
+      await q(s4New, (a) => a.session.query('START SLAVE SQL_THREAD'));
+
+      // lag: the new master's applier held up by a table lock for a few seconds
+      const locker = await openSession({ host: s4New, port: 3306, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 10_000 });
+      try {
+        await locker.query('LOCK TABLES app.writes READ');
+        await eventually('the new master lags', async () => ((await q(s4New, (a) => a.replicaStatus()))?.secondsBehind ?? 0) > 2, 15_000, 100);
+        const lag = await applyResume(setup);
+        expect(lag.code).toBe(1);
+        expect(lag.stderr).toMatch(/is \d+ s behind \(limit 1 s\)/);
+        expect(await value(fromOf(s4).master, 'SELECT @@read_only')).toBe('0');
+      } finally {
+        await locker.query('UNLOCK TABLES').catch(() => undefined);
+        await locker.close();
+      }
+      await eventually('the new master caught up', async () => ((await q(s4New, (a) => a.replicaStatus()))?.secondsBehind ?? 99) === 0, 15_000, 100);
+
+      const done = await applyResume(setup);
+      expect(done.code, done.stderr).toBe(0);
+      expect(done.stdout).toContain('applied');
+
+      // writes keep landing on the new masters; then the writers stop
+      const acked = writers.map((w) => w.meter.report().acknowledged.length);
+      await eventually('writes after the moves', async () => writers.every((w, i) => w.meter.report().acknowledged.length >= (acked[i] ?? 0) + 10), 20_000);
+      for (const w of writers) w.stop.abort();
+      await Promise.all(writers.map((w) => w.running));
+      await lookup.close();
+
+      const journal = await journalEntries(setup.journalFile);
+      for (const shard of shards) {
+        for (const p of ['provision', 'seed', 'catch-up', 'verify', 'switchover', 'readers']) {
+          expect(journal.some((e) => e.phase === `${shard}/${p}` && (e.event === 'done' || e.event === 'skipped')), `${shard}/${p}`).toBe(true);
+        }
+      }
+
+      for (const w of writers) {
+        const [master, replica] = targetsOf(w.shard) as [ReturnType<typeof targetsOf>[number], ReturnType<typeof targetsOf>[number]];
+        const from = fromOf(w.shard);
+        const report = w.meter.report();
+        expect(report.acknowledged.length).toBeGreaterThan(50);
+        // the plan's end state: the writer record, roles, server ids and replication as planned
+        expect(await fx.writerRecord(w.shard)).toEqual([master.ip]);
+        expect(await value(master.ip, 'SELECT @@read_only')).toBe('0');
+        expect(Number(await value(master.ip, 'SELECT @@server_id'))).toBe(master.serverId);
+        expect(Number(await value(replica.ip, 'SELECT @@server_id'))).toBe(replica.serverId);
+        for (const follower of [replica.ip, from.master, ...from.replicas]) {
+          const st = await q(follower, (a) => a.replicaStatus());
+          expect(st, follower).toMatchObject({ sourceHost: master.ip, ioRunning: 'yes', sqlRunning: true });
+          expect(await value(follower, 'SELECT @@read_only')).toBe('1');
+        }
+        expect(await fx.readerWeights(w.shard)).toEqual({ [replica.ip]: 100, [from.master]: 0, ...Object.fromEntries(from.replicas.map((r) => [r, 0])) });
+        const cnf = join(setup.baseDirs[master.host]!, 'etc', `my-${w.shard}.cnf`);
+        expect(await readFile(cnf, 'utf8')).toContain(`bind-address = ${master.ip}`);
+        // nothing acknowledged is missing, on the new master or (once applied) on the new replica
+        const ep = { port: 3306, user: 'app', password: fx.passwords.app, database: 'app' };
+        expect(await missingWrites(openSession, { host: master.ip, ...ep }, 'writes', w.client, report.acknowledged)).toEqual([]);
+        const pos = await value(master.ip, 'SELECT @@gtid_binlog_pos');
+        await q(replica.ip, (a) => a.waitForGtid(pos, 20_000));
+        expect(await missingWrites(openSession, { host: replica.ip, ...ep }, 'writes', w.client, report.acknowledged)).toEqual([]);
+      }
+    },
+    480_000,
+  );
+});

@@ -1,0 +1,143 @@
+import { spawn } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { stringify, parse } from 'yaml';
+import { FileJournal, type JournalEntry } from '../../src/core/phases/journal.js';
+import type { ShardPlan } from '../../src/shard/plan/plan-types.js';
+import { dbfleet, type CliResult } from './cli.js';
+import type { SandboxFixture } from './sandbox-fixture.js';
+import type { SshdFixture } from './sshd-fixture.js';
+
+const BIN = join(process.cwd(), 'bin', 'dbfleet.js');
+
+export interface ConsolidationSetup {
+  dir: string;
+  inventoryFile: string;
+  planFile: string;
+  configFile: string;
+  journalFile: string;
+  plan: ShardPlan;
+  /** Plan host name -> its base_dir on the machine. */
+  baseDirs: Record<string, string>;
+  pool: string;
+}
+
+/**
+ * A consolidation of a sandbox's clusters onto two target hosts reached over real sshd: the
+ * inventory (each cluster a shard: its writer the master, its readers the replicas), the plan made
+ * by the real `shard plan`, and a fleet config with the consolidation section (host keys checked
+ * against known_hosts; secondary addresses from a loopback pool of the sandbox's slot).
+ */
+export async function setUpConsolidation(fx: SandboxFixture, ssh: readonly SshdFixture[], dir: string, o: { observationMinutes?: number } = {}): Promise<ConsolidationSetup> {
+  const state = await fx.state();
+  const pool = `127.${state.slot}.200.0/24`;
+  const inventory = {
+    shards: state.clusters.map((c) => {
+      const [master, ...replicas] = [...c.instances].sort((a, b) => (a.role === b.role ? 0 : a.role === 'writer' ? -1 : 1));
+      return {
+        name: c.name,
+        master: { host: master?.host, az: 'sbx-a' },
+        replicas: replicas.map((r) => ({ host: r.host, az: 'sbx-b' })),
+        data_gb: 1,
+        peak_cpu: 0.2,
+        peak_iops: 100,
+        buffer_pool_gb: 0.015625, // 16 MB
+      };
+    }),
+    host_types: [{ name: 'sandbox.small', vcpu: 4, memory_gb: 2, nvme_gb: 40, nvme_iops: 5000, max_private_ips: 8 }],
+    policy: {
+      copies: 2,
+      azs: ['sbx-a', 'sbx-b'],
+      mysqld_overhead_gb: 0.05,
+      private_cidrs: { 'sbx-a': `127.${state.slot}.200.0/25`, 'sbx-b': `127.${state.slot}.200.128/25` },
+      base_server_id: 5000,
+      host_prefix: 'db',
+    },
+  };
+  const inventoryFile = join(dir, 'inventory.yaml');
+  await writeFile(inventoryFile, stringify(inventory));
+  const planFile = join(dir, 'plan.json');
+  const made = await dbfleet(['shard', 'plan', '--inventory', inventoryFile, '--out', planFile]);
+  if (made.code !== 0) throw new Error(`shard plan failed: ${made.stderr}`);
+  const plan = JSON.parse(await readFile(planFile, 'utf8')) as ShardPlan;
+  const baseDirs: Record<string, string> = {};
+  const hosts = await Promise.all(
+    plan.hosts.map(async (h, i) => {
+      const s = ssh[i % ssh.length] as SshdFixture;
+      baseDirs[h.name] = join(dir, h.name);
+      return {
+        name: h.name,
+        base_dir: join(dir, h.name),
+        config_dir: join(dir, h.name, 'etc'),
+        ssh: {
+          host: s.host,
+          port: s.port,
+          user: s.user,
+          identity_file: s.clientKeyPath,
+          known_hosts: await s.writeKnownHosts(`known_hosts_${h.name}`, [s.knownHostsLine('ed25519')]),
+        },
+      };
+    }),
+  );
+  const fleet = parse(await readFile(join(fx.dir, 'fleet.yaml'), 'utf8')) as Record<string, unknown>;
+  fleet['switchover'] = { ...(fleet['switchover'] as object), app_users: ['app'], catch_up_timeout_ms: 10_000 };
+  fleet['consolidation'] = {
+    hosts,
+    ip_provider: { kind: 'loopback', pool, allocation_file: join(dir, 'ip-allocations.json') },
+    run_as_root: process.getuid?.() === 0,
+    observation_minutes: o.observationMinutes ?? 0,
+    seed_timeout_ms: 120_000,
+    catch_up_timeout_ms: 60_000,
+    verify_timeout_ms: 60_000,
+  };
+  const configFile = join(dir, 'fleet-consolidate.yaml');
+  await writeFile(configFile, stringify(fleet));
+  return { dir, inventoryFile, planFile, configFile, journalFile: `${planFile}.journal`, plan, baseDirs, pool };
+}
+
+export async function journalEntries(file: string): Promise<JournalEntry[]> {
+  return new FileJournal(file).read();
+}
+
+/**
+ * Runs `shard apply ... --resume` and SIGKILLs it as soon as the journal shows `phase` started
+ * (after `afterMs`): a crash inside that phase. Resolves with how the process ended.
+ */
+export function applyKilledIn(setup: ConsolidationSetup, phase: string, afterMs = 0): Promise<{ killed: boolean; code: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'shard', 'apply', setup.planFile, '--config', setup.configFile, '--resume'], {
+      env: { ...process.env, DBFLEET_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    let killed = false;
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const before = journalEntries(setup.journalFile).then((e) => e.length);
+    const timer = setInterval(() => {
+      void (async () => {
+        const skip = await before;
+        const entries = await journalEntries(setup.journalFile).catch(() => []);
+        if (!killed && entries.slice(skip).some((e) => e.phase === phase && e.event === 'start')) {
+          killed = true;
+          clearInterval(timer);
+          if (afterMs > 0) await new Promise((r) => setTimeout(r, afterMs));
+          child.kill('SIGKILL');
+        }
+      })();
+    }, 5);
+    const deadline = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`apply did not reach ${phase} within 150 s:\n${stderr}`));
+    }, 150_000);
+    child.on('close', (code) => {
+      clearInterval(timer);
+      clearTimeout(deadline);
+      resolve({ killed, code, stderr });
+    });
+    child.on('error', reject);
+  });
+}
+
+export function applyResume(setup: ConsolidationSetup, extra: string[] = []): Promise<CliResult> {
+  return dbfleet(['shard', 'apply', setup.planFile, '--config', setup.configFile, '--resume', ...extra], { timeoutMs: 240_000 });
+}
