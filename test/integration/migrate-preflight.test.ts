@@ -1,0 +1,163 @@
+/**
+ * Preflight refuses each unsafe state, made for real on the sandbox, naming the check with its
+ * evidence, and changes nothing. Lag with both threads running cannot be made to order here; the
+ * pure table test (test/unit/migrate-preflight-checks.test.ts) covers it.
+ */
+import { chmod, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { openSession } from '../../src/mysql/mysql2-session.js';
+import type { SqlSession } from '../../src/mysql/admin.js';
+import { migrateEnvFromConfig } from '../../src/migrate/migrate-env-from-config.js';
+import { migratePreflight } from '../../src/migrate/preflight-gather.js';
+import { silentLogger } from '../../src/core/logger.js';
+import { eventually } from '../support/sandbox-fixture.js';
+import { expectInitialState, MigrateFixture } from '../support/migrate-fixture.js';
+
+let fx: MigrateFixture;
+beforeAll(async () => {
+  fx = await MigrateFixture.up();
+});
+afterAll(async () => {
+  await fx?.down();
+});
+
+async function failing(configFile?: string): Promise<Map<string, string>> {
+  const loaded = configFile ? await migrateEnvFromConfig(configFile, { env: {}, logger: silentLogger }) : fx.loaded;
+  const r = await migratePreflight(loaded.env, loaded.replicationLogin);
+  expect(r.ok).toBe(r.checks.every((c) => c.ok));
+  return new Map(r.checks.filter((c) => !c.ok).map((c) => [c.check, c.evidence]));
+}
+
+/** A copy of migrate.yaml with one change. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a YAML document edited field by field
+type Doc = Record<string, any>;
+
+async function variant(name: string, change: (doc: Doc) => void): Promise<string> {
+  const doc = parse(await readFile(fx.sb.configFile, 'utf8')) as Doc;
+  change(doc);
+  const file = join(fx.sb.dir, `${name}.yaml`);
+  await writeFile(file, stringify(doc));
+  return file;
+}
+
+const admin = (host: string): Promise<SqlSession> => openSession({ host, port: 3306, user: 'dbfleet', password: fx.sb.passwords.dbfleet }, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
+
+describe('migrate preflight', () => {
+  it('passes on the fresh sandbox (the baseline every refusal below departs from)', async () => {
+    expect([...(await failing())]).toEqual([]);
+  });
+
+  it('refuses when the target does not replicate, through the CLI: exit 1, the check and its evidence, nothing changed', async () => {
+    const { target } = fx.sb;
+    await fx.sql(target.host, 'STOP SLAVE');
+    try {
+      const out = await fx.cli(['migrate', 'preflight', '--config', fx.sb.configFile]);
+      expect(out.code).toBe(1);
+      expect(out.stdout).toMatch(/target replicates from the source\s+FAIL\s+source .* io=no sql=no/);
+      expect(out.stdout).toContain('preflight FAILED');
+    } finally {
+      await fx.sql(target.host, 'START SLAVE');
+    }
+    await eventually('target replicating again', async () => (await fx.replication(target.host))?.endsWith('io=Yes sql=Yes'));
+    await expectInitialState(fx, expect);
+  });
+
+  it('refuses a target whose binlog is not in ROW format', async () => {
+    const { target } = fx.sb;
+    await fx.sql(target.host, "SET GLOBAL binlog_format = 'STATEMENT'");
+    try {
+      expect((await failing()).get('target writes a ROW binlog (replication can be reversed)')).toBe('log_bin=ON, binlog_format=STATEMENT');
+    } finally {
+      await fx.sql(target.host, "SET GLOBAL binlog_format = 'ROW'");
+    }
+  });
+
+  it('refuses when the write user has different grants on the target', async () => {
+    const { target } = fx.sb;
+    await fx.sql(target.host, "GRANT SELECT ON mysql.* TO 'app'@'%'");
+    try {
+      expect((await failing()).get("write user 'app'@'%' is the same on both sides")).toMatch(/target: .*GRANT SELECT ON `mysql`/);
+    } finally {
+      await fx.sql(target.host, "REVOKE SELECT ON mysql.* FROM 'app'@'%'");
+    }
+    expect((await failing()).size).toBe(0);
+  });
+
+  it('refuses when a frozen account is left over from a half-done cutover', async () => {
+    const { source } = fx.sb;
+    await fx.sql(source.host, "CREATE USER 'app_frozen_dbfleet'@'%'");
+    try {
+      const f = await failing();
+      expect(f.get('no app_frozen_dbfleet account on the source')).toMatch(/exists/);
+    } finally {
+      await fx.sql(source.host, "DROP USER 'app_frozen_dbfleet'@'%'");
+    }
+  });
+
+  it('refuses a writer record that does not name the source (and shows what DNS serves)', async () => {
+    const file = await variant('other-record', (d) => (d['dns'].writer_record = 'aurora-test-2-w'));
+    const f = await failing(file);
+    expect(f.get('writer record aurora-test-2-w names the source')).toBe(`aurora-test-2-w: ${fx.sb.target.host}/100`);
+    expect(f.get('aurora-test-2-w is served by DNS')).toBe(`answer: ${fx.sb.target.host}`);
+  });
+
+  it('refuses when the reverse replication user cannot log in', async () => {
+    const wrong = join(fx.sb.dir, 'wrong.password');
+    await writeFile(wrong, 'not-the-password\n');
+    await chmod(wrong, 0o600);
+    const file = await variant('wrong-repl', (d) => (d['replication'].password_file = wrong));
+    const f = await failing(file);
+    expect(f.get('the replication user can log in to the target (reverse direction)')).toMatch(/denied/i);
+    expect(f.get('the replication user can log in to the source (rollback)')).toMatch(/denied/i);
+  });
+
+  it('refuses while a transaction is open on the source for longer than the limit', async () => {
+    const s = await admin(fx.sb.source.host);
+    try {
+      await s.query('BEGIN');
+      await s.query("INSERT INTO app.writes (client, seq) VALUES ('long-trx', 1)");
+      // polled every 250 ms: InnoDB refreshes its INNODB_TRX cache only when it was not read in the last 100 ms
+      await eventually('the transaction to be 2 s old', async () => Number((await fx.sql(fx.sb.source.host, 'SELECT MAX(TIMESTAMPDIFF(SECOND, trx_started, NOW())) AS age FROM information_schema.INNODB_TRX'))[0]?.['age']) >= 2, 10_000, 250);
+      expect((await failing()).get('no long transaction on the source')).toMatch(/^thread \d+ \(dbfleet\) open \d+ s$/);
+    } finally {
+      await s.query('ROLLBACK');
+      await s.close();
+    }
+  });
+
+  it('refuses while DDL runs on the source', async () => {
+    const holder = await admin(fx.sb.source.host);
+    const ddl = await admin(fx.sb.source.host);
+    await holder.query('BEGIN');
+    await holder.query('SELECT COUNT(*) FROM app.writes');
+    // blocks on the metadata lock the open transaction holds: a DDL "running" for as long as we like
+    const alter = ddl.query('ALTER TABLE app.writes ADD COLUMN preflight_probe INT', [], { timeoutMs: 30_000 }).catch((e: unknown) => e);
+    try {
+      await eventually('the ALTER to show in the processlist', async () => Number((await fx.sql(fx.sb.source.host, "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE INFO LIKE 'ALTER TABLE app.writes%'"))[0]?.['n']) === 1);
+      expect((await failing()).get('no DDL running on the source')).toMatch(/ALTER TABLE app\.writes ADD COLUMN preflight_probe/);
+    } finally {
+      await fx.sql(fx.sb.source.host, `KILL CONNECTION ${ddl.threadId}`);
+      await alter;
+      ddl.destroy();
+      await holder.query('ROLLBACK');
+      await holder.close();
+    }
+    expect(Number((await fx.sql(fx.sb.source.host, "SELECT COUNT(*) AS n FROM information_schema.COLUMNS WHERE TABLE_NAME = 'writes' AND COLUMN_NAME = 'preflight_probe'"))[0]?.['n'])).toBe(0);
+    await expectInitialState(fx, expect);
+  });
+
+  it('a config with a missing or malformed field exits 2 naming the field, before anything is touched', async () => {
+    const missing = await variant('no-users', (d) => delete d['write_users']);
+    const out = await fx.cli(['migrate', 'run', '--config', missing]);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('write_users');
+    const bad = await variant('bad-host', (d) => (d['target'].writer.host = 'not a host'));
+    const out2 = await fx.cli(['migrate', 'preflight', '--config', bad]);
+    expect(out2.code).toBe(2);
+    expect(out2.stderr).toContain('target.writer.host: must be an IP address or a host name');
+    expect((await fx.cli(['migrate', 'run'])).code).toBe(2);
+    await expectInitialState(fx, expect);
+  });
+});
