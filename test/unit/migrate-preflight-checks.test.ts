@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import type { ReplicaStatus } from '../../src/mysql/admin.js';
+import { evaluatePreflight, type PreflightFacts } from '../../src/migrate/preflight-checks.js';
+
+const replica: ReplicaStatus = {
+  sourceHost: '10.0.0.10', sourcePort: 3306, ioRunning: 'yes', sqlRunning: true, secondsBehind: 0,
+  sourceLogFile: 'b.000001', readSourceLogPos: 500, relaySourceLogFile: 'b.000001', execSourceLogPos: 500,
+  lastIoError: '', lastSqlError: '', lastIoErrno: 0, lastSqlErrno: 0, gtidExecuted: '', gtidRetrieved: '', usingGtid: true,
+};
+const grants = { grants: ['GRANT INSERT ON `app`.* TO `app`@`%`'], secretDigest: '*ABC' };
+
+function facts(): PreflightFacts {
+  return {
+    source: { id: 'db-main', address: '10.0.0.10:3306', role: { ok: true, value: 'writer' }, longTransactions: { ok: true, value: [{ id: 7, user: 'app', seconds: 1 }] }, ddl: { ok: true, value: [] } },
+    target: { id: 'aurora-1', address: '10.0.1.10:3306', role: { ok: true, value: 'writer' }, replica: { ok: true, value: replica }, binlog: { ok: true, value: { logBin: true, format: 'ROW' } } },
+    users: [{ user: 'app', host: '%', source: { ok: true, value: grants }, target: { ok: true, value: grants }, frozenOnSource: { ok: true, value: false }, frozenOnTarget: { ok: true, value: false } }],
+    dns: { writerName: 'main-w', readerName: 'main-r', writer: { ok: true, value: [{ address: '10.0.0.10', weight: 100 }] }, reader: { ok: true, value: [{ address: '10.0.0.11', weight: 100 }] }, served: { ok: true, value: ['10.0.0.10'] } },
+    replicationLogin: { target: { ok: true, value: true }, source: { ok: true, value: true } },
+    limits: { maxLagS: 1, longTransactionS: 10 },
+  };
+}
+
+const failed = (f: PreflightFacts) => evaluatePreflight(f).filter((c) => !c.ok).map((c) => `${c.check}: ${c.evidence}`);
+
+describe('preflight checks (pure)', () => {
+  it('all pass on a healthy setup, each with evidence', () => {
+    const checks = evaluatePreflight(facts());
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.every((c) => c.evidence.length > 0)).toBe(true);
+  });
+
+  it.each<[string, (f: PreflightFacts) => void, RegExp]>([
+    ['the target replicates from another server', (f) => (f.target.replica = { ok: true, value: { ...replica, sourceHost: '10.9.9.9' } }), /^target replicates from the source: source 10\.9\.9\.9:3306 \(expected 10\.0\.0\.10:3306\)/],
+    ['the SQL thread stopped with an error', (f) => (f.target.replica = { ok: true, value: { ...replica, sqlRunning: false, lastSqlError: 'Duplicate entry' } }), /io=yes sql=no, last error: Duplicate entry/],
+    ['no replication at all', (f) => (f.target.replica = { ok: true, value: null }), /has no replication configured/],
+    ['lag over the limit', (f) => (f.target.replica = { ok: true, value: { ...replica, secondsBehind: 5 } }), /^target has no replication lag: Seconds_Behind_Master 5 \(limit 1 s\)/],
+    ['lag unknown', (f) => (f.target.replica = { ok: true, value: { ...replica, secondsBehind: null } }), /Seconds_Behind_Master NULL/],
+    ['binlog off', (f) => (f.target.binlog = { ok: true, value: { logBin: false, format: 'ROW' } }), /log_bin=OFF/],
+    ['MIXED binlog', (f) => (f.target.binlog = { ok: true, value: { logBin: true, format: 'MIXED' } }), /binlog_format=MIXED/],
+    ['the write user missing on the target', (f) => (f.users[0]!.target = { ok: true, value: undefined }), /missing on the target/],
+    ['different grants', (f) => (f.users[0]!.target = { ok: true, value: { ...grants, grants: ['GRANT ALL ON *.* TO `app`@`%`'] } }), /source: GRANT INSERT .* \/ target: GRANT ALL/],
+    ['different passwords', (f) => (f.users[0]!.target = { ok: true, value: { ...grants, secretDigest: '*DEF' } }), /PASSWORD HASHES DIFFER/],
+    ['a frozen account on the target', (f) => (f.users[0]!.frozenOnTarget = { ok: true, value: true }), /no app_frozen_dbfleet account on the target/],
+    ['the writer record elsewhere', (f) => (f.dns.writer = { ok: true, value: [{ address: '10.0.1.10', weight: 100 }] }), /main-w: 10\.0\.1\.10\/100/],
+    ['the replica record empty', (f) => (f.dns.reader = { ok: true, value: [] }), /main-r: \(none\)/],
+    ['DNS serving something else', (f) => (f.dns.served = { ok: true, value: ['10.0.0.99'] }), /served by DNS: answer: 10\.0\.0\.99/],
+    ['the replication login refused', (f) => (f.replicationLogin.target = { ok: false, error: 'Access denied for user repl' }), /reverse direction\): Access denied/],
+    ['a long transaction', (f) => (f.source.longTransactions = { ok: true, value: [{ id: 9, user: 'batch', seconds: 42 }] }), /thread 9 \(batch\) open 42 s/],
+    ['DDL running', (f) => (f.source.ddl = { ok: true, value: [{ id: 3, user: 'dba', seconds: 8, statement: 'ALTER TABLE t ADD c INT' }] }), /thread 3 \(dba\) 8 s: ALTER TABLE/],
+    ['the source read-only', (f) => (f.source.role = { ok: true, value: 'reader' }), /^source is the writer: .* role reader/],
+    ['the target unreachable', (f) => (f.target.role = { ok: false, error: 'connect ECONNREFUSED' }), /^target is writable: connect ECONNREFUSED/],
+  ])('fails when %s', (_what, change, evidence) => {
+    const f = facts();
+    change(f);
+    const out = failed(f);
+    expect(out.length).toBeGreaterThan(0);
+    expect(out.some((line) => evidence.test(line)), out.join('\n')).toBe(true);
+  });
+
+  it('a transaction shorter than the limit passes; DNS serving is "not checked" without dns.server', () => {
+    const f = facts();
+    f.dns.served = undefined;
+    const checks = evaluatePreflight(f);
+    expect(checks.find((c) => c.check === 'main-w is served by DNS')).toEqual({ check: 'main-w is served by DNS', ok: true, evidence: expect.stringMatching(/^not checked/) });
+    expect(checks.find((c) => c.check === 'no long transaction on the source')?.ok).toBe(true);
+  });
+});
