@@ -4,6 +4,9 @@ import { migrateRun, migrateRunbook, type RunReport } from '../migrate/migrate-r
 import { migratePreflight } from '../migrate/preflight-gather.js';
 import { migrateRollback } from '../migrate/rollback.js';
 import { renderRunbookMarkdown } from '../migrate/runbook-markdown.js';
+import { migrationSandboxUp } from '../migrate/sandbox/migration-sandbox.js';
+import { createSandboxDeps } from './sandbox.js';
+import { intOption } from './parse.js';
 import { printJson, type CliContext } from './context.js';
 import { renderTable } from './table.js';
 
@@ -31,6 +34,23 @@ function renderRun(ctx: CliContext, r: RunReport): void {
 export function registerMigrateCommands(program: Command, ctx: CliContext): void {
   const migrate = program.command('migrate').description('zero-downtime MySQL -> Aurora cutover: preflight, runbook, run, rollback (docs/migrate.md)');
   const load = (o: Opts) => migrateEnvFromConfig(o.config, { env: ctx.env, logger: ctx.logger });
+
+  migrate
+    .command('sandbox')
+    .description('bring up a migration sandbox: a MariaDB source with a replica, an Aurora-like target replicating from it (emulated mysql.rds_* procedures), MyDNS, PowerDNS; writes D/migrate.yaml. Tear down with: dbfleet sandbox down --dir D')
+    .requiredOption('--dir <dir>', 'sandbox directory')
+    .option('--record-ttl <seconds>', 'TTL of the two records before the cutover (step 1 waits it out)', intOption('--record-ttl', 1, 3600), 5)
+    .action(async (o: { dir: string; recordTtl: number }) => {
+      const sb = await migrationSandboxUp(createSandboxDeps(ctx), { dir: o.dir, recordTtlS: o.recordTtl });
+      ctx.stdout.write(`migration sandbox up in ${sb.dir}\n`);
+      ctx.stdout.write(`${renderTable(['role', 'instance', 'address'], [
+        ['source (MySQL stand-in)', sb.source.id, `${sb.source.host}:${sb.source.port}`],
+        ['source replica', sb.sourceReader.id, `${sb.sourceReader.host}:${sb.sourceReader.port}`],
+        ['target writer (Aurora-like)', sb.target.id, `${sb.target.host}:${sb.target.port}`],
+        ['target reader', sb.targetReader.id, `${sb.targetReader.host}:${sb.targetReader.port}`],
+      ])}\n`);
+      ctx.stdout.write(`records ${sb.config.dns.writer_record} / ${sb.config.dns.reader_record} (TTL ${o.recordTtl} s); config ${sb.configFile}\n`);
+    });
 
   migrate
     .command('preflight')
