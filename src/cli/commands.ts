@@ -9,6 +9,7 @@ import { registerSandboxCommands } from './sandbox.js';
 import { registerShardCommands } from './shard.js';
 import { registerShardSwitchover } from './shard-switchover.js';
 import { registerShardApply } from './shard-apply.js';
+import { registerShardRetire } from './shard-retire.js';
 
 /** Every command group registers itself here, one file per group. */
 export function registerCommands(program: Command, ctx: CliContext): void {
@@ -19,6 +20,7 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerShardCommands(program, ctx);
   registerShardSwitchover(program, ctx);
   registerShardApply(program, ctx);
+  registerShardRetire(program, ctx);
   registerMigrateCommands(program, ctx);
   registerDemoCommand(program, ctx);
 }

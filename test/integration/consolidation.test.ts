@@ -16,6 +16,7 @@ import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { startSshd, sshdInstalled, type SshdFixture } from '../support/sshd-fixture.js';
 import { makeTempDir } from '../support/temp-dir.js';
 import { dbfleet } from '../support/cli.js';
+import { withWriter } from '../support/writer-fixture.js';
 import { applyKilledIn, applyResume, journalEntries, setUpConsolidation, type ConsolidationSetup } from '../support/consolidation-fixture.js';
 
 // The consolidator end to end on real processes: four sandbox shards (a master and a replica
@@ -277,4 +278,74 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
     },
     480_000,
   );
+
+  it('rolls a switchover back to the old master and forward again, with a writer running and nothing lost', async () => {
+    const shard = setup.plan.moves[0]!.shard;
+    const [neu] = targetsOf(shard);
+    const old = fromOf(shard).master;
+    const oldId = fx.config.clusters.find((c) => c.name === shard)!.instances!.find((i) => i.host === old)!.id;
+    // the config an operator writes after apply: the cluster lists its new processes too
+    const cfg = parse(await readFile(setup.configFile, 'utf8')) as { clusters: { name: string; instances: { id: string; host: string; port: number }[] }[] };
+    const cluster = cfg.clusters.find((c) => c.name === shard)!;
+    cluster.instances.push(...targetsOf(shard).map((t) => ({ id: `${t.host}-${shard}`, host: t.ip, port: 3306 })));
+    const rollbackConfig = join(setup.dir, 'fleet-after.yaml');
+    await writeFile(rollbackConfig, stringify(cfg));
+
+    const back = await withWriter(fx, shard, () => dbfleet(['shard', 'switchover', shard, '--to', oldId, '--config', rollbackConfig]));
+    expect(back.result.code, back.result.stderr).toBe(0);
+    expect(back.lost).toBe(0);
+    expect(await fx.writerRecord(shard)).toEqual([old]);
+    expect(await value(old, 'SELECT @@read_only')).toBe('0');
+    expect(await q(neu!.ip, (a) => a.replicaStatus())).toMatchObject({ sourceHost: old, ioRunning: 'yes', sqlRunning: true });
+
+    const forward = await withWriter(fx, shard, () => dbfleet(['shard', 'switchover', shard, '--to', `${neu!.host}-${shard}`, '--config', rollbackConfig]));
+    expect(forward.result.code, forward.result.stderr).toBe(0);
+    expect(forward.lost).toBe(0);
+    expect(await fx.writerRecord(shard)).toEqual([neu!.ip]);
+  });
+
+  it('retires the old servers only on --confirm, after the observation period, and never a writer', async () => {
+    const olds = setup.plan.moves.flatMap((m) => [m.from.master, ...m.from.replicas]);
+    // observation period not over: listed, refused
+    const observing = parse(await readFile(setup.configFile, 'utf8')) as { consolidation: { observation_minutes: number } };
+    observing.consolidation.observation_minutes = 60;
+    const observingFile = join(setup.dir, 'fleet-observing.yaml');
+    await writeFile(observingFile, stringify(observing));
+    const early = await dbfleet(['shard', 'retire', setup.planFile, '--config', observingFile, '--confirm']);
+    expect(early.code).toBe(1);
+    expect(early.stdout).toContain('observing until');
+    const unconfirmed = await dbfleet(['shard', 'retire', setup.planFile, '--config', setup.configFile]);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('--confirm');
+    const dry = await dbfleet(['shard', 'retire', setup.planFile, '--config', setup.configFile, '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout.match(/\bready\b/g)?.length).toBe(olds.length);
+    for (const o of olds) expect(await listening(o)).toBe(true);
+
+    // the rollback above left shard 1's old master serving reads again: refused until drained
+    const s1 = setup.plan.moves[0]!;
+    const serving = await dbfleet(['shard', 'retire', setup.planFile, '--config', setup.configFile, '--confirm']);
+    expect(serving.code, serving.stderr).toBe(1);
+    expect(serving.stderr).toContain(`still has weight 100 in ${s1.shard}-r`);
+    const drained = await dbfleet(['dns', 'set-weight', `${s1.shard}-r`, s1.from.master, '0', '--config', setup.configFile]);
+    expect(drained.code, drained.stderr).toBe(0);
+
+    // a server that became a writer again is refused
+    const shard = setup.plan.moves[1]!.shard;
+    const stolen = fromOf(shard).replicas[0]!;
+    await q(stolen, (a) => a.setReadOnly(false));
+    const refused = await dbfleet(['shard', 'retire', setup.planFile, '--config', setup.configFile, '--confirm']);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.stderr, refused.stderr).toContain('is writable');
+    await q(stolen, (a) => a.setReadOnly(true));
+
+    const r = await withWriter(fx, shard, () => dbfleet(['shard', 'retire', setup.planFile, '--config', setup.configFile, '--confirm']));
+    expect(r.result.code, r.result.stderr).toBe(0);
+    expect(r.lost).toBe(0);
+    for (const o of olds) expect(await listening(o), o).toBe(false);
+    for (const m of setup.plan.moves) expect(Object.keys(await fx.readerWeights(m.shard))).toEqual([m.to.replicas[0]!.ip]);
+    // again: every server already retired, nothing to do
+    const again = await dbfleet(['shard', 'retire', setup.planFile, '--config', setup.configFile, '--confirm']);
+    expect(again.code, again.stderr).toBe(0);
+  });
 });
