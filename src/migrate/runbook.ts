@@ -204,7 +204,8 @@ export function buildRunbook(i: RunbookInput): Runbook {
       title: `Stop writes on ${from}: rename the write user(s), end their connections`,
       actions: [
         ...sql(from, i.writeUsers.map((u) => renameSql(u, 'freeze'))),
-        { on: from, kind: 'sql', text: `${fromAurora ? 'CALL mysql.rds_kill(<id>)' : 'KILL CONNECTION <id>'} for every PROCESSLIST row of ${users} (either name)` },
+        { on: from, kind: 'read', text: `the PROCESSLIST ids of ${users} (under either name), then for each:` },
+        { on: from, kind: 'sql', text: fromAurora ? 'CALL mysql.rds_kill(<id>)' : 'KILL CONNECTION <id>' },
         { on: from, kind: 'read', text: `binlog position (${i.dialects.from.binlogStatusQuery().redacted}) read until it stays put for ${i.writesStoppedMs} ms: the final position` },
       ],
       checksBefore: [`${users} exist on ${from} and no *${FROZEN_SUFFIX} account does`],
