@@ -1,6 +1,6 @@
 import { RemoteError } from '../core/errors.js';
 import type { Phase } from '../core/phases/phase-runner.js';
-import { readerChanges, ttlChanges, type Runbook, type RunbookStep, type StepPhase, type RecordedPosition, type DnsSnapshot } from './runbook.js';
+import { READ_ONLY_ON, readerChanges, ttlChanges, type Runbook, type RunbookStep, type StepPhase, type RecordedPosition, type DnsSnapshot } from './runbook.js';
 import { applyPending, verifyApplied } from './dns-steps.js';
 import { withDns, type MigrateEnv, type WriterConnections } from './migrate-env.js';
 import { applied, comparePositions, threadsStopped, toRecorded, waitBinlogStill, waitRunning } from './replication-checks.js';
@@ -183,11 +183,14 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
       run: async (s) => {
         const pos = need(s.toPosition, "the new writer's recorded position");
         const a = await conns.get(from);
-        if (!isAurora(from.engine)) await a.setReadOnly(true);
+        // read_only first (the write users cannot write from here on), super_read_only last: on
+        // MySQL 8 it would refuse the RENAME USER and the replication set-up to the admin as well.
+        if (!isAurora(from.engine)) await a.session.query(READ_ONLY_ON);
         for (const u of users) await renameAccount(a.session, u, 'thaw', fromName);
         await a.resetReplicaAll();
         await a.changeSource({ kind: 'position', host: to.writer.host, port: to.writer.port, user: cfg.replication.user, password: env.secrets.replication, file: pos.file, position: pos.position, ssl: cfg.replication.ssl });
         await a.startReplica();
+        if (!isAurora(from.engine)) await a.setReadOnly(true);
       },
       verify: async () => waitRunning(await conns.get(from), to.writer, wait, env.sleep),
     },

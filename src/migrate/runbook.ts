@@ -91,6 +91,8 @@ export interface Runbook {
 }
 
 const MYDNS = 'MyDNS';
+/** Step 9 sets plain read_only first; super_read_only (MySQL) comes last, after the renames and the replication set-up it would refuse. */
+export const READ_ONLY_ON = 'SET GLOBAL read_only = 1';
 // Stands in for the position step 6 records, in a runbook printed before it ran.
 const PLACEHOLDER_POSITION = 987_654_321;
 
@@ -287,11 +289,12 @@ export function buildRunbook(i: RunbookInput): Runbook {
       phase: '9-old-writer-follows',
       title: `Make ${from} a read-only replica of ${to} from the step 6 position, with the write user(s) restored`,
       actions: [
-        ...(fromAurora ? [{ on: from, kind: 'sql' as const, text: '(read_only cannot be set on Aurora: no record points writes here)' }] : sql(from, i.dialects.from.setReadOnly(true))),
+        ...(fromAurora ? [{ on: from, kind: 'sql' as const, text: '(read_only cannot be set on Aurora: no record points writes here)' }] : sql(from, [READ_ONLY_ON])),
         ...sql(from, i.writeUsers.map((u) => renameSql(u, 'thaw'))),
         ...sql(from, i.dialects.from.resetReplicaAll()),
         ...changeSourceText.map((text) => ({ on: from, kind: 'sql' as const, text })),
         ...sql(from, i.dialects.from.startReplica()),
+        ...(fromAurora ? [] : sql(from, i.dialects.from.setReadOnly(true)).filter((a) => a.text !== READ_ONLY_ON)),
       ],
       checksBefore: [`${w.name} names ${i.to.writer.host}`],
       checksAfter: [`${from}: IO and SQL threads running from ${i.to.writer.host}:${i.to.writer.port}`, `${users} exist on ${from}`],

@@ -75,7 +75,11 @@ describe('the migration runbook (pure)', () => {
     expect(text(4)).toContain('binlog.000042:1234');
     expect(text(4)).toContain("RENAME USER 'app_frozen_dbfleet'@'%' TO 'app'@'%'");
     expect(text(5)).toBe('CALL mysql.rds_stop_replication');
-    expect(text(9)).toContain('SET GLOBAL super_read_only = 1');
+    // plain read_only first (stops the write users), super_read_only last: MySQL 8 would refuse the rename and the replication set-up under it
+    const nine = rb.steps[8]?.actions.map((a) => a.text) ?? [];
+    expect(nine[0]).toBe('SET GLOBAL read_only = 1');
+    expect(nine.at(-1)).toBe('SET GLOBAL super_read_only = 1');
+    expect(nine.findIndex((t) => t.startsWith('RENAME USER'))).toBeLessThan(nine.length - 1);
     expect(text(9)).toContain("SOURCE_LOG_FILE = 'mysql-bin-changelog.000007', SOURCE_LOG_POS = 4711");
     expect(text(9)).toContain("SOURCE_PASSWORD = '***'");
   });
