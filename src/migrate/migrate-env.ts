@@ -2,11 +2,13 @@ import type { Logger } from '../core/logger.js';
 import type { MysqlAdmin, SqlSession } from '../mysql/admin.js';
 import type { MigrateConfig } from './migrate-schema.js';
 import type { SideConnector } from './migrate-connect.js';
-import type { Side } from './sides.js';
+import type { Side, Sides } from './sides.js';
 
 /** Everything the migration use cases act through; built once by the CLI, a test or the benchmark. */
 export interface MigrateEnv {
   config: MigrateConfig;
+  /** Source and target with their instances (listed, or discovered from RDS when the command started). */
+  sides: Sides;
   /** Resolved once at the edge; never logged. */
   secrets: { admin: string; replication: string };
   connect: SideConnector;

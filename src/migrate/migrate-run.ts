@@ -5,7 +5,7 @@ import { readDnsSnapshot } from './dns-steps.js';
 import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
 import { readerEntriesFor, type Runbook } from './runbook.js';
 import { runbookFor } from './runbook-input.js';
-import { sidesOf, type Side } from './sides.js';
+import type { Side } from './sides.js';
 import { phaseOutcomes, writeWindowMs, type PhaseOutcome } from './write-window.js';
 
 export interface RunReport {
@@ -79,13 +79,13 @@ export async function runDirection(
 
 /** `migrate run`: the cutover source -> target. */
 export function migrateRun(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean }): Promise<RunReport> {
-  const { source, target } = sidesOf(env.config);
+  const { source, target } = env.sides;
   return runDirection(env, { journal: o.journal, resume: o.resume ?? false, dryRun: o.dryRun ?? false, direction: 'cutover', from: source, to: target });
 }
 
 /** `migrate runbook`: the cutover's steps with the real names, addresses and (masked) SQL. Changes nothing. */
 export async function migrateRunbook(env: MigrateEnv, journalPath?: string): Promise<Runbook> {
-  const { source, target } = sidesOf(env.config);
+  const { source, target } = env.sides;
   const conns = new WriterConnections(env);
   try {
     const journal = new FileJournal(journalPath ?? '/nonexistent/dbfleet-no-journal');

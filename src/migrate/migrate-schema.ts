@@ -41,11 +41,20 @@ export const migrateConfigSchema = z
      * The Aurora cluster, built as a replica of the source. engine `aurora-emulated` is the sandbox's
      * MariaDB with the mysql.rds_* procedures installed (docs/migrate.md, "What is emulated").
      */
-    target: z.object({
-      engine: z.enum(['aurora-mysql', 'aurora-emulated']).default('aurora-mysql'),
-      writer: instance,
-      readers: z.array(instance).default([]),
-    }).strict(),
+    target: z
+      .object({
+        engine: z.enum(['aurora-mysql', 'aurora-emulated']).default('aurora-mysql'),
+        writer: instance.optional(),
+        readers: z.array(instance).default([]),
+        /** Instead of writer/readers: read them from RDS (DescribeDBClusters/Instances) when the command starts. */
+        discover: z.object({ rds_cluster: z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,62}$/, 'must be an RDS DB cluster identifier'), region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as ap-northeast-1') }).strict().optional(),
+      })
+      .strict()
+      .superRefine((t, ctx) => {
+        if ((t.writer === undefined) === (t.discover === undefined)) ctx.addIssue({ code: 'custom', message: 'give exactly one of writer (with readers) or discover', path: ['writer'] });
+        if (t.discover && t.readers.length > 0) ctx.addIssue({ code: 'custom', message: 'readers are discovered with discover; do not list them', path: ['readers'] });
+        if (t.discover && t.engine !== 'aurora-mysql') ctx.addIssue({ code: 'custom', message: 'discover needs engine aurora-mysql', path: ['engine'] });
+      }),
     /** The account dbfleet runs the runbook as, on both sides (RENAME USER, KILL, replication control). */
     admin: z.object({ user: z.string().regex(ACCOUNT), ...secretRef }).strict().superRefine(oneSecret),
     /** The replication account the source uses to follow the target after the cutover (and the target to follow back on rollback). */
@@ -86,7 +95,7 @@ export const migrateConfigSchema = z
     const all = [
       ['source.writer', c.source.writer],
       ...c.source.readers.map((r, i) => [`source.readers[${i}]`, r] as const),
-      ['target.writer', c.target.writer],
+      ...(c.target.writer ? [['target.writer', c.target.writer] as const] : []),
       ...c.target.readers.map((r, i) => [`target.readers[${i}]`, r] as const),
     ] as const;
     for (const [field, inst] of all) {

@@ -5,7 +5,6 @@ import type { MysqlAdmin, SqlSession } from '../mysql/admin.js';
 import { asSwitch } from '../mysql/row-values.js';
 import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
 import { evaluatePreflight, type CheckResult, type Fact, type PreflightFacts } from './preflight-checks.js';
-import { sidesOf } from './sides.js';
 import { accountState, grantsOf } from './write-user-rename.js';
 
 async function fact<T>(work: () => Promise<T>): Promise<Fact<T>> {
@@ -25,7 +24,7 @@ const DDL = '^[[:space:]]*(ALTER|CREATE|DROP|RENAME|TRUNCATE|OPTIMIZE|REPAIR)[[:
  */
 export async function gatherPreflight(env: MigrateEnv, replicationLogin: (host: string, port: number) => Promise<SqlSession>): Promise<PreflightFacts> {
   const c = env.config;
-  const { source, target } = sidesOf(c);
+  const { source, target } = env.sides;
   const conns = new WriterConnections(env);
   try {
     const src = await fact(() => conns.get(source));

@@ -8,7 +8,7 @@ import { runDirection, type RunReport, type WithSnapshot } from './migrate-run.j
 import { applied, threadsStopped, toRecorded, waitRunning } from './replication-checks.js';
 import { rollbackMode, undoPhases, type RollbackMode, type UndoPhase } from './rollback-plan.js';
 import { readerChanges, ttlChanges } from './runbook.js';
-import { describeInstance, isAurora, sidesOf } from './sides.js';
+import { describeInstance, isAurora } from './sides.js';
 import { accountState, renameAccount } from './write-user-rename.js';
 import { phaseOutcomes } from './write-window.js';
 
@@ -40,7 +40,7 @@ export async function migrateRollback(env: MigrateEnv, o: { journal: string; res
   const rbJournal = new FileJournal(rbPath);
   const rbEntries = await rbJournal.read();
   const fwdEntries = await fwd.read();
-  const { source, target } = sidesOf(env.config);
+  const { source, target } = env.sides;
   let mode = journalProgress<ModeState>(rbEntries, {}).state.mode;
   if (!mode) {
     const writer = await withDns(env, (s) => listRecords(s, env.config.dns.zone, env.config.dns.writer_record));
@@ -82,7 +82,7 @@ export async function migrateRollback(env: MigrateEnv, o: { journal: string; res
 
 /** One undo step; each reads the world first, so it is right after a crash anywhere in the cutover. */
 function undoPhase(name: UndoPhase, env: MigrateEnv, conns: WriterConnections, fwd: WithSnapshot): Phase<ModeState & MigrateState> {
-  const { source: from, target: to } = sidesOf(env.config);
+  const { source: from, target: to } = env.sides;
   const cfg = env.config;
   const users = cfg.write_users;
   const wait = cfg.cutover.replication_wait_ms;

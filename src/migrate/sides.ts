@@ -1,3 +1,4 @@
+import { BugError } from '../core/errors.js';
 import type { MigrateConfig, MigrateInstance } from './migrate-schema.js';
 
 /** The engines a side of a migration can run. */
@@ -16,10 +17,19 @@ export function isAurora(engine: SideEngine): boolean {
   return engine === 'aurora-mysql' || engine === 'aurora-emulated';
 }
 
-export function sidesOf(config: MigrateConfig): { source: Side; target: Side } {
+export interface Sides {
+  source: Side;
+  target: Side;
+}
+
+/** Both sides from the config; the target's instances from `discovered` when the config has `target.discover`. */
+export function sidesOf(config: MigrateConfig, discovered?: { writer: MigrateInstance; readers: MigrateInstance[] }): Sides {
+  const listed = config.target.writer ? { writer: config.target.writer, readers: config.target.readers } : undefined;
+  const t = listed ?? discovered;
+  if (!t) throw new BugError('target.discover needs the discovered instances');
   return {
     source: { role: 'source', engine: config.source.engine, writer: config.source.writer, readers: config.source.readers },
-    target: { role: 'target', engine: config.target.engine, writer: config.target.writer, readers: config.target.readers },
+    target: { role: 'target', engine: config.target.engine, writer: t.writer, readers: t.readers },
   };
 }
 

@@ -41,6 +41,8 @@ describe('migrate.yaml schema', () => {
     ['the same instance on both sides', (d) => (d.target = { ...good.target, writer: { id: 'aurora-1', host: '10.0.0.10' } }), 'target.writer.host: 10.0.0.10:3306 is also source.writer'],
     ['an unknown engine', (d) => (d.target = { ...good.target, engine: 'postgres' as never }), 'target.engine'],
     ['an unknown field', (d) => ((d as Record<string, unknown>)['extra'] = 1), 'extra'],
+    ['both listed and discovered instances', (d) => (d.target = { ...good.target, discover: { rds_cluster: 'aurora-main', region: 'ap-northeast-1' } }), 'target.writer: give exactly one of writer (with readers) or discover'],
+    ['discover with a bad region', (d) => (d.target = { discover: { rds_cluster: 'aurora-main', region: 'tokyo' } }), 'target.discover.region: must be an AWS region'],
     ['one record for both', (d) => (d.dns = { ...good.dns, reader_record: 'main-w' }), 'dns.reader_record: must differ from dns.writer_record'],
   ])('refuses %s, naming the field', (_what, change, message) => {
     const d = structuredClone(good) as Record<string, unknown> & typeof good;
