@@ -10,7 +10,12 @@ import { accountState, endConnections, renameAccount } from './write-user-rename
 /** What the journal carries from step to step (and across a crash). */
 export type MigrateState = {
   /** The records before step 1 and the replica record's entries after step 2 (phase 0). */
-  snapshot?: { dns: DnsSnapshot; readerEntriesAfter: { address: string; weight: number }[] } | undefined;
+  snapshot?: {
+    /** `host:port` of where writes were and where they go: a journal from another migration is refused. */
+    switch: { from: string; to: string };
+    dns: DnsSnapshot;
+    readerEntriesAfter: { address: string; weight: number }[];
+  } | undefined;
   /** The old writer's binlog position once writes stopped (step 3). */
   fromFinal?: RecordedPosition | undefined;
   /** The new writer's binlog position after replication stopped (step 6). */

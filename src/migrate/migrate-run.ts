@@ -1,3 +1,4 @@
+import { StateError } from '../core/errors.js';
 import { FileJournal } from '../core/phases/journal.js';
 import { journalProgress, planPhases, runPhases, type PhasePlanLine } from '../core/phases/phase-runner.js';
 import { cutoverPhases, type MigrateState } from './cutover-phases.js';
@@ -30,12 +31,21 @@ export type WithSnapshot = MigrateState & { snapshot: NonNullable<MigrateState['
  * The state a run starts from: the journal's snapshot when it holds one (a resume, a dry-run after
  * a crash), otherwise the records as they are now.
  */
-export async function startingState(env: MigrateEnv, journal: FileJournal, to: Side, readerEntriesAfter?: { address: string; weight: number }[]): Promise<WithSnapshot> {
+export async function startingState(env: MigrateEnv, journal: FileJournal, from: Side, to: Side, readerEntriesAfter?: { address: string; weight: number }[]): Promise<WithSnapshot> {
   const { state } = journalProgress<MigrateState>(await journal.read(), {});
-  if (state.snapshot) return state as WithSnapshot;
+  const wanted = { from: `${from.writer.host}:${from.writer.port}`, to: `${to.writer.host}:${to.writer.port}` };
+  if (state.snapshot) {
+    const had = state.snapshot.switch;
+    if (had?.from !== wanted.from || had.to !== wanted.to) {
+      throw new StateError('JOURNAL_MISMATCH', `${journal.path} records a switch ${had?.from ?? '?'} -> ${had?.to ?? '?'}, not ${wanted.from} -> ${wanted.to} as the config says`, {
+        next: 'pass the journal of this migration with --journal, or move this one away',
+      });
+    }
+    return state as WithSnapshot;
+  }
   const c = env.config;
   const dns = await withDns(env, (s) => readDnsSnapshot(s, c.dns.zone, c.dns.writer_record, c.dns.reader_record));
-  return { ...state, snapshot: { dns, readerEntriesAfter: readerEntriesAfter ?? readerEntriesFor(to, c.cutover.reader_weight) } };
+  return { ...state, snapshot: { switch: wanted, dns, readerEntriesAfter: readerEntriesAfter ?? readerEntriesFor(to, c.cutover.reader_weight) } };
 }
 
 /** Runs (or, with dryRun, plans) one direction's runbook against a journal. */
@@ -46,7 +56,7 @@ export async function runDirection(
   const journal = new FileJournal(o.journal);
   const conns = new WriterConnections(env);
   try {
-    const state = await startingState(env, journal, o.to, o.readerEntriesAfter);
+    const state = await startingState(env, journal, o.from, o.to, o.readerEntriesAfter);
     const rb = await runbookFor(env, conns, o.direction, o.from, o.to, state);
     const phases = cutoverPhases(rb, state.snapshot, env, conns);
     const plan = await planPhases(phases, journal, state);
@@ -89,7 +99,7 @@ export async function migrateRunbook(env: MigrateEnv, journalPath?: string): Pro
   const conns = new WriterConnections(env);
   try {
     const journal = new FileJournal(journalPath ?? '/nonexistent/dbfleet-no-journal');
-    const state = await startingState(env, journal, target);
+    const state = await startingState(env, journal, source, target);
     return await runbookFor(env, conns, 'cutover', source, target, state);
   } finally {
     await conns.closeAll();

@@ -1,3 +1,4 @@
+import { StateError } from '../core/errors.js';
 import { FileJournal } from '../core/phases/journal.js';
 import { journalProgress, planPhases, runPhases, type Phase } from '../core/phases/phase-runner.js';
 import { listRecords } from '../dns/record-store.js';
@@ -48,6 +49,11 @@ export async function migrateRollback(env: MigrateEnv, o: { journal: string; res
   }
   if (mode === 'nothing') return { mode, journal: rbPath };
   const fwdState = journalProgress<MigrateState>(fwdEntries, {}).state as WithSnapshot;
+  const switchOf = `${source.writer.host}:${source.writer.port} -> ${target.writer.host}:${target.writer.port}`;
+  const recorded = fwdState.snapshot.switch ? `${fwdState.snapshot.switch.from} -> ${fwdState.snapshot.switch.to}` : '?';
+  if (recorded !== switchOf) {
+    throw new StateError('JOURNAL_MISMATCH', `${o.journal} records a switch ${recorded}, not ${switchOf} as the config says`, { next: 'pass the journal of this migration with --journal' });
+  }
   const modePhase: Phase<ModeState & MigrateState> = { name: '0-rollback-mode', describe: () => `roll back by ${mode === 'reverse' ? 'the reverse switch' : 'undoing the started steps'}`, run: async () => ({ mode }) };
 
   if (mode === 'reverse') {

@@ -6,7 +6,7 @@
  * writer afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateRun } from '../../src/migrate/migrate-run.js';
+import { migrateRun, runDirection } from '../../src/migrate/migrate-run.js';
 import { migrateRollback } from '../../src/migrate/rollback.js';
 import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
 import { expectInitialState, MigrateFixture } from '../support/migrate-fixture.js';
@@ -67,6 +67,10 @@ describe('migrate on the sandbox', () => {
     const again = await migrateRun(fx.env, { journal: fx.journal('cutover'), resume: true });
     expect(again.ran).toEqual([]);
     await expect(migrateRun(fx.env, { journal: fx.journal('cutover') })).rejects.toThrow(/already records a run/);
+    // a journal is bound to its switch: the same file offered for another direction is refused
+    await expect(runDirection(fx.env, { journal: fx.journal('cutover'), resume: true, dryRun: true, direction: 'cutover', from: fx.env.sides.target, to: fx.env.sides.source })).rejects.toThrow(
+      `records a switch ${source.host}:3306 -> ${target.host}:3306, not ${target.host}:3306 -> ${source.host}:3306`,
+    );
   });
 
   it('rolls back through the CLI with a writer running: every acknowledged write is on the source again', async () => {
