@@ -91,7 +91,7 @@ export function applyDeps(ctx: CliContext, fleet: FleetContext, hosts: ApplyHost
  * Ctrl-C (SIGINT) or SIGTERM during apply: the run stops between phases, never inside one (a
  * switchover holds writes blocked for milliseconds; dying there would leave them blocked).
  */
-function deferStops(ctx: CliContext): { requested: () => boolean; release: () => void } {
+export function deferStops(ctx: CliContext): { requested: () => boolean; release: () => void } {
   let requested = false;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (!requested) ctx.stderr.write(`dbfleet: ${sig}: finishing the current phase, then stopping (resume with --resume)\n`);

@@ -9,6 +9,7 @@ import { hostname, userInfo } from 'node:os';
 import { printJson, type CliContext } from './context.js';
 import { loadFleetContext } from './fleet-context.js';
 import { renderTable } from './table.js';
+import { deferStops } from './shard-apply.js';
 
 /** `dbfleet shard switchover SHARD --to INSTANCE --config FILE`: the online master switch. */
 export function registerShardSwitchover(program: Command, ctx: CliContext): void {
@@ -24,12 +25,14 @@ export function registerShardSwitchover(program: Command, ctx: CliContext): void
       const fleet = await loadFleetContext(ctx, opts.config);
       const repl = fleet.config.replication ? await resolvePassword(fleet.config.replication, ctx.env, 'replication') : undefined;
       const req = await switchoverRequestFor(fleet.config, name, opts.to, { admin: fleet.mysqlPassword, repl: repl ?? '' }, connectAdmin);
+      // Ctrl-C waits for the switchover to end: dying with writes blocked would leave them blocked
+      const stops = deferStops(ctx);
       const report = await onlineSwitchover(req, {
         connect: connectAdmin,
         openDns: () => openSession(fleet.dnsEndpoint, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 }),
         logger: ctx.logger,
         actor: `cli:${userInfo().username}@${hostname()}`,
-      });
+      }).finally(stops.release);
       if (opts.json) printJson(ctx, report);
       else {
         ctx.stdout.write(`switchover of ${report.shard}: ${report.from} -> ${report.to}; writes blocked ${report.writeBlockedMs} ms\n`);

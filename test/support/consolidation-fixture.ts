@@ -80,7 +80,7 @@ export async function setUpConsolidation(fx: SandboxFixture, ssh: readonly SshdF
     }),
   );
   const fleet = parse(await readFile(join(fx.dir, 'fleet.yaml'), 'utf8')) as Record<string, unknown>;
-  fleet['switchover'] = { ...(fleet['switchover'] as object), app_users: ['app'], catch_up_timeout_ms: 10_000 };
+  fleet['switchover'] = { ...(fleet['switchover'] as object), app_users: ['app'], catch_up_timeout_ms: 10_000, max_lag_seconds: 3 };
   fleet['consolidation'] = {
     hosts,
     ip_provider: { kind: 'loopback', pool, allocation_file: join(dir, 'ip-allocations.json') },

@@ -192,15 +192,24 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
 async function readFacts(req: SwitchoverRequest, master: MysqlAdmin, candidate: MysqlAdmin): Promise<SwitchoverFacts> {
   const one = async (a: MysqlAdmin, sql: string): Promise<Record<string, unknown>> => (await a.session.query(sql))[0] ?? {};
   // the candidate first: read after the master, a caught-up candidate under writes would look ahead (errant)
-  const c = await one(candidate, 'SELECT @@gtid_binlog_pos AS pos, @@server_id AS sid');
-  const m = await one(master, 'SELECT @@read_only AS ro, @@gtid_binlog_pos AS pos');
+  const c = await one(candidate, 'SELECT @@gtid_binlog_state AS pos, @@server_id AS sid');
+  const m = await one(master, 'SELECT @@read_only AS ro, @@gtid_binlog_state AS pos');
   const limit = req.longTransactionSeconds ?? 10;
   const trx = await master.session.query('SELECT trx_mysql_thread_id AS id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS s FROM information_schema.innodb_trx WHERE trx_started < NOW() - INTERVAL ? SECOND', [limit]);
   return {
-    master: { id: req.master.id, host: req.master.host, port: req.master.port, readOnly: Number(m['ro']) === 1, gtidBinlogPos: String(m['pos'] ?? '') },
-    candidate: { id: req.candidate.id, replica: await candidate.replicaStatus(), gtidBinlogPos: String(c['pos'] ?? ''), serverId: Number(c['sid']) },
+    master: { id: req.master.id, host: req.master.host, port: req.master.port, readOnly: Number(m['ro']) === 1, gtidBinlogState: String(m['pos'] ?? '') },
+    candidate: { id: req.candidate.id, replica: await candidate.replicaStatus(), gtidBinlogState: String(c['pos'] ?? ''), serverId: Number(c['sid']) },
+    readOnlyBypass: await readOnlyBypass(master, req.appUsers),
     longTransactions: trx.map((t) => ({ id: Number(t['id']), seconds: Number(t['s']) })),
     maxLagSeconds: req.maxLagSeconds ?? 1,
   };
 }
 
+
+/** Application users holding a privilege that writes through read_only (SUPER; READ_ONLY ADMIN on MariaDB 10.11+). */
+async function readOnlyBypass(master: MysqlAdmin, users: readonly string[]): Promise<string[]> {
+  if (users.length === 0) return [];
+  const rows = await master.session.query("SELECT DISTINCT grantee AS g FROM information_schema.user_privileges WHERE privilege_type IN ('SUPER', 'READ_ONLY ADMIN')");
+  const holders = new Set(rows.map((r) => String(r['g']).replace(/^'([^']*)'@.*$/, '$1')));
+  return users.filter((u) => holders.has(u));
+}

@@ -2,15 +2,18 @@ import type { ReplicaStatus } from '../../mysql/admin.js';
 
 /** What the precheck read from the servers. Plain data, so the refusal rules are pure. */
 export interface SwitchoverFacts {
-  master: { id: string; host: string; port: number; readOnly: boolean; gtidBinlogPos: string };
-  candidate: { id: string; replica: ReplicaStatus | null; gtidBinlogPos: string; serverId: number };
+  /** gtidBinlogState: @@gtid_binlog_state, the last GTID of every (domain, server) ever logged. */
+  master: { id: string; host: string; port: number; readOnly: boolean; gtidBinlogState: string };
+  candidate: { id: string; replica: ReplicaStatus | null; gtidBinlogState: string; serverId: number };
+  /** Application users that can write through read_only (SUPER or READ_ONLY ADMIN). */
+  readOnlyBypass?: string[];
   /** Transactions open on the master longer than the limit: [id, seconds]. */
   longTransactions: { id: number; seconds: number }[];
   maxLagSeconds: number;
 }
 
 export interface Refusal {
-  code: 'CANDIDATE_NOT_REPLICA' | 'REPLICATION_BROKEN' | 'CANDIDATE_LAGS' | 'ERRANT_TRANSACTIONS' | 'LONG_TRANSACTION' | 'MASTER_READ_ONLY';
+  code: 'CANDIDATE_NOT_REPLICA' | 'REPLICATION_BROKEN' | 'CANDIDATE_LAGS' | 'ERRANT_TRANSACTIONS' | 'LONG_TRANSACTION' | 'MASTER_READ_ONLY' | 'READ_ONLY_BYPASS';
   message: string;
 }
 
@@ -25,20 +28,31 @@ export function parseGtidList(list: string): Map<number, { server: number; seq: 
   return out;
 }
 
+/** Parses a MariaDB GTID state ("0-101-57,0-5-9,1-5-3"): every (domain, server) with its last seq. */
+export function parseGtidState(list: string): { domain: number; server: number; seq: number }[] {
+  return list
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const m = /^(\d+)-(\d+)-(\d+)$/.exec(part);
+      if (!m) throw new Error(`not a MariaDB GTID: ${part}`);
+      return { domain: Number(m[1]), server: Number(m[2]), seq: Number(m[3]) };
+    });
+}
+
 /**
- * Transactions the candidate wrote itself that the master never had: a domain where the
- * candidate's last GTID comes from the candidate's own server_id, or is ahead of the master's.
- * Promoting such a candidate would fork history (MHA and Orchestrator refuse it too).
+ * Transactions the candidate has that the master never had, from both servers' binlog states
+ * (the last GTID per domain AND server): any (domain, server) the master lacks, or has at a lower
+ * seq. The binlog position alone shows one GTID per domain, so a write of the candidate's own
+ * followed by replicated ones would hide behind it. Promoting such a candidate would fork
+ * history (MHA and Orchestrator refuse it too).
  */
-export function errantTransactions(masterPos: string, candidatePos: string, candidateServerId: number): string[] {
-  const master = parseGtidList(masterPos);
-  const out: string[] = [];
-  for (const [domain, c] of parseGtidList(candidatePos)) {
-    const m = master.get(domain);
-    if (c.server === candidateServerId && (!m || m.seq < c.seq || m.server !== c.server)) out.push(`${domain}-${c.server}-${c.seq}`);
-    else if (!m || c.seq > m.seq) out.push(`${domain}-${c.server}-${c.seq}`);
-  }
-  return out;
+export function errantTransactions(masterState: string, candidateState: string): string[] {
+  const master = parseGtidState(masterState);
+  return parseGtidState(candidateState)
+    .filter((c) => !master.some((m) => m.domain === c.domain && m.server === c.server && m.seq >= c.seq))
+    .map((c) => `${c.domain}-${c.server}-${c.seq}`);
 }
 
 /** Every reason to refuse the switchover, before anything is changed. Pure. */
@@ -56,8 +70,11 @@ export function refusals(f: SwitchoverFacts): Refusal[] {
   if (r.secondsBehind === null || r.secondsBehind > f.maxLagSeconds) {
     out.push({ code: 'CANDIDATE_LAGS', message: `${f.candidate.id} is ${r.secondsBehind ?? 'an unknown number of'} s behind (limit ${f.maxLagSeconds} s)` });
   }
-  const errant = errantTransactions(f.master.gtidBinlogPos, f.candidate.gtidBinlogPos, f.candidate.serverId);
+  const errant = errantTransactions(f.master.gtidBinlogState, f.candidate.gtidBinlogState);
   if (errant.length > 0) out.push({ code: 'ERRANT_TRANSACTIONS', message: `${f.candidate.id} has transactions the master does not: ${errant.join(', ')}` });
+  if ((f.readOnlyBypass ?? []).length > 0) {
+    out.push({ code: 'READ_ONLY_BYPASS', message: `application user${f.readOnlyBypass!.length === 1 ? '' : 's'} ${f.readOnlyBypass!.join(', ')} can write through read_only (SUPER or READ_ONLY ADMIN): blocking writes would not stop them` });
+  }
   for (const t of f.longTransactions) out.push({ code: 'LONG_TRANSACTION', message: `transaction ${t.id} has been open on ${f.master.id} for ${t.seconds} s; blocking writes would wait for it` });
   return out;
 }
