@@ -58,6 +58,9 @@ export async function migrateRollback(env: MigrateEnv, o: { journal: string; res
 
   if (mode === 'reverse') {
     const dryRun = o.dryRun ?? false;
+    if (rbEntries.length > 0 && !o.resume && !dryRun) {
+      throw new StateError('JOURNAL_EXISTS', `${rbPath} already records a rollback (${rbEntries.length} entries)`, { next: 'pass --resume to continue it' });
+    }
     const fwdDone = journalProgress(fwdEntries, {}).done;
     const finished = fwdDone.has('9-old-writer-follows') ? undefined : await runDirection(env, { journal: o.journal, resume: true, dryRun, direction: 'cutover', from: source, to: target });
     if (!dryRun && rbEntries.length === 0) await runPhases([modePhase], { journal: rbJournal, initialState: {} });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateRun, runDirection } from '../../src/migrate/migrate-run.js';
 import { migrateRollback } from '../../src/migrate/rollback.js';
 import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
+import { openSession } from '../../src/mysql/mysql2-session.js';
 import { expectInitialState, MigrateFixture } from '../support/migrate-fixture.js';
 
 let fx: MigrateFixture;
@@ -43,6 +44,9 @@ describe('migrate on the sandbox', () => {
 
   it('cuts over with a writer running through DNS: every acknowledged write is on the target, the source follows it', async () => {
     const { source, target } = fx.sb;
+    // a pooled application connection opened before the switch: step 3 must end it
+    const pooled = await openSession({ host: source.host, port: 3306, user: 'app', password: fx.sb.passwords.app, database: 'app' }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
+    await pooled.query('SELECT 1');
     const w = new DnsWriter(fx.sb);
     w.start();
     let report;
@@ -57,6 +61,8 @@ describe('migrate on the sandbox', () => {
       expect(final.acknowledged.length).toBeGreaterThan(40);
     }
     expect(report.ran).toHaveLength(10);
+    await expect(pooled.query('SELECT 1')).rejects.toThrow();
+    pooled.destroy();
     expect(report.writeUnavailableMs).toBeGreaterThan(0);
     expect((await fx.records()).writer).toEqual([target.host]);
     expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
@@ -75,6 +81,9 @@ describe('migrate on the sandbox', () => {
 
   it('rolls back through the CLI with a writer running: every acknowledged write is on the source again', async () => {
     const { source, target } = fx.sb;
+    // on the Aurora-like side the connection is ended through mysql.rds_kill
+    const pooled = await openSession({ host: target.host, port: 3306, user: 'app', password: fx.sb.passwords.app, database: 'app' }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
+    await pooled.query('SELECT 1');
     const w = new DnsWriter(fx.sb);
     w.start();
     let out;
@@ -88,6 +97,8 @@ describe('migrate on the sandbox', () => {
       expect(await w.missingOn(source.host, final.acknowledged)).toEqual([]);
     }
     expect(out.code, out.stderr).toBe(0);
+    await expect(pooled.query('SELECT 1')).rejects.toThrow();
+    pooled.destroy();
     expect(out.stdout).toContain('rollback by the reverse switch');
     expect(out.stdout).toMatch(/rollback aurora-test-2-instance-01 -> aurora-test-1-instance-01: writes unavailable \d+ ms/);
     for (const pw of Object.values(fx.sb.passwords)) expect(`${out.stdout}${out.stderr}`).not.toContain(pw);
@@ -96,5 +107,6 @@ describe('migrate on the sandbox', () => {
     // a rollback of a rolled-back run has nothing left to do
     const again = await migrateRollback(fx.env, { journal: fx.journal('cutover'), resume: true });
     expect(again.reverse?.ran).toEqual([]);
+    await expect(migrateRollback(fx.env, { journal: fx.journal('cutover') })).rejects.toThrow(/already records a rollback/);
   });
 });
