@@ -17,7 +17,7 @@ function describeStep(s: MoveStep): string {
     case 'catch_up':
       return `catch up from the current master ${s.source_master}`;
     case 'verify':
-      return `verify checksums against ${s.reference}`;
+      return `verify checksums against ${s.reference} at one master position`;
     case 'switchover':
       return `switch the master from ${s.from} to ${s.to.host} ${s.to.ip}:${s.to.port}`;
     case 'retire':

@@ -59,7 +59,7 @@ export type MoveStep =
   | { step: 'seed'; source: string; targets: ProcessRef[] }
   /** Replicate from the current master until the new copies are caught up. */
   | { step: 'catch_up'; source_master: string; targets: ProcessRef[] }
-  /** Compare table checksums at the same replication position. */
+  /** Compare table checksums with a current replica (reference), both stopped at one master position. */
   | { step: 'verify'; reference: string; targets: ProcessRef[] }
   /** Online master switch to the new master; the other new copies follow it. */
   | { step: 'switchover'; from: string; to: ProcessRef }
