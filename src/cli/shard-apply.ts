@@ -84,6 +84,24 @@ export function applyDeps(ctx: CliContext, fleet: FleetContext, hosts: ApplyHost
     logger: ctx.logger,
     actor: `cli:${userInfo().username}@${hostname()}`,
     progress: progressWriter(ctx),
+    ...failpoint(ctx),
+  };
+}
+
+/**
+ * DBFLEET_FAILPOINT=<shard>:<switchover phase> kills this process (SIGKILL) right after that
+ * phase: how the tests crash a switchover with writes blocked, or just after the promotion. Never
+ * set it in production.
+ */
+function failpoint(ctx: CliContext): { failpoint?: (point: string) => void } {
+  const at = ctx.env['DBFLEET_FAILPOINT'];
+  if (at === undefined || at === '') return {};
+  return {
+    failpoint: (point) => {
+      if (point !== at) return;
+      ctx.stderr.write(`dbfleet: failpoint ${point}: killing this process\n`);
+      process.kill(process.pid, 'SIGKILL');
+    },
   };
 }
 
@@ -120,14 +138,16 @@ export function registerShardApply(program: Command, ctx: CliContext): void {
     .option('--journal <file>', 'the run journal (default: <plan>.journal)')
     .option('--dry-run', 'print every phase with the real names and addresses, and which are done; change nothing')
     .option('--resume', 'continue the run the journal records')
+    .option('--redo-from <shard/phase>', 'with --resume: run that phase (provision, seed, catch-up or verify) and the shard\'s later ones again')
     .option('--json', 'print the outcome as one JSON document')
-    .action(async (planFile: string, opts: { config: string; journal?: string; dryRun?: boolean; resume?: boolean; json?: boolean }) => {
+    .action(async (planFile: string, opts: { config: string; journal?: string; dryRun?: boolean; resume?: boolean; json?: boolean; redoFrom?: string }) => {
+      if (opts.redoFrom !== undefined && !opts.resume) throw new UsageError('--redo-from needs --resume: it changes what a recorded run does next');
       const fleet = await loadFleetContext(ctx, opts.config);
       const loaded = await loadPlan(planFile, fleet);
       const settings = await applySettings(ctx, fleet);
       const hosts = new ApplyHosts(settings.section, ctx.logger);
       const deps = applyDeps(ctx, fleet, hosts);
-      const req = { moves: loaded.moves, planSha256: loaded.sha256, journalPath: opts.journal ?? `${planFile}.journal`, resume: opts.resume === true };
+      const req = { moves: loaded.moves, planSha256: loaded.sha256, journalPath: opts.journal ?? `${planFile}.journal`, resume: opts.resume === true, ...(opts.redoFrom !== undefined ? { redoFrom: opts.redoFrom } : {}) };
       try {
         if (opts.dryRun) {
           const lines = await previewApply(req, deps, settings);

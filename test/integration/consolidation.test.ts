@@ -167,29 +167,42 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
         [`${s1}/catch-up`, 50],
         [`${s1}/verify`, 30],
       ] as const) {
-        const k = await applyKilledIn(setup, phase, after);
+        const k = await applyKilledIn(setup, phase, { afterMs: after });
         expect(k.killed, `${phase}: ${k.stderr}`).toBe(true);
         const last = (await journalEntries(setup.journalFile)).filter((e) => e.phase === phase).at(-1);
         expect(last?.event, phase).toBe('start');
       }
 
-      // a crash inside the switchover, with the old master's writes blocked (the dead run's block)
-      const k5 = await applyKilledIn(setup, `${s1}/switchover`);
-      expect(k5.killed).toBe(true);
+      // a crash inside the switchover with the old master's writes blocked: the dead run's block stays
       const s1Master = fromOf(s1).master;
-      if ((await value(s1Master, 'SELECT @@read_only')) === '0') await q(s1Master, (a) => a.setReadOnly(true));
+      const k5 = await applyKilledIn(setup, undefined, { failpoint: `${s1}:block-writes` });
+      expect(k5.killed, k5.stderr).toBe(true);
       expect(await value(s1Master, 'SELECT @@read_only')).toBe('1');
+      expect(await value(targetsOf(s1)[0]!.ip, 'SELECT @@read_only')).toBe('1');
+      expect(await fx.writerRecord(s1)).toEqual([s1Master]);
 
-      // and inside the readers phase of the second shard
+      // the next run lifts that block and switches s1; then it crashes right after promoting s2's new master
+      const s2Master = fromOf(s2).master;
+      const k5b = await applyKilledIn(setup, undefined, { failpoint: `${s2}:promote` });
+      expect(k5b.killed, k5b.stderr).toBe(true);
+      expect(k5b.stderr).toContain('left read-only by an interrupted switchover before the promotion: making it writable again');
+      expect(await fx.writerRecord(s1)).toEqual([targetsOf(s1)[0]!.ip]);
+      expect(await value(targetsOf(s2)[0]!.ip, 'SELECT @@read_only')).toBe('0');
+      expect(await value(s2Master, 'SELECT @@read_only')).toBe('1');
+      expect(await fx.writerRecord(s2)).toEqual([s2Master]);
+
+      // the next run finishes s2's promotion from what the servers say, and dies inside s2's readers phase
       const k6 = await applyKilledIn(setup, `${s2}/readers`);
       expect(k6.killed, k6.stderr).toBe(true);
-      expect((await fx.writerRecord(s1))[0]).toBe(targetsOf(s1)[0]!.ip); // the recovered switchover completed
+      expect(k6.stderr).toContain('the candidate was promoted by an interrupted run: finishing the steps after the promotion');
+      expect(await fx.writerRecord(s2)).toEqual([targetsOf(s2)[0]!.ip]);
+      expect(await q(s2Master, (a) => a.replicaStatus())).toMatchObject({ sourceHost: targetsOf(s2)[0]!.ip });
 
       // checksum drift on a new copy of the third shard: verify refuses, nothing switches
       const k7 = await applyKilledIn(setup, `${s3}/verify`);
       expect(k7.killed).toBe(true);
-      const driftOn = targetsOf(s3)[1]!.ip;
-      await q(driftOn, async (a) => {
+      const drifted = targetsOf(s3)[1]!;
+      await q(drifted.ip, async (a) => {
         await a.session.query('SET SESSION sql_log_bin = 0');
         await a.session.query("INSERT INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)");
       });
@@ -197,18 +210,22 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
       expect(drift.code).toBe(1);
       expect(drift.stderr).toContain(`${s3}/verify`);
       expect(drift.stderr).toContain('app.writes');
+      expect(drift.stderr).toContain(`--redo-from ${s3}/provision`);
       expect((await fx.writerRecord(s3))[0]).toBe(fromOf(s3).master);
       expect(await value(fromOf(s3).master, 'SELECT @@read_only')).toBe('0');
-      await q(driftOn, async (a) => {
-        await a.session.query('SET SESSION sql_log_bin = 0');
-        await a.session.query('DELETE FROM app.writes WHERE id = 999999999');
-      });
+      // the advice, followed: stop that copy, remove its directory, redo from provision
+      const base = setup.baseDirs[drifted.host]!;
+      await new MysqldManager(local).stop({ name: s3, baseDir: base, configPath: join(base, 'etc', `my-${s3}.cnf`) }, { graceMs: 5_000 });
+      await local.remove(join(base, s3));
 
-      // broken replication on the fourth shard's new master: the switchover refuses and unblocks
-      const k8 = await applyKilledIn(setup, `${s4}/switchover`);
-      expect(k8.killed).toBe(true);
+      // that redo copies it anew; the run then crashes right after the precheck of the fourth shard's switchover
+      const k8 = await applyKilledIn(setup, undefined, { failpoint: `${s4}:precheck`, args: ['--redo-from', `${s3}/provision`] });
+      expect(k8.killed, k8.stderr).toBe(true);
+      expect(await fx.writerRecord(s3)).toEqual([targetsOf(s3)[0]!.ip]);
+      expect(await value(drifted.ip, "SELECT COUNT(*) FROM app.writes WHERE client = 'drift'")).toBe('0');
+
+      // broken replication on the fourth shard's new master: the switchover refuses, the master keeps writing
       const s4New = targetsOf(s4)[0]!.ip;
-      if ((await value(fromOf(s4).master, 'SELECT @@read_only')) === '1') await q(fromOf(s4).master, (a) => a.setReadOnly(false));
       await q(s4New, (a) => a.session.query('STOP SLAVE SQL_THREAD'));
       const broken = await applyResume(setup);
       expect(broken.code).toBe(1);

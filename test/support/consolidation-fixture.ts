@@ -101,38 +101,41 @@ export async function journalEntries(file: string): Promise<JournalEntry[]> {
 
 /**
  * Runs `shard apply ... --resume` and SIGKILLs it as soon as the journal shows `phase` started
- * (after `afterMs`): a crash inside that phase. Resolves with how the process ended.
+ * (after `afterMs`): a crash inside that phase. With `failpoint` (`<shard>:<switchover phase>`)
+ * the process kills itself right after that step instead. `killed` is true only when the
+ * process really ended by SIGKILL.
  */
-export function applyKilledIn(setup: ConsolidationSetup, phase: string, afterMs = 0): Promise<{ killed: boolean; code: number | null; stderr: string }> {
+export function applyKilledIn(setup: ConsolidationSetup, phase: string | undefined, o: { afterMs?: number; failpoint?: string; args?: string[] } = {}): Promise<{ killed: boolean; code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'shard', 'apply', setup.planFile, '--config', setup.configFile, '--resume'], {
-      env: { ...process.env, DBFLEET_LOG_LEVEL: 'warn' },
+    const child = spawn(process.execPath, [BIN, 'shard', 'apply', setup.planFile, '--config', setup.configFile, '--resume', ...(o.args ?? [])], {
+      env: { ...process.env, DBFLEET_LOG_LEVEL: 'warn', ...(o.failpoint ? { DBFLEET_FAILPOINT: o.failpoint } : {}) },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
-    let killed = false;
+    let sent = false;
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const before = journalEntries(setup.journalFile).then((e) => e.length);
     const timer = setInterval(() => {
       void (async () => {
+        if (phase === undefined) return;
         const skip = await before;
         const entries = await journalEntries(setup.journalFile).catch(() => []);
-        if (!killed && entries.slice(skip).some((e) => e.phase === phase && e.event === 'start')) {
-          killed = true;
+        if (!sent && entries.slice(skip).some((e) => e.phase === phase && e.event === 'start')) {
+          sent = true;
           clearInterval(timer);
-          if (afterMs > 0) await new Promise((r) => setTimeout(r, afterMs));
+          if ((o.afterMs ?? 0) > 0) await new Promise((r) => setTimeout(r, o.afterMs));
           child.kill('SIGKILL');
         }
       })();
     }, 5);
     const deadline = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`apply did not reach ${phase} within 150 s:\n${stderr}`));
+      reject(new Error(`apply did not reach ${phase ?? o.failpoint} within 150 s:\n${stderr}`));
     }, 150_000);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearInterval(timer);
       clearTimeout(deadline);
-      resolve({ killed, code, stderr });
+      resolve({ killed: signal === 'SIGKILL', code, stderr });
     });
     child.on('error', reject);
   });

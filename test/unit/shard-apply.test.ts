@@ -12,7 +12,13 @@ import { retireStatus } from '../../src/shard/apply/retire-plan.js';
 import { validateInventory } from '../../src/shard/plan/inventory-load.js';
 import type { ShardPlan } from '../../src/shard/plan/plan-types.js';
 import { planConsolidation } from '../../src/shard/plan/planner.js';
-import { isOwnDeadHolder } from '../../src/shard/switchover/recover-switchover.js';
+import { covers, isOwnDeadHolder } from '../../src/shard/switchover/recover-switchover.js';
+import { acquireRunLock } from '../../src/core/phases/run-lock.js';
+import { journalProgress } from '../../src/core/phases/phase-runner.js';
+import { makeTempDir } from '../support/temp-dir.js';
+import { join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 
 // The pure parts of `shard apply`: joining a plan with the fleet config, the reader-record change,
 // which old servers may retire, catch-up progress, and reading a journal after a crash.
@@ -93,6 +99,18 @@ describe('resolveMoves: a plan joined with the fleet config', () => {
     expect(() => resolveMoves(plan, makeConfig(plan, opts))).toThrow(message);
   });
 
+  it('refuses a shard without a current replica (seeding would lock its master), with exit 2', () => {
+    const plan = makePlan();
+    const lonely = structuredClone(plan);
+    lonely.moves[1]!.from.replicas = [];
+    expect(() => resolveMoves(lonely, makeConfig(plan))).toThrow(`shard ${plan.moves[1]!.shard}: has no current replica`);
+    try {
+      resolveMoves(lonely, makeConfig(plan));
+    } catch (e) {
+      expect((e as UsageError).cliExitCode).toBe(2);
+    }
+  });
+
   it('refuses a current master that is not an instance of the cluster, and a config without the section', () => {
     const plan = makePlan();
     const moved = structuredClone(plan);
@@ -168,4 +186,40 @@ describe('after a crash', () => {
     expect(isOwnDeadHolder('cli:other@bastion:4242:a1b2c3', 'cli:ops@bastion', dead)).toBe(false);
     expect(isOwnDeadHolder('checker@host-a', 'cli:ops@bastion', dead)).toBe(false);
   });
+});
+
+describe('one run per journal', () => {
+  it('refuses a second run while the first holds the lock, and takes over the lock of a dead process', async () => {
+    const tmp = await makeTempDir('lock');
+    try {
+      const journal = join(tmp.path, 'plan.json.journal');
+      const first = await acquireRunLock(journal);
+      await expect(acquireRunLock(journal)).rejects.toThrow(/another run holds .*plan\.json\.journal\.lock \(pid \d+/);
+      await first.release();
+      await writeFile(`${journal}.lock`, `2147483646 ${hostname()}\n`); // a PID that cannot be running
+      const taken = await acquireRunLock(journal);
+      await taken.release();
+      await writeFile(`${journal}.lock`, `2147483646 some-other-host\n`); // another machine's: never guessed dead
+      await expect(acquireRunLock(journal)).rejects.toThrow(/some-other-host/);
+    } finally {
+      await tmp.remove();
+    }
+  });
+});
+
+describe('redo and promotion checks', () => {
+  it('a reset entry makes a done phase pending again', () => {
+    const e = (phase: string, event: JournalEntry['event']): JournalEntry => ({ phase, event, at: 't' });
+    const { done } = journalProgress([e('s/provision', 'done'), e('s/seed', 'done'), e('s/seed', 'reset'), e('s/provision', 'reset')], {});
+    expect([...done]).toEqual([]);
+    expect([...journalProgress([e('s/seed', 'done'), e('s/seed', 'reset'), e('s/seed', 'done')], {}).done]).toEqual(['s/seed']);
+  });
+
+  it.each([
+    ['0-1-10', '0-1-10', true],
+    ['0-1-11', '0-1-10', true],
+    ['0-1-9', '0-1-10', false],
+    ['0-1-10', '0-1-10,1-2-3', false],
+    ['0-1-10,1-2-3', '', true],
+  ])('%s covers %s: %s', (have, want, expected) => expect(covers(have, want)).toBe(expected));
 });

@@ -4,7 +4,8 @@ import { StateError } from '../errors.js';
 /** One line of a phase journal. Append-only: the history of a run, never rewritten. */
 export interface JournalEntry {
   phase: string;
-  event: 'start' | 'done' | 'skipped' | 'failed' | 'undone' | 'undo-failed';
+  /** `reset`: an operator asked for a done phase to run again (it counts as not done from there). */
+  event: 'start' | 'done' | 'skipped' | 'failed' | 'undone' | 'undo-failed' | 'reset';
   /** Wall-clock ISO time. */
   at: string;
   ms?: number;

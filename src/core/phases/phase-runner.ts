@@ -75,6 +75,8 @@ export function journalProgress<S extends Record<string, unknown>>(entries: read
     if (e.event === 'done' || e.event === 'skipped') {
       done.add(e.phase);
       if (e.state) state = { ...state, ...(e.state as Partial<S>) };
+    } else if (e.event === 'reset') {
+      done.delete(e.phase);
     }
   }
   return { done, state };
@@ -149,9 +151,11 @@ export async function runPhases<S extends Record<string, unknown>>(phases: reado
           log.error({ phase: p.name, err: errorMessage(u) }, `phase ${p.name}: UNDO FAILED; fix by hand before resuming`);
         }
       }
+      const resume = `run again with --resume (phases before ${p.name} are not repeated)`;
+      const advice = e instanceof DbfleetError ? e.next : undefined;
       throw new PhaseFailedError(p.name, undone, `phase ${p.name} failed${undone ? ' (undone)' : ''}: ${errorMessage(e)}`, {
         cause: e,
-        next: `fix the cause, then run again with --resume (phases before ${p.name} are not repeated)`,
+        next: advice ? `${advice}\n  then: ${resume}` : `fix the cause, then ${resume}`,
       });
     }
     const ms = Math.round(performance.now() - started);

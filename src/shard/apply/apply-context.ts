@@ -20,6 +20,8 @@ export interface ApplyDeps {
   actor: string;
   /** Catch-up progress, one line per update (the CLI draws a bar on a terminal). */
   progress: (line: string) => void;
+  /** Test crash points inside the switchover (see SwitchoverDeps.failpoint). */
+  failpoint?: (point: string) => void;
 }
 
 /** What the config says, with secrets resolved. */

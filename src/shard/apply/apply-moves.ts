@@ -33,8 +33,10 @@ export interface ApplyMove {
   cluster: ClusterConfig;
   master: CurrentServer;
   replicas: CurrentServer[];
-  /** Where the data is copied from: a current replica (the master only when there is none). */
+  /** Where the data is copied from: a current replica (a shard without one is refused). */
   seedSource: CurrentServer;
+  /** What verify compares the copies with: another current replica when there is one, so drift of the seed source shows. */
+  verifyReference: CurrentServer;
   /** The new master first, then the new replicas. */
   targets: TargetProcess[];
   /** Current servers (by address) that hold no shard once this move is done. */
@@ -80,7 +82,12 @@ export function resolveMoves(plan: ShardPlan, config: FleetConfig): ApplyMove[] 
     const retireStep = m.steps.find((s) => s.step === 'retire');
     const retire = (retireStep?.step === 'retire' ? retireStep.hosts : []).map((h) => byHost(h, 'server to retire')).filter((r): r is CurrentServer => r !== undefined);
     if (!master) continue;
-    moves.push({ order: m.order, wave: m.wave, shard: m.shard, cluster, master, replicas, seedSource: replicas[0] ?? master, targets, retire });
+    const seedSource = replicas[0];
+    if (!seedSource) {
+      problems.push(`shard ${m.shard}: has no current replica; seeding from the master would lock it (FLUSH TABLES WITH READ LOCK) and verify would have nothing to compare with: add a replica first`);
+      continue;
+    }
+    moves.push({ order: m.order, wave: m.wave, shard: m.shard, cluster, master, replicas, seedSource, verifyReference: replicas[1] ?? seedSource, targets, retire });
   }
   if (problems.length > 0) {
     throw new UsageError(`the plan does not fit the fleet config (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n  ${problems.join('\n  ')}`, {

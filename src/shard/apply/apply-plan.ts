@@ -1,5 +1,6 @@
-import { StateError } from '../../core/errors.js';
+import { SafetyRefusal, StateError, UsageError } from '../../core/errors.js';
 import { FileJournal, type JournalEntry } from '../../core/phases/journal.js';
+import { acquireRunLock } from '../../core/phases/run-lock.js';
 import { planPhases, runPhases, type Phase, type PhasePlanLine } from '../../core/phases/phase-runner.js';
 import type { ApplyDeps, ApplySettings, ApplyState } from './apply-context.js';
 import type { ApplyMove } from './apply-moves.js';
@@ -20,6 +21,8 @@ export interface ApplyRequest {
   journalPath: string;
   resume: boolean;
   stopRequested?: () => boolean;
+  /** `<shard>/<phase>`: run that phase and the shard's later ones again (before its switchover only). */
+  redoFrom?: string;
 }
 
 export interface ApplyOutcome {
@@ -70,14 +73,51 @@ export async function previewApply(req: ApplyRequest, deps: ApplyDeps, s: ApplyS
  * the phase named, and `resume` continues it from there.
  */
 export async function applyPlan(req: ApplyRequest, deps: ApplyDeps, s: ApplySettings): Promise<ApplyOutcome> {
+  const lock = await acquireRunLock(req.journalPath);
+  try {
+    return await applyLocked(req, deps, s);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function applyLocked(req: ApplyRequest, deps: ApplyDeps, s: ApplySettings): Promise<ApplyOutcome> {
   const { journal, entries } = await openJournal(req.journalPath, req.planSha256);
+  if (entries.length === 0) {
+    // binds the journal to this plan from the first line, before any phase can die
+    await journal.append({ phase: 'plan', event: 'done', at: new Date().toISOString(), detail: 'the plan this journal runs', state: { plan_sha256: req.planSha256 } });
+  } else if (!req.resume) {
+    throw new StateError('JOURNAL_EXISTS', `${req.journalPath} already records a run (${entries.length} entries)`, { next: 'pass --resume to continue it, or give another --journal to start over' });
+  }
+  if (req.redoFrom !== undefined) await resetPhases(journal, entries, req.redoFrom, req.moves);
   const phases = applyPhases(req.moves, deps, s, interruptedPhases(entries));
   const r = await runPhases(phases, {
     journal,
     initialState: { plan_sha256: req.planSha256 },
-    resume: req.resume,
+    resume: true, // the plan line above is always there; a second run without --resume was refused
     logger: deps.logger,
     ...(req.stopRequested ? { stopRequested: req.stopRequested } : {}),
   });
   return { ran: r.ran, skipped: r.skipped, state: r.state };
+}
+
+/**
+ * Marks `<shard>/<phase>` and the shard's later phases as not done, so the next run does them again
+ * (a copy that failed verify, removed by hand, is provisioned and seeded anew). Refused once the
+ * shard's switchover is done: its new master then holds the only current data.
+ */
+async function resetPhases(journal: FileJournal, entries: readonly JournalEntry[], from: string, moves: readonly ApplyMove[]): Promise<void> {
+  const [shard, phase] = from.split('/');
+  const move = moves.find((m) => m.shard === shard);
+  const index = MOVE_PHASES.indexOf(phase as (typeof MOVE_PHASES)[number]);
+  if (!move || index < 0 || index > MOVE_PHASES.indexOf('verify')) {
+    throw new UsageError(`--redo-from ${from}: give <shard>/<phase> with a shard of the plan and one of ${MOVE_PHASES.slice(0, 4).join(', ')}`);
+  }
+  const switched = entries.some((e) => e.phase === `${move.shard}/switchover` && (e.event === 'done' || e.event === 'skipped' || e.event === 'start'));
+  if (switched) {
+    throw new SafetyRefusal('REDO_AFTER_SWITCHOVER', `${move.shard}'s switchover has started or finished: its new copies may hold the only current data; refusing to redo ${from}`, {
+      next: 'move the shard with dbfleet shard switchover instead',
+    });
+  }
+  for (const p of MOVE_PHASES.slice(index)) await journal.append({ phase: `${move.shard}/${p}`, event: 'reset', at: new Date().toISOString(), detail: `--redo-from ${from}` });
 }

@@ -48,7 +48,7 @@ export function catchUpPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings)
             throw new StateError('CATCH_UP_NOT_REPLICATING', `${targetName(move, t, ip)} is not replicating from ${move.master.host} after catch-up`);
           }
         } finally {
-          await a.close();
+          await a.close().catch(() => undefined);
         }
       }
     },

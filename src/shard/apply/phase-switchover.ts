@@ -41,7 +41,7 @@ export function switchoverPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettin
       `online switchover of ${move.shard}: block writes on ${move.master.id} (${move.master.host}), wait for ${t?.host.name ?? '?'} (${t ? (addressesFor(state, move, t) ?? '?') : '?'}) to apply the last write, promote it, point ${move.cluster.writer_record} at it, re-point ${move.targets.length - 1 + move.replicas.length} replicas, make ${move.master.id} follow it`,
     run: async (state) => {
       const req = moveSwitchoverRequest(move, state, s);
-      const sw = { connect: deps.connect, openDns: deps.openDns, logger: deps.logger, actor: deps.actor };
+      const sw = { connect: deps.connect, openDns: deps.openDns, logger: deps.logger, actor: deps.actor, ...(deps.failpoint ? { failpoint: deps.failpoint } : {}) };
       const recovered = await recoverInterruptedSwitchover(req, sw, interrupted);
       if (recovered === 'completed') return { [`${move.shard}:switchover`]: { from: req.master.id, to: req.candidate.id, recovered: true } };
       const report = await onlineSwitchover(req, sw);

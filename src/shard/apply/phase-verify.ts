@@ -11,19 +11,11 @@ import type { ApplyMove } from './apply-moves.js';
  * switchover and names the tables.
  */
 export function verifyPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): Phase<ApplyState> {
-  const reference = move.replicas[0];
+  const reference = move.verifyReference;
   return {
     name: `${move.shard}/verify`,
-    describe: () => `compare table checksums of ${move.targets.map((t) => t.host.name).join(', ')} with ${reference ? `${reference.id} (${reference.host})` : '(no current replica)'} at one master position`,
-    precheck: async () => {
-      if (!reference) {
-        throw new SafetyRefusal('VERIFY_NO_REFERENCE', `${move.shard} has no current replica to compare the new copies with (the master cannot be paused for it)`, {
-          next: 'add a replica to the shard first, or compare by hand and mark the phase done',
-        });
-      }
-    },
+    describe: () => `compare table checksums of ${move.targets.map((t) => t.host.name).join(', ')} with ${reference.id} (${reference.host}) at one master position`,
     run: async (state) => {
-      if (!reference) return;
       const timeout = { connectTimeoutMs: 2_000, queryTimeoutMs: s.section.verify_timeout_ms };
       const opened: MysqlAdmin[] = [];
       const open = async (e: Parameters<ApplyDeps['connect']>[0], t = ADMIN_TIMEOUTS): Promise<MysqlAdmin> => {
@@ -42,7 +34,7 @@ export function verifyPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings):
           const differ = report.tables.filter((x) => !x.equal);
           if (differ.length > 0) {
             throw new SafetyRefusal('CHECKSUM_MISMATCH', `${targetName(move, t, ip)} differs from ${reference.id} at ${report.position} in ${differ.map((d) => `${d.table} (${d.b ?? 'missing'} vs ${d.a ?? 'missing'})`).join(', ')}`, {
-              next: 'find the cause (a write on the new copy, a bad seed); to copy again, stop that mysqld, remove its directory and resume from provision',
+              next: `find the cause (a write on the new copy, a bad seed, drift of ${reference.id}); to copy again: stop that mysqld, remove its directory, then apply --resume --redo-from ${move.shard}/provision`,
               details: { differ },
             });
           }

@@ -59,7 +59,8 @@ export function orderMoves(shards: readonly ShardSpec[], targets: readonly Shard
       },
       { step: 'seed', source: seedSource(shard), targets: all.map(ref) },
       { step: 'catch_up', source_master: shard.master.host, targets: all.map(ref) },
-      { step: 'verify', reference: seedSource(shard), targets: all.map(ref) },
+      // another replica than the seed source when there is one: drift of the source then shows
+      { step: 'verify', reference: shard.replicas[1]?.host ?? seedSource(shard), targets: all.map(ref) },
       { step: 'switchover', from: shard.master.host, to: ref(t.master) },
     ];
     const retire = retireAt.get(i);

@@ -19,7 +19,13 @@ export interface AttachOptions {
  */
 export async function attachAndCatchUp(connect: (e: Endpoint, t: Timeouts) => Promise<MysqlAdmin>, o: AttachOptions): Promise<{ caughtUpTo: string }> {
   const t = await connect(o.target, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
-  const m = await connect({ ...o.target, host: o.master.host, port: o.master.port }, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
+  let m: MysqlAdmin;
+  try {
+    m = await connect({ ...o.target, host: o.master.host, port: o.master.port }, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
+  } catch (e) {
+    await t.close().catch(() => undefined);
+    throw e;
+  }
   try {
     await t.setReadOnly(true);
     const now = await t.replicaStatus();
@@ -46,6 +52,6 @@ export async function attachAndCatchUp(connect: (e: Endpoint, t: Timeouts) => Pr
       }
     }
   } finally {
-    await Promise.all([t.close(), m.close()]);
+    await Promise.all([t.close(), m.close()].map((p) => p.catch(() => undefined)));
   }
 }

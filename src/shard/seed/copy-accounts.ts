@@ -40,6 +40,13 @@ export async function accountsSql(source: MysqlAdmin): Promise<{ sql: string; ac
 /** Runs accountsSql's output on the new server as root over its socket. */
 export async function copyAccounts(source: MysqlAdmin, target: Host, socket: string): Promise<string[]> {
   const { sql, accounts } = await accountsSql(source);
-  await target.check('mariadb', ['--no-defaults', '-S', socket, '-uroot'], { timeoutMs: 60_000, input: sql });
+  const r = await target.run('mariadb', ['--no-defaults', '-S', socket, '-uroot'], { timeoutMs: 60_000, input: sql });
+  if (r.exitCode !== 0) {
+    // the client echoes the statement it failed on, password hash included: keep only the error number
+    const code = /ERROR (\d+)/.exec(r.stderr)?.[1] ?? 'unknown';
+    throw new RemoteError('SEED_ACCOUNTS_FAILED', `creating the accounts on the new server over ${socket} failed with MariaDB error ${code} (statement text withheld: it holds password hashes)`, {
+      next: 'compare SHOW GRANTS of the accounts on the source with what this server version accepts',
+    });
+  }
   return accounts;
 }

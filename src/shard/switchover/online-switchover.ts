@@ -38,6 +38,11 @@ export interface SwitchoverDeps {
   openDns: () => Promise<SqlSession>;
   logger: Logger;
   actor: string;
+  /**
+   * Called after each phase as `<shard>:<phase>` (tests crash the process there: DBFLEET_FAILPOINT,
+   * read by the CLI). Absent in normal runs.
+   */
+  failpoint?: (point: string) => void;
 }
 
 export interface PhaseRecord {
@@ -77,6 +82,7 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
       const rec: PhaseRecord = { phase: name, startedAt, ms: Math.round((performance.now() - t0) * 10) / 10, outcome: 'ok', ...(detail ? { detail: detail(v) } : {}) };
       phases.push(rec);
       log.info(rec, `switchover phase ${name}: ok`);
+      deps.failpoint?.(`${req.shard}:${name}`);
       return v;
     } catch (e) {
       const rec: PhaseRecord = { phase: name, startedAt, ms: Math.round((performance.now() - t0) * 10) / 10, outcome: 'failed', detail: errorMessage(e) };
@@ -139,6 +145,12 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
         // re-verify right before the irreversible step: the lease is still ours
         const still = await acquireOrRenew(dns, leaseName, holder, 120_000, q);
         if (!still.held || still.token !== leaseToken) throw new SafetyRefusal('SWITCHOVER_LEASE_LOST', `the switchover lease of ${req.shard} is no longer ours (${still.holder})`);
+        // and the old master is still blocked at the final position (nobody made it writable meanwhile)
+        const now = (await master.session.query('SELECT @@read_only AS ro'))[0];
+        const pos = (await master.binlogPosition()).gtidSet ?? '';
+        if (Number(now?.['ro']) !== 1 || pos !== finalGtid) {
+          throw new SafetyRefusal('MASTER_MOVED_DURING_SWITCH', `${req.master.id} is ${Number(now?.['ro']) === 1 ? 'read-only' : 'writable'} at ${pos || '(empty)'}, not read-only at the final position ${finalGtid || '(empty)'}: someone wrote or unblocked it during the switch`);
+        }
         await candidate.stopReplica();
         await candidate.resetReplicaAll();
         await candidate.setReadOnly(false);

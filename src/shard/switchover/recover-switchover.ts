@@ -5,6 +5,7 @@ import { acquireOrRenew, ensureLeaseTable, readLease, releaseLease } from '../..
 import type { Endpoint, MysqlAdmin } from '../../mysql/admin.js';
 import { TIMEOUTS, endConnections, moveWriterRecord, oldMasterFollows, repointReplicas } from './after-promotion.js';
 import type { SwitchoverDeps, SwitchoverMember, SwitchoverRequest } from './online-switchover.js';
+import { parseGtidList } from './switchover-checks.js';
 
 export type RecoveryOutcome =
   /** Nothing of an earlier run is left over: run the switchover. */
@@ -13,6 +14,12 @@ export type RecoveryOutcome =
   | 'unblocked'
   /** The candidate had been promoted; the later steps are finished now: nothing more to do. */
   | 'completed';
+
+/** True when GTID list `have` has applied everything in `want` (per domain, seq at least as high). */
+export function covers(have: string, want: string): boolean {
+  const h = parseGtidList(have);
+  return [...parseGtidList(want)].every(([domain, w]) => (h.get(domain)?.seq ?? -1) >= w.seq);
+}
 
 /** `actor:pid:hex`, the holder name a switchover takes its lease under. */
 const HOLDER = /^(.*):(\d+):[0-9a-f]+$/;
@@ -59,28 +66,46 @@ export async function recoverInterruptedSwitchover(req: SwitchoverRequest, deps:
       await releaseLease(dns, leaseName, stale.holder, stale.token, q);
     }
     const [masterRole, candidateRole] = await Promise.all([master.role(), candidate.role()]);
-    if (candidateRole === 'writer') {
-      if (masterRole === 'writer') {
-        throw new SafetyRefusal('SPLIT_BRAIN', `both ${req.master.id} and ${req.candidate.id} of ${req.shard} are writable`, {
-          next: 'decide which one is the master, make the other read-only by hand, and compare their data before resuming',
-        });
+    if (candidateRole === 'writer' && masterRole === 'writer') {
+      throw new SafetyRefusal('SPLIT_BRAIN', `both ${req.master.id} and ${req.candidate.id} of ${req.shard} are writable`, {
+        next: 'decide which one is the master, make the other read-only by hand, and compare their data before resuming',
+      });
+    }
+    if (candidateRole !== 'writer' && (masterRole !== 'reader' || !interrupted)) return 'clean';
+    // From here recovery acts: under the switchover lease, so a live run (another terminal) is refused.
+    const holder = `${deps.actor}:${process.pid}:${randomBytes(3).toString('hex')}`;
+    const lease = await acquireOrRenew(dns, leaseName, holder, 120_000, q);
+    if (!lease.held) throw new SafetyRefusal('SWITCHOVER_IN_PROGRESS', `another switchover of ${req.shard} is running (${lease.holder})`, { next: 'let it finish; resume afterwards' });
+    try {
+      let promoted = candidateRole === 'writer';
+      if (!promoted) {
+        const st = await candidate.replicaStatus();
+        const [m, c] = await Promise.all([
+          master.session.query('SELECT @@gtid_binlog_pos AS pos'),
+          candidate.session.query('SELECT @@gtid_current_pos AS pos'),
+        ]);
+        const masterPos = String(m[0]?.['pos'] ?? '');
+        const candidatePos = String(c[0]?.['pos'] ?? '');
+        if (st === null && covers(candidatePos, masterPos)) {
+          // the dead run had reset the candidate's replication but not yet made it writable
+          log.warn({ master: masterPos, candidate: candidatePos }, 'the candidate had left replication with everything applied: finishing its promotion');
+          await candidate.setReadOnly(false);
+          promoted = true;
+        } else if (st === null) {
+          throw new SafetyRefusal('CANDIDATE_DETACHED', `${req.candidate.id} no longer replicates and has applied ${candidatePos || 'nothing'}, not all of ${req.master.id}'s ${masterPos}`, {
+            next: 'attach it to the old master again by hand (CHANGE MASTER ... MASTER_USE_GTID=slave_pos), make the old master writable, then resume',
+          });
+        }
       }
-      const holder = `${deps.actor}:${process.pid}:${randomBytes(3).toString('hex')}`;
-      const lease = await acquireOrRenew(dns, leaseName, holder, 120_000, q);
-      if (!lease.held) throw new SafetyRefusal('SWITCHOVER_IN_PROGRESS', `another switchover of ${req.shard} is running (${lease.holder})`);
-      try {
+      if (promoted) {
         log.warn('the candidate was promoted by an interrupted run: finishing the steps after the promotion');
         const finalGtid = String((await master.session.query('SELECT @@gtid_binlog_pos AS pos'))[0]?.['pos'] ?? '');
         await moveWriterRecord(req, deps, dns, q, leaseName, holder, lease.token);
         await endConnections(master, req.appUsers);
         await repointReplicas(req, deps, finalGtid);
         await oldMasterFollows(req, master);
-      } finally {
-        await releaseLease(dns, leaseName, holder, lease.token, q).catch(() => undefined);
+        return 'completed';
       }
-      return 'completed';
-    }
-    if (masterRole === 'reader' && interrupted) {
       const writer = await listRecords(dns, req.zone, req.writerName, q);
       if (writer.records.length !== 1 || writer.records[0]?.address !== req.master.host) {
         throw new SafetyRefusal('WRITER_RECORD_ELSEWHERE', `${req.writerName} points at ${writer.records.map((r) => r.address).join(', ') || 'nothing'}, and neither ${req.master.id} nor ${req.candidate.id} is writable`);
@@ -88,8 +113,9 @@ export async function recoverInterruptedSwitchover(req: SwitchoverRequest, deps:
       log.warn('the old master was left read-only by an interrupted switchover before the promotion: making it writable again');
       await master.setReadOnly(false);
       return 'unblocked';
+    } finally {
+      await releaseLease(dns, leaseName, holder, lease.token, q).catch(() => undefined);
     }
-    return 'clean';
   } finally {
     await Promise.all([...opened.map((a) => a.close()), dns.close()].map((p) => p.catch(() => undefined)));
   }
