@@ -1,7 +1,7 @@
 /**
  * Preflight refuses each unsafe state, made for real on the sandbox, naming the check with its
- * evidence, and changes nothing. Lag with both threads running cannot be made to order here; the
- * pure table test (test/unit/migrate-preflight-checks.test.ts) covers it.
+ * evidence, and changes nothing. Lag is made by holding a table lock on the target while the
+ * source writes, so its applier waits with both threads running.
  */
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -61,6 +61,33 @@ describe('migrate preflight', () => {
       await fx.sql(target.host, 'START SLAVE');
     }
     await eventually('target replicating again', async () => (await fx.replication(target.host))?.endsWith('io=Yes sql=Yes'));
+    await expectInitialState(fx, expect);
+  });
+
+  it('refuses a target that lags with both threads running', async () => {
+    const { source, target } = fx.sb;
+    const locker = await admin(target.host);
+    const writer = await admin(source.host);
+    try {
+      await locker.query('LOCK TABLES app.writes READ');
+      let n = 0;
+      const evidence = await eventually(
+        'the target lags',
+        async () => {
+          await writer.query('INSERT INTO app.writes (client, seq) VALUES (?, ?)', ['preflight-lag', ++n]);
+          const failed = await failing();
+          return failed.get('target has no replication lag');
+        },
+        20_000,
+        250,
+      );
+      expect(evidence).toMatch(/^Seconds_Behind_Master \d+ \(limit 1 s\)$/);
+      expect(await fx.replication(target.host)).toBe(`${source.host} io=Yes sql=Yes`);
+    } finally {
+      await locker.query('UNLOCK TABLES').catch(() => undefined);
+      await Promise.all([locker.close(), writer.close()]);
+    }
+    await eventually('target caught up', async () => !(await failing()).has('target has no replication lag'), 20_000, 200);
     await expectInitialState(fx, expect);
   });
 
