@@ -1,4 +1,5 @@
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { processAlive } from '../core/process-alive.js';
 import { StateError } from '../core/errors.js';
 
 export interface FileLockOptions {
@@ -9,15 +10,6 @@ export interface FileLockOptions {
 /** A lock file whose content is still empty after this long belongs to a process that died. */
 const EMPTY_LOCK_STALE_MS = 5_000;
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function isStale(lockPath: string): Promise<boolean> {
   const content = (await readFile(lockPath, 'utf8').catch(() => undefined))?.trim();
   if (content === undefined) return false; // gone already: just try again
@@ -26,7 +18,7 @@ async function isStale(lockPath: string): Promise<boolean> {
     return st !== undefined && Date.now() - st.mtimeMs > EMPTY_LOCK_STALE_MS;
   }
   const pid = Number(content);
-  return Number.isInteger(pid) && pid > 0 && !pidAlive(pid);
+  return Number.isInteger(pid) && pid > 0 && !processAlive(pid);
 }
 
 /**

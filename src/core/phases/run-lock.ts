@@ -1,19 +1,11 @@
 import { open, readFile, unlink } from 'node:fs/promises';
+import { processAlive } from '../process-alive.js';
 import { hostname } from 'node:os';
 import { StateError } from '../errors.js';
 
 export interface RunLock {
   path: string;
   release(): Promise<void>;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
@@ -37,7 +29,7 @@ export async function acquireRunLock(journalPath: string, pid = process.pid): Pr
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const [pidText, host] = (await readFile(path, 'utf8').catch(() => '')).trim().split(/\s+/);
       const holder = Number(pidText);
-      if (host === hostname() && Number.isInteger(holder) && holder > 0 && !alive(holder)) {
+      if (host === hostname() && Number.isInteger(holder) && holder > 0 && !processAlive(holder)) {
         await unlink(path).catch(() => undefined); // its process is gone: a crash left it
         continue;
       }

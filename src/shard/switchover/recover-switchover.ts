@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { processAlive } from '../../core/process-alive.js';
 import { SafetyRefusal } from '../../core/errors.js';
 import { listRecords } from '../../dns/record-store.js';
 import { acquireOrRenew, ensureLeaseTable, readLease, releaseLease } from '../../failover/lease/lease-store.js';
@@ -28,15 +29,6 @@ const HOLDER = /^(.*):(\d+):[0-9a-f]+$/;
 export function isOwnDeadHolder(holder: string, actor: string, alive: (pid: number) => boolean): boolean {
   const m = HOLDER.exec(holder);
   return m !== null && m[1] === actor && !alive(Number(m[2]));
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**
