@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { shardGroup } from './shard.js';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
@@ -129,8 +130,7 @@ export function deferStops(ctx: CliContext): { requested: () => boolean; release
 
 /** `dbfleet shard apply PLAN --config FILE [--dry-run] [--resume] [--journal FILE]`. */
 export function registerShardApply(program: Command, ctx: CliContext): void {
-  const shard = program.commands.find((c) => c.name() === 'shard');
-  if (!shard) throw new BugError('the shard command group must be registered before its apply subcommand');
+  const shard = shardGroup(program, 'apply');
   shard
     .command('apply <plan>')
     .description('carry out a consolidation plan: per shard provision, seed, catch up, verify, switch over, move readers (journaled, resumable)')

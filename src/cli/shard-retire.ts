@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { BugError, SafetyRefusal, UsageError } from '../core/errors.js';
+import { shardGroup } from './shard.js';
+import { SafetyRefusal, UsageError } from '../core/errors.js';
 import { FileJournal } from '../core/phases/journal.js';
 import { runPhases } from '../core/phases/phase-runner.js';
 import { ApplyHosts } from '../shard/apply/apply-hosts.js';
@@ -22,8 +23,7 @@ function row(s: RetireStatus): string[] {
  * Without --confirm nothing is touched.
  */
 export function registerShardRetire(program: Command, ctx: CliContext): void {
-  const shard = program.commands.find((c) => c.name() === 'shard');
-  if (!shard) throw new BugError('the shard command group must be registered before its retire subcommand');
+  const shard = shardGroup(program, 'retire');
   shard
     .command('retire <plan>')
     .description('after the observation period, take the old servers out of DNS and replication and shut them down (needs --confirm)')

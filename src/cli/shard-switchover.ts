@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { BugError } from '../core/errors.js';
+import { shardGroup } from './shard.js';
 import { resolvePassword } from '../core/secrets.js';
 import { connectAdmin } from '../mysql/connect-admin.js';
 import { openSession } from '../mysql/mysql2-session.js';
@@ -13,8 +13,7 @@ import { deferStops } from './shard-apply.js';
 
 /** `dbfleet shard switchover SHARD --to INSTANCE --config FILE`: the online master switch. */
 export function registerShardSwitchover(program: Command, ctx: CliContext): void {
-  const shard = program.commands.find((c) => c.name() === 'shard');
-  if (!shard) throw new BugError('the shard command group must be registered before its switchover subcommand');
+  const shard = shardGroup(program, 'switchover');
   shard
     .command('switchover <shard>')
     .description("move a shard's master online to one of its replicas (checks first; writes blocked for milliseconds)")

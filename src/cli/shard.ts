@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { writeFile } from 'node:fs/promises';
-import { UsageError } from '../core/errors.js';
+import { BugError, UsageError } from '../core/errors.js';
 import { DIMS, loadInventory, planConsolidation, type MoveStep, type ShardMove, type ShardPlan } from '../shard/plan/index.js';
 import type { CliContext } from './context.js';
 import { intOption } from './parse.js';
@@ -73,6 +73,13 @@ export function renderPlanSummary(plan: ShardPlan, showHosts = 3): string {
   const first = plan.moves[0];
   if (first) out.push('order of moves (first of ' + plan.moves.length + ')', describeMove(first), '');
   return out.join('\n');
+}
+
+/** The `shard` command group, for the files that add its subcommands (registered after it). */
+export function shardGroup(program: Command, sub: string): Command {
+  const shard = program.commands.find((c) => c.name() === 'shard');
+  if (!shard) throw new BugError(`the shard command group must be registered before its ${sub} subcommand`);
+  return shard;
 }
 
 /**
