@@ -1,5 +1,6 @@
 import type { ReplicaStatus, Role } from '../mysql/admin.js';
-import { FROZEN_SUFFIX } from './write-user-rename.js';
+import { unlistedHostEntries } from './write-user-audit.js';
+import { FROZEN_SUFFIX, type AccountState } from './write-user-rename.js';
 
 /**
  * Preflight as a pure evaluation: the gatherer (preflight-gather.ts) reads facts from the servers
@@ -14,13 +15,25 @@ export interface UserFacts {
   source: Fact<{ grants: string[]; secretDigest: string } | undefined>;
   target: Fact<{ grants: string[]; secretDigest: string } | undefined>;
   frozenOnSource: Fact<boolean>;
-  frozenOnTarget: Fact<boolean>;
+  /** Both names on the target: frozen alone is what a rollback's step 9 leaves on an Aurora old writer. */
+  onTarget: Fact<AccountState>;
+}
+
+/** Writers the rename of the listed accounts would not stop (read_only stops them in step 3; preflight names them). */
+export interface OtherWriterFacts {
+  /** Every mysql.user entry, on the source, of a listed user name. */
+  hostEntries: Fact<{ user: string; host: string }[]>;
+  /** Host entries of the listed user names (source and target) with a privilege that bypasses read_only. */
+  bypass: Fact<{ account: string; on: string; privileges: string[] }[]>;
+  /** The source's event scheduler and its enabled events. */
+  events: Fact<{ scheduler: string; enabled: string[] }>;
 }
 
 export interface PreflightFacts {
   source: { id: string; address: string; role: Fact<Role>; longTransactions: Fact<{ id: number; user: string; seconds: number }[]>; ddl: Fact<{ id: number; user: string; seconds: number; statement: string }[]> };
-  target: { id: string; address: string; role: Fact<Role>; replica: Fact<ReplicaStatus | null>; binlog: Fact<{ logBin: boolean; format: string }> };
+  target: { id: string; address: string; role: Fact<Role>; replica: Fact<ReplicaStatus | null>; binlog: Fact<{ logBin: boolean; format: string }>; readers: number };
   users: UserFacts[];
+  writers: OtherWriterFacts;
   dns: {
     writerName: string;
     readerName: string;
@@ -92,10 +105,38 @@ export function evaluatePreflight(f: PreflightFacts): CheckResult[] {
         });
       }
     }
-    for (const [side, fact] of [['source', u.frozenOnSource], ['target', u.frozenOnTarget]] as const) {
-      out.push(check(`no ${u.user}${FROZEN_SUFFIX} account on the ${side}`, fact, (exists) => ({ ok: !exists, evidence: exists ? `'${u.user}${FROZEN_SUFFIX}'@'${u.host}' exists (a cutover left half done? see migrate rollback)` : 'absent' })));
-    }
+    out.push(check(`no ${u.user}${FROZEN_SUFFIX} account on the source`, u.frozenOnSource, (exists) => ({ ok: !exists, evidence: exists ? `'${u.user}${FROZEN_SUFFIX}'@'${u.host}' exists (a cutover left half done? see migrate rollback)` : 'absent' })));
+    out.push(
+      check(`no ${u.user}${FROZEN_SUFFIX} account on the target`, u.onTarget, (st) => {
+        if (!st.frozen) return { ok: true, evidence: 'absent' };
+        if (!st.active) return { ok: true, evidence: `'${u.user}${FROZEN_SUFFIX}'@'${u.host}' alone: left frozen by a rollback (Aurora cannot be made read-only); step 3 renames it back there right before freezing the source` };
+        return { ok: false, evidence: `both '${u.user}'@'${u.host}' and '${u.user}${FROZEN_SUFFIX}'@'${u.host}' exist (a cutover left half done? see migrate rollback)` };
+      }),
+    );
   }
+  const w = f.writers;
+  out.push(
+    check('every host entry of a write user is listed', w.hostEntries, (es) => {
+      const extra = unlistedHostEntries(f.users, es);
+      return {
+        ok: extra.length === 0,
+        evidence: extra.length ? `not in write_users, so the rename does not stop them: ${extra.map((e) => `'${e.user}'@'${e.host}'`).join(', ')} (list them, or drop them)` : `${es.map((e) => `'${e.user}'@'${e.host}'`).join(', ')}`,
+      };
+    }),
+  );
+  out.push(
+    check('no write user can write through read_only', w.bypass, (bs) => ({
+      ok: bs.length === 0,
+      evidence: bs.length ? bs.map((b) => `${b.account} on the ${b.on}: ${b.privileges.join(', ')}`).join('; ') : 'no SUPER / CONNECTION_ADMIN / READ_ONLY ADMIN / ALL on *.*',
+    })),
+  );
+  out.push(
+    check('no enabled event can write on the source', w.events, (e) => {
+      const on = e.scheduler.toUpperCase() === 'ON';
+      return { ok: !on || e.enabled.length === 0, evidence: `event_scheduler=${e.scheduler}${e.enabled.length ? `; enabled events: ${e.enabled.join(', ')}` : '; no enabled event'}` };
+    }),
+  );
+  out.push({ check: 'the target has a reader', ok: tgt.readers > 0, evidence: tgt.readers > 0 ? `${tgt.readers} reader(s); the target's writer stays at weight 0 in the replica record` : 'none: the replica record would be empty (its writer stays at weight 0 until step 7); add a reader first' });
   out.push(
     check(`writer record ${f.dns.writerName} names the source`, f.dns.writer, (es) => ({
       ok: es.length === 1 && es[0]?.address === src.address.split(':')[0],

@@ -5,7 +5,8 @@ import type { MysqlAdmin, SqlSession } from '../mysql/admin.js';
 import { asSwitch } from '../mysql/row-values.js';
 import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
 import { evaluatePreflight, type CheckResult, type Fact, type PreflightFacts } from './preflight-checks.js';
-import { accountState, grantsOf } from './write-user-rename.js';
+import { readOnlyBypassPrivileges } from './write-user-audit.js';
+import { accountState, account, frozenName, grantsOf } from './write-user-rename.js';
 
 async function fact<T>(work: () => Promise<T>): Promise<Fact<T>> {
   try {
@@ -63,17 +64,22 @@ export async function gatherPreflight(env: MigrateEnv, replicationLogin: (host: 
           const row = (await a.session.query('SELECT @@GLOBAL.log_bin AS log_bin, @@GLOBAL.binlog_format AS format'))[0] ?? {};
           return { logBin: asSwitch(row['log_bin'], 'log_bin'), format: String(row['format']) };
         }),
+        readers: target.readers.length,
       },
       users: await Promise.all(
         c.write_users.map(async (u) => ({
           user: u.user,
           host: u.host,
           source: await on(src, (a) => grantsOf(a.session, u)),
-          target: await on(tgt, (a) => grantsOf(a.session, u)),
+          target: await on(tgt, async (a) => {
+            const st = await accountState(a.session, u);
+            return grantsOf(a.session, u, st.frozen && !st.active ? { as: frozenName(u.user) } : {});
+          }),
           frozenOnSource: await on(src, async (a) => (await accountState(a.session, u)).frozen),
-          frozenOnTarget: await on(tgt, async (a) => (await accountState(a.session, u)).frozen),
+          onTarget: await on(tgt, (a) => accountState(a.session, u)),
         })),
       ),
+      writers: await otherWriters(src, tgt, [...new Set(c.write_users.map((u) => u.user))]),
       dns: { writerName: c.dns.writer_record, readerName: c.dns.reader_record, writer: await fact(() => names(c.dns.writer_record)), reader: await fact(() => names(c.dns.reader_record)), served },
       replicationLogin: { target: await login(target.writer.host, target.writer.port), source: await login(source.writer.host, source.writer.port) },
       limits: { maxLagS: c.cutover.max_lag_s, longTransactionS: c.cutover.long_transaction_s },
@@ -81,6 +87,32 @@ export async function gatherPreflight(env: MigrateEnv, replicationLogin: (host: 
   } finally {
     await conns.closeAll();
   }
+}
+
+/** Host entries of the listed user names, their read_only-bypassing privileges, and the source's events. */
+async function otherWriters(src: Fact<MysqlAdmin>, tgt: Fact<MysqlAdmin>, names: string[]): Promise<PreflightFacts['writers']> {
+  const entries = async (a: MysqlAdmin) =>
+    (await a.session.query(`SELECT User AS user, Host AS host FROM mysql.user WHERE User IN (${names.map(() => '?').join(', ')}) ORDER BY User, Host`, names)).map((r) => ({ user: String(r['user']), host: String(r['host']) }));
+  const on = <T>(a: Fact<MysqlAdmin>, work: (x: MysqlAdmin) => Promise<T>): Promise<Fact<T>> => (a.ok ? fact(() => work(a.value)) : Promise.resolve(a));
+  return {
+    hostEntries: await on(src, entries),
+    bypass: await on(src, async (a) => {
+      const out: { account: string; on: string; privileges: string[] }[] = [];
+      for (const [side, x] of [['source', a], ['target', tgt.ok ? tgt.value : undefined]] as const) {
+        if (!x) continue;
+        for (const e of await entries(x)) {
+          const grants = (await x.session.query(`SHOW GRANTS FOR ${account(e.user, e.host)}`)).map((r) => String(Object.values(r)[0]));
+          const privileges = readOnlyBypassPrivileges(grants);
+          if (privileges.length) out.push({ account: `'${e.user}'@'${e.host}'`, on: side, privileges });
+        }
+      }
+      return out;
+    }),
+    events: await on(src, async (a) => ({
+      scheduler: String((await a.session.query('SELECT @@GLOBAL.event_scheduler AS s'))[0]?.['s']),
+      enabled: (await a.session.query("SELECT CONCAT(EVENT_SCHEMA, '.', EVENT_NAME) AS e FROM information_schema.EVENTS WHERE STATUS = 'ENABLED' ORDER BY 1")).map((r) => String(r['e'])),
+    })),
+  };
 }
 
 export interface PreflightReport {

@@ -1,6 +1,7 @@
 import { RemoteError } from '../core/errors.js';
 import type { QueryOptions, SqlSession } from '../mysql/admin.js';
 import { quote } from '../mysql/sql-literal.js';
+import { CREDENTIAL_QUERY, credentialFingerprint } from './write-user-audit.js';
 
 /**
  * Stopping writes by renaming the application's write account (the seed's step 3): new logins fail
@@ -78,24 +79,25 @@ export async function endConnections(s: SqlSession, users: readonly WriteUser[],
   return ended;
 }
 
-/** SHOW GRANTS of an account, with any password hash cut out (it is compared, never shown). */
-export async function grantsOf(s: SqlSession, u: WriteUser, o?: QueryOptions): Promise<{ grants: string[]; secretDigest: string } | undefined> {
+/**
+ * SHOW GRANTS of an account (MariaDB's IDENTIFIED clause cut out) and a fingerprint of its stored
+ * credential from mysql.user (compared, never shown). `as` reads the account under another name
+ * (its frozen one) and reports the grants as if it had the real name.
+ */
+export async function grantsOf(s: SqlSession, u: WriteUser, o?: QueryOptions & { as?: string }): Promise<{ grants: string[]; secretDigest: string } | undefined> {
+  const name = o?.as ?? u.user;
   let rows;
   try {
-    rows = await s.query(`SHOW GRANTS FOR ${account(u.user, u.host)}`, [], o);
+    rows = await s.query(`SHOW GRANTS FOR ${account(name, u.host)}`, [], o);
   } catch (e) {
     if (/1141|no such grant/i.test(String((e as Error).message))) return undefined;
     throw e;
   }
-  const hashes: string[] = [];
   const grants = rows
     .map((r) => String(Object.values(r)[0]))
-    .map((g) =>
-      g.replace(/ IDENTIFIED (BY PASSWORD|VIA \S+ USING|WITH \S+ AS) '([^']*)'/g, (_m, _how: string, hash: string) => {
-        hashes.push(hash);
-        return '';
-      }),
-    )
+    .map((g) => g.replace(/ IDENTIFIED (BY PASSWORD|VIA \S+ USING|WITH \S+ AS) '([^']*)'/g, ''))
+    .map((g) => (name === u.user ? g : g.split(`\`${name}\``).join(`\`${u.user}\``).split(`'${name}'`).join(`'${u.user}'`)))
     .sort();
-  return { grants, secretDigest: hashes.join(',') };
+  const secretDigest = credentialFingerprint(await s.query(CREDENTIAL_QUERY, [name, u.host], o)) ?? '';
+  return { grants, secretDigest };
 }

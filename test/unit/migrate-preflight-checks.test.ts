@@ -12,8 +12,9 @@ const grants = { grants: ['GRANT INSERT ON `app`.* TO `app`@`%`'], secretDigest:
 function facts(): PreflightFacts {
   return {
     source: { id: 'db-main', address: '10.0.0.10:3306', role: { ok: true, value: 'writer' }, longTransactions: { ok: true, value: [{ id: 7, user: 'app', seconds: 1 }] }, ddl: { ok: true, value: [] } },
-    target: { id: 'aurora-1', address: '10.0.1.10:3306', role: { ok: true, value: 'writer' }, replica: { ok: true, value: replica }, binlog: { ok: true, value: { logBin: true, format: 'ROW' } } },
-    users: [{ user: 'app', host: '%', source: { ok: true, value: grants }, target: { ok: true, value: grants }, frozenOnSource: { ok: true, value: false }, frozenOnTarget: { ok: true, value: false } }],
+    target: { id: 'aurora-1', address: '10.0.1.10:3306', role: { ok: true, value: 'writer' }, replica: { ok: true, value: replica }, binlog: { ok: true, value: { logBin: true, format: 'ROW' } }, readers: 1 },
+    users: [{ user: 'app', host: '%', source: { ok: true, value: grants }, target: { ok: true, value: grants }, frozenOnSource: { ok: true, value: false }, onTarget: { ok: true, value: { active: true, frozen: false } } }],
+    writers: { hostEntries: { ok: true, value: [{ user: 'app', host: '%' }] }, bypass: { ok: true, value: [] }, events: { ok: true, value: { scheduler: 'OFF', enabled: ['app.nightly'] } } },
     dns: { writerName: 'main-w', readerName: 'main-r', writer: { ok: true, value: [{ address: '10.0.0.10', weight: 100 }] }, reader: { ok: true, value: [{ address: '10.0.0.11', weight: 100 }] }, served: { ok: true, value: ['10.0.0.10'] } },
     replicationLogin: { target: { ok: true, value: true }, source: { ok: true, value: true } },
     limits: { maxLagS: 1, longTransactionS: 10 },
@@ -40,7 +41,11 @@ describe('preflight checks (pure)', () => {
     ['the write user missing on the target', (f) => (f.users[0]!.target = { ok: true, value: undefined }), /missing on the target/],
     ['different grants', (f) => (f.users[0]!.target = { ok: true, value: { ...grants, grants: ['GRANT ALL ON *.* TO `app`@`%`'] } }), /source: GRANT INSERT .* \/ target: GRANT ALL/],
     ['different passwords', (f) => (f.users[0]!.target = { ok: true, value: { ...grants, secretDigest: '*DEF' } }), /PASSWORD HASHES DIFFER/],
-    ['a frozen account on the target', (f) => (f.users[0]!.frozenOnTarget = { ok: true, value: true }), /no app_frozen_dbfleet account on the target/],
+    ['both names on the target', (f) => (f.users[0]!.onTarget = { ok: true, value: { active: true, frozen: true } }), /no app_frozen_dbfleet account on the target: both/],
+    ['another host entry of a write user', (f) => (f.writers.hostEntries = { ok: true, value: [{ user: 'app', host: '%' }, { user: 'app', host: '10.%' }] }), /^every host entry of a write user is listed: not in write_users.*'app'@'10\.%'/],
+    ['a write user with SUPER', (f) => (f.writers.bypass = { ok: true, value: [{ account: "'app'@'10.%'", on: 'source', privileges: ['SUPER'] }] }), /^no write user can write through read_only: 'app'@'10\.%' on the source: SUPER/],
+    ['the event scheduler on with an enabled event', (f) => (f.writers.events = { ok: true, value: { scheduler: 'ON', enabled: ['app.nightly'] } }), /^no enabled event can write on the source: event_scheduler=ON; enabled events: app\.nightly/],
+    ['a target without readers', (f) => (f.target.readers = 0), /^the target has a reader: none/],
     ['the writer record elsewhere', (f) => (f.dns.writer = { ok: true, value: [{ address: '10.0.1.10', weight: 100 }] }), /main-w: 10\.0\.1\.10\/100/],
     ['the replica record empty', (f) => (f.dns.reader = { ok: true, value: [] }), /main-r: \(none\)/],
     ['DNS serving something else', (f) => (f.dns.served = { ok: true, value: ['10.0.0.99'] }), /served by DNS: answer: 10\.0\.0\.99/],
@@ -55,6 +60,15 @@ describe('preflight checks (pure)', () => {
     const out = failed(f);
     expect(out.length).toBeGreaterThan(0);
     expect(out.some((line) => evidence.test(line)), out.join('\n')).toBe(true);
+  });
+
+  it('a write user left frozen alone on the target (by a rollback) passes with that evidence; an event scheduler that is off passes', () => {
+    const f = facts();
+    f.users[0]!.onTarget = { ok: true, value: { active: false, frozen: true } };
+    const checks = evaluatePreflight(f);
+    expect(checks.filter((c) => !c.ok)).toEqual([]);
+    expect(checks.find((c) => c.check === 'no app_frozen_dbfleet account on the target')?.evidence).toMatch(/left frozen by a rollback/);
+    expect(checks.find((c) => c.check === 'no enabled event can write on the source')?.evidence).toBe('event_scheduler=OFF; enabled events: app.nightly');
   });
 
   it('a transaction shorter than the limit passes; DNS serving is "not checked" without dns.server', () => {
