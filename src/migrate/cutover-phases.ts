@@ -1,10 +1,12 @@
-import { RemoteError } from '../core/errors.js';
+import { RemoteError, SafetyRefusal } from '../core/errors.js';
+import type { MysqlAdmin } from '../mysql/admin.js';
 import type { Phase } from '../core/phases/phase-runner.js';
-import { READ_ONLY_ON, readerChanges, ttlChanges, type Runbook, type RunbookStep, type StepPhase, type RecordedPosition, type DnsSnapshot } from './runbook.js';
+import { readerChanges, ttlChanges, type Runbook, type RunbookStep, type StepPhase, type RecordedPosition, type DnsSnapshot } from './runbook.js';
 import { applyPending, verifyApplied } from './dns-steps.js';
 import { withDns, type MigrateEnv, type WriterConnections } from './migrate-env.js';
-import { applied, comparePositions, threadsStopped, toRecorded, waitBinlogStill, waitRunning } from './replication-checks.js';
-import { describeInstance, isAurora } from './sides.js';
+import { beforeRenameOnReadOnly, fullReadOnlyQuery, oldWriterActions, READ_ONLY_ON, type OldWriterObserved } from './old-writer-plan.js';
+import { applied, comparePositions, threadsRunning, threadsStopped, toRecorded, waitBinlogStill, waitRunning } from './replication-checks.js';
+import { describeInstance, isAurora, type Side } from './sides.js';
 import { accountState, endConnections, renameAccount } from './write-user-rename.js';
 
 /** What the journal carries from step to step (and across a crash). */
@@ -26,6 +28,21 @@ export type MigrateState = {
 function need<T>(v: T | undefined, what: string): T {
   if (v === undefined) throw new RemoteError('MIGRATE_STATE_MISSING', `the journal does not hold ${what}`, { next: 'the journal is not from this runbook; inspect it before going on' });
   return v;
+}
+
+/** Refuses unless the old writer's binlog is still at the final position: a write after the freeze exists only there. */
+export async function expectStillAtFinal(a: MysqlAdmin, final: RecordedPosition, name: string, before: string): Promise<void> {
+  const now = await a.binlogPosition();
+  if (comparePositions(now, final) === 0) return;
+  throw new SafetyRefusal('MIGRATE_WRITES_AFTER_FREEZE', `${name} wrote after writes were stopped (${final.file}:${final.position} -> ${now.file}:${now.position}); refusing to ${before}: those transactions exist only on ${name}`, {
+    next: `find the account that still writes there (migrate preflight lists writers the rename does not stop); apply its transactions after ${final.file}:${final.position} to the new writer by hand (mysqlbinlog), then resume`,
+  });
+}
+
+/** Lowers MySQL 8's super_read_only (keeping read_only) so the admin's RENAME USER is accepted; nothing elsewhere. */
+export async function prepareRename(a: MysqlAdmin, side: Side): Promise<void> {
+  if (isAurora(side.engine)) return;
+  for (const q of beforeRenameOnReadOnly(a.version.flavor)) await a.session.query(q);
 }
 
 /**
@@ -50,6 +67,19 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
   const writerOps = step('7-writer-record').dnsChanges.flat();
   const restore = step('8-restore-ttl').dnsChanges.flat();
   const maxOldTtl = Math.max(snapshot.dns.writer.ttl, snapshot.dns.reader.ttl);
+  const observeOldWriter = async (s: Readonly<MigrateState>): Promise<OldWriterObserved> => {
+    const pos = need(s.toPosition, "the new writer's recorded position");
+    const a = await conns.get(from);
+    const st = await a.replicaStatus();
+    // A stopped replication from before the switch (step 5 stops, never resets) names the same host
+    // at an older position: only a replica at or past step 6's position was set up by this step.
+    const followsNewWriter = st !== null && st.sourceHost === to.writer.host && st.sourcePort === to.writer.port && applied(st, pos);
+    let usersActive = true;
+    for (const u of users) if (!(await accountState(a.session, u)).active) usersActive = false;
+    const aurora = isAurora(from.engine);
+    const fullReadOnly = aurora || Number((await a.session.query(fullReadOnlyQuery(a.version.flavor)))[0]?.['ro']) === 1;
+    return { aurora, followsNewWriter, threadsRunning: threadsRunning(st), usersActive, fullReadOnly };
+  };
 
   return [
     {
@@ -87,8 +117,21 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
       describe: title('3-freeze-writes'),
       run: async () => {
         const a = await conns.get(from);
-        for (const u of users) await renameAccount(a.session, u, 'freeze', fromName);
+        const b = await conns.get(to);
+        for (const u of users) {
+          // A rollback's step 9 leaves the accounts frozen on an Aurora old writer. The rename below
+          // replicates and must find them active there, so they are renamed back there first, only
+          // while the source still has them active (never on a resume of this step).
+          const [sa, sb] = [await accountState(a.session, u), await accountState(b.session, u)];
+          if (sa.active && !sa.frozen && sb.frozen && !sb.active) {
+            await prepareRename(b, to);
+            await renameAccount(b.session, u, 'thaw', toName);
+          }
+          await renameAccount(a.session, u, 'freeze', fromName);
+        }
         const ended = await endConnections(a.session, users, isAurora(from.engine));
+        // Stops every writer the rename does not (another host entry, an unlisted account, an event).
+        if (!isAurora(from.engine)) await a.session.query(READ_ONLY_ON);
         const fromFinal = await waitBinlogStill(a, cfg.cutover.writes_stopped_ms, wait, env.sleep);
         log.info({ ended, fromFinal }, `writes stopped on ${fromName}`);
         return { fromFinal, connectionsEnded: ended };
@@ -96,10 +139,12 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
       verify: async () => {
         const a = await conns.get(from);
         for (const u of users) if ((await accountState(a.session, u)).active) throw new RemoteError('MIGRATE_FREEZE_VERIFY', `${u.user}@${u.host} still exists on ${fromName}`);
+        if (!isAurora(from.engine) && (await a.role()) !== 'reader') throw new RemoteError('MIGRATE_FREEZE_VERIFY', `${fromName} is not read-only after step 3`);
       },
       undo: async () => {
         const a = await conns.get(from);
         for (const u of users) await renameAccount(a.session, u, 'thaw', fromName);
+        if (!isAurora(from.engine)) await a.setReadOnly(false);
       },
     },
     {
@@ -109,7 +154,12 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
         const final = need(s.fromFinal, "the old writer's final position");
         const b = await conns.get(to);
         if (!applied(await b.replicaStatus(), final)) await b.waitForPosition(final, wait);
+        // Sessions opened on the target before the freeze arrived could write before step 6's
+        // position (those writes would never reach the old writer): end them before the rename back.
+        const ended = await endConnections(b.session, users, isAurora(to.engine));
+        await prepareRename(b, to);
         for (const u of users) await renameAccount(b.session, u, 'thaw', toName);
+        log.info({ ended }, `write user(s) back on ${toName}`);
       },
       verify: async () => {
         const b = await conns.get(to);
@@ -122,12 +172,7 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
       precheck: async (s) => {
         // Re-checked right before the irreversible part: nothing was written since writes stopped.
         const final = need(s.fromFinal, "the old writer's final position");
-        const now = await (await conns.get(from)).binlogPosition();
-        if (comparePositions(now, final) !== 0) {
-          throw new RemoteError('MIGRATE_WRITES_RESUMED', `${fromName} wrote after writes were stopped (${final.file}:${final.position} -> ${now.file}:${now.position})`, {
-            next: 'find the account that still writes; then run `migrate rollback` or resume',
-          });
-        }
+        await expectStillAtFinal(await conns.get(from), final, fromName, 'stop replication');
       },
       run: async (s) => {
         const final = need(s.fromFinal, "the old writer's final position");
@@ -178,24 +223,36 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
     {
       name: '9-old-writer-follows',
       describe: title('9-old-writer-follows'),
-      isDone: async () => {
-        const a = await conns.get(from);
-        const st = await a.replicaStatus();
-        if (!st || st.sourceHost !== to.writer.host || st.sourcePort !== to.writer.port || st.ioRunning !== 'yes' || !st.sqlRunning) return false;
-        for (const u of users) if (!(await accountState(a.session, u)).active) return false;
-        return true;
-      },
+      isDone: async (s) => s.toPosition !== undefined && oldWriterActions(await observeOldWriter(s)).length === 0,
       run: async (s) => {
         const pos = need(s.toPosition, "the new writer's recorded position");
+        const final = need(s.fromFinal, "the old writer's final position");
         const a = await conns.get(from);
-        // read_only first (the write users cannot write from here on), super_read_only last: on
-        // MySQL 8 it would refuse the RENAME USER and the replication set-up to the admin as well.
-        if (!isAurora(from.engine)) await a.session.query(READ_ONLY_ON);
-        for (const u of users) await renameAccount(a.session, u, 'thaw', fromName);
-        await a.resetReplicaAll();
-        await a.changeSource({ kind: 'position', host: to.writer.host, port: to.writer.port, user: cfg.replication.user, password: env.secrets.replication, file: pos.file, position: pos.position, ssl: cfg.replication.ssl });
-        await a.startReplica();
-        if (!isAurora(from.engine)) await a.setReadOnly(true);
+        for (const action of oldWriterActions(await observeOldWriter(s))) {
+          switch (action) {
+            case 'check-final-position':
+              await expectStillAtFinal(a, final, fromName, `make it replicate from ${toName}`);
+              break;
+            case 'read-only':
+              await a.session.query(READ_ONLY_ON);
+              break;
+            case 'reset-and-change-source':
+              await a.resetReplicaAll();
+              await a.changeSource({ kind: 'position', host: to.writer.host, port: to.writer.port, user: cfg.replication.user, password: env.secrets.replication, file: pos.file, position: pos.position, ssl: cfg.replication.ssl });
+              break;
+            case 'start-replica':
+              await a.startReplica();
+              log.info({ from: pos }, `9-old-writer-follows: replica started on ${fromName}`);
+              break;
+            case 'thaw-users':
+              await prepareRename(a, from);
+              for (const u of users) await renameAccount(a.session, u, 'thaw', fromName);
+              break;
+            case 'full-read-only':
+              await a.setReadOnly(true);
+              break;
+          }
+        }
       },
       verify: async () => waitRunning(await conns.get(from), to.writer, wait, env.sleep),
     },

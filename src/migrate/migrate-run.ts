@@ -1,4 +1,5 @@
-import { StateError } from '../core/errors.js';
+import { ConfigError, StateError } from '../core/errors.js';
+import { acquireRunLock } from '../core/phases/run-lock.js';
 import { FileJournal } from '../core/phases/journal.js';
 import { journalProgress, planPhases, runPhases, type PhasePlanLine } from '../core/phases/phase-runner.js';
 import { cutoverPhases, type MigrateState } from './cutover-phases.js';
@@ -87,10 +88,30 @@ export async function runDirection(
   }
 }
 
+/**
+ * Runs `work` holding the journal's run lock (`<journal>.lock`): one `migrate run` or `migrate
+ * rollback` per migration at a time. A dry-run changes nothing and takes no lock.
+ */
+export async function underRunLock<T>(journal: string, dryRun: boolean, work: () => Promise<T>): Promise<T> {
+  if (dryRun) return work();
+  const lock = await acquireRunLock(journal);
+  try {
+    return await work();
+  } finally {
+    await lock.release();
+  }
+}
+
 /** `migrate run`: the cutover source -> target. */
 export function migrateRun(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean }): Promise<RunReport> {
   const { source, target } = env.sides;
-  return runDirection(env, { journal: o.journal, resume: o.resume ?? false, dryRun: o.dryRun ?? false, direction: 'cutover', from: source, to: target });
+  if (target.readers.length === 0) {
+    // The replica record would hold only the target's writer; it stays at weight 0 until step 7 (see readerEntriesFor).
+    throw new ConfigError(`target has no readers: the replica record ${env.config.dns.reader_record} would have no serving entry after step 2`, {
+      next: 'add a reader to the target cluster (and to target.readers) before the cutover',
+    });
+  }
+  return underRunLock(o.journal, o.dryRun ?? false, () => runDirection(env, { journal: o.journal, resume: o.resume ?? false, dryRun: o.dryRun ?? false, direction: 'cutover', from: source, to: target }));
 }
 
 /** `migrate runbook`: the cutover's steps with the real names, addresses and (masked) SQL. Changes nothing. */

@@ -2,10 +2,22 @@ import { RemoteError, TimeoutError } from '../core/errors.js';
 import type { BinlogPosition, MysqlAdmin, ReplicaStatus } from '../mysql/admin.js';
 import type { RecordedPosition } from './runbook.js';
 
-/** Orders binlog coordinates of one server: file names share a base and a zero-padded number. */
+/**
+ * Orders binlog coordinates of one server by the file's numeric suffix, then the position: the
+ * suffix is zero-padded to six digits and grows a seventh after .999999, so text order breaks there.
+ */
 export function comparePositions(a: { file: string; position: number }, b: { file: string; position: number }): number {
-  if (a.file !== b.file) return a.file < b.file ? -1 : 1;
+  if (a.file !== b.file) {
+    const [na, nb] = [binlogIndex(a.file), binlogIndex(b.file)];
+    if (na !== undefined && nb !== undefined && na !== nb) return na < nb ? -1 : 1;
+    return a.file < b.file ? -1 : 1;
+  }
   return a.position - b.position;
+}
+
+function binlogIndex(file: string): bigint | undefined {
+  const m = /\.(\d+)$/.exec(file);
+  return m ? BigInt(m[1] as string) : undefined;
 }
 
 /** True when the replica has applied the source's coordinate. */

@@ -5,7 +5,7 @@ import { listRecords } from '../dns/record-store.js';
 import type { MigrateState } from './cutover-phases.js';
 import { applyPending } from './dns-steps.js';
 import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
-import { runDirection, type RunReport, type WithSnapshot } from './migrate-run.js';
+import { runDirection, underRunLock, type RunReport, type WithSnapshot } from './migrate-run.js';
 import { applied, threadsStopped, toRecorded, waitRunning } from './replication-checks.js';
 import { rollbackMode, undoPhases, type RollbackMode, type UndoPhase } from './rollback-plan.js';
 import { readerChanges, ttlChanges } from './runbook.js';
@@ -35,7 +35,12 @@ export function rollbackJournalPath(journal: string): string {
  * journal (JOURNAL.rollback) whose first entry fixes the mode, so a resumed rollback does not
  * change its mind halfway (after its own step 7 the writer record names the source again).
  */
-export async function migrateRollback(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean }): Promise<RollbackReport> {
+export function migrateRollback(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean }): Promise<RollbackReport> {
+  // The cutover's journal is locked: a rollback never runs beside a run (or another rollback) of it.
+  return underRunLock(o.journal, o.dryRun ?? false, () => rollbackUnlocked(env, o));
+}
+
+async function rollbackUnlocked(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean }): Promise<RollbackReport> {
   const fwd = new FileJournal(o.journal);
   const rbPath = rollbackJournalPath(o.journal);
   const rbJournal = new FileJournal(rbPath);
@@ -134,10 +139,12 @@ function undoPhase(name: UndoPhase, env: MigrateEnv, conns: WriterConnections, f
     case 'undo-3-thaw-writes':
       return {
         name,
-        describe: () => `on ${fromName}: rename the write user(s) back; writes resume`,
+        describe: () => `on ${fromName}: rename the write user(s) back${isAurora(from.engine) ? '' : ', read_only = 0'}; writes resume`,
         run: async () => {
           const a = await conns.get(from);
           for (const u of users) await renameAccount(a.session, u, 'thaw', fromName);
+          // Step 3 made a MySQL/MariaDB source read-only.
+          if (!isAurora(from.engine)) await a.setReadOnly(false);
           await targetCaughtUp();
         },
         verify: async () => {

@@ -1,5 +1,6 @@
 import type { RecordOp } from '../dns/change-set.js';
 import type { Dialect } from '../mysql/dialect.js';
+import { beforeRenameOnReadOnly, READ_ONLY_ON } from './old-writer-plan.js';
 import { describeInstance, isAurora, type Side } from './sides.js';
 import { FROZEN_SUFFIX, renameSql, type WriteUser } from './write-user-rename.js';
 
@@ -91,8 +92,6 @@ export interface Runbook {
 }
 
 const MYDNS = 'MyDNS';
-/** Step 9 sets plain read_only first; super_read_only (MySQL) comes last, after the renames and the replication set-up it would refuse. */
-export const READ_ONLY_ON = 'SET GLOBAL read_only = 1';
 // Stands in for the position step 6 records, in a runbook printed before it ran.
 const PLACEHOLDER_POSITION = 987_654_321;
 
@@ -116,9 +115,13 @@ export function readerChanges(before: RecordSnapshot, after: readonly { address:
   return ops;
 }
 
-/** The replica record after a cutover: the new side's readers, its writer at weight 0 (the seed's layout); the writer alone when it has no reader. */
+/**
+ * The replica record after a cutover: the new side's readers, its writer at weight 0 (the seed's
+ * layout). The writer stays out of the pool even before step 7: the write users are back on it
+ * from step 4, and a client of the replica record must not write there before step 6's position.
+ * A target without readers is refused (preflight, and `run` before it changes anything).
+ */
 export function readerEntriesFor(side: Side, weight: number): { address: string; weight: number }[] {
-  if (side.readers.length === 0) return [{ address: side.writer.host, weight }];
   return [{ address: side.writer.host, weight: 0 }, ...side.readers.map((r) => ({ address: r.host, weight }))];
 }
 
@@ -205,15 +208,17 @@ export function buildRunbook(i: RunbookInput): Runbook {
       phase: '3-freeze-writes',
       title: `Stop writes on ${from}: rename the write user(s), end their connections`,
       actions: [
+        { on: to, kind: 'read', text: `mysql.user: where a rollback left ${users} frozen, first ${i.writeUsers.map((u) => renameSql(u, 'thaw')).join('; ')} there (the rename below replicates and must find them)` },
         ...sql(from, i.writeUsers.map((u) => renameSql(u, 'freeze'))),
         { on: from, kind: 'read', text: `the PROCESSLIST ids of ${users} (under either name), then for each:` },
         { on: from, kind: 'sql', text: fromAurora ? 'CALL mysql.rds_kill(<id>)' : 'KILL CONNECTION <id>' },
+        ...(fromAurora ? [{ on: from, kind: 'sql' as const, text: '(read_only cannot be set on Aurora: only the rename stops writes here)' }] : sql(from, [READ_ONLY_ON])),
         { on: from, kind: 'read', text: `binlog position (${i.dialects.from.binlogStatusQuery().redacted}) read until it stays put for ${i.writesStoppedMs} ms: the final position` },
       ],
       checksBefore: [`${users} exist on ${from} and no *${FROZEN_SUFFIX} account does`],
-      checksAfter: [`only the *${FROZEN_SUFFIX} name(s) exist on ${from}`, `the binlog position did not move for ${i.writesStoppedMs} ms`],
+      checksAfter: [`only the *${FROZEN_SUFFIX} name(s) exist on ${from}`, ...(fromAurora ? [] : [`${from}: read_only = 1 (writers the rename does not stop fail too)`]), `the binlog position did not move for ${i.writesStoppedMs} ms`],
       wait: `${i.writesStoppedMs} ms of a still binlog (at most ${i.replicationWaitMs} ms)`,
-      undo: sql(from, i.writeUsers.map((u) => renameSql(u, 'thaw'))).map((a) => `on ${a.on}: ${a.text}`),
+      undo: [...sql(from, i.writeUsers.map((u) => renameSql(u, 'thaw'))), ...(fromAurora ? [] : sql(from, i.dialects.from.setReadOnly(false)))].map((a) => `on ${a.on}: ${a.text}`),
       inWriteWindow: true,
       dnsChanges: [],
     },
@@ -224,6 +229,9 @@ export function buildRunbook(i: RunbookInput): Runbook {
       actions: [
         { on: to, kind: 'wait', text: `${i.dialects.to.waitForPosition({ file: fromFinal?.file ?? 'mysql-bin.000001', position: fromFinal?.position ?? 4 }, i.replicationWaitMs).statement.redacted.replace(/\?/g, '…')} for ${positionText(fromFinal, 'final position from step 3')} of ${from}` },
         { on: to, kind: 'read', text: `mysql.user shows the *${FROZEN_SUFFIX} name(s)` },
+        { on: to, kind: 'read', text: `the PROCESSLIST ids of ${users} (under either name), then for each:` },
+        { on: to, kind: 'sql', text: toAurora ? 'CALL mysql.rds_kill(<id>)' : 'KILL CONNECTION <id>' },
+        ...(toAurora ? [] : sql(to, beforeRenameOnReadOnly(i.dialects.to.version.flavor))),
         ...sql(to, i.writeUsers.map((u) => renameSql(u, 'thaw'))),
       ],
       checksBefore: [`${to} replicates from ${from} and has applied ${positionText(fromFinal, 'final position from step 3')}`],
@@ -287,17 +295,21 @@ export function buildRunbook(i: RunbookInput): Runbook {
     {
       n: 9,
       phase: '9-old-writer-follows',
-      title: `Make ${from} a read-only replica of ${to} from the step 6 position, with the write user(s) restored`,
+      title: fromAurora
+        ? `Make ${from} a replica of ${to} from the step 6 position; the write user(s) stay frozen there (Aurora cannot be made read-only)`
+        : `Make ${from} a read-only replica of ${to} from the step 6 position, with the write user(s) restored`,
       actions: [
-        ...(fromAurora ? [{ on: from, kind: 'sql' as const, text: '(read_only cannot be set on Aurora: no record points writes here)' }] : sql(from, [READ_ONLY_ON])),
-        ...sql(from, i.writeUsers.map((u) => renameSql(u, 'thaw'))),
+        { on: from, kind: 'read', text: `binlog position: must still be ${positionText(fromFinal, 'final position from step 3')} (else refuse: a write after the freeze exists only here)` },
+        ...(fromAurora ? [] : sql(from, [READ_ONLY_ON])),
         ...sql(from, i.dialects.from.resetReplicaAll()),
         ...changeSourceText.map((text) => ({ on: from, kind: 'sql' as const, text })),
         ...sql(from, i.dialects.from.startReplica()),
-        ...(fromAurora ? [] : sql(from, i.dialects.from.setReadOnly(true)).filter((a) => a.text !== READ_ONLY_ON)),
+        ...(fromAurora
+          ? [{ on: from, kind: 'sql' as const, text: `(no rename back: ${users} stay frozen until the next cutover to ${from} renames them back in its step 3, right before it freezes the other side)` }]
+          : [...sql(from, beforeRenameOnReadOnly(i.dialects.from.version.flavor)), ...sql(from, i.writeUsers.map((u) => renameSql(u, 'thaw'))), ...sql(from, i.dialects.from.setReadOnly(true))]),
       ],
-      checksBefore: [`${w.name} names ${i.to.writer.host}`],
-      checksAfter: [`${from}: IO and SQL threads running from ${i.to.writer.host}:${i.to.writer.port}`, `${users} exist on ${from}`],
+      checksBefore: [`${w.name} names ${i.to.writer.host}`, `${from}'s binlog is still at the final position (skipped on a resume once the replica status names ${i.to.writer.host})`],
+      checksAfter: [`${from}: IO and SQL threads running from ${i.to.writer.host}:${i.to.writer.port}`, fromAurora ? `only the *${FROZEN_SUFFIX} name(s) exist on ${from}` : `${users} exist on ${from}, read-only`],
       wait: `until both replication threads run (at most ${i.replicationWaitMs} ms)`,
       undo: [`${i.dialects.from.stopReplica().map((s) => s.redacted).join('; ')} on ${from}; the rollback is the same runbook with the roles swapped: dbfleet migrate rollback`],
       inWriteWindow: false,

@@ -6,8 +6,10 @@
  * writer afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireRunLock } from '../../src/core/phases/run-lock.js';
 import { migrateRun, runDirection } from '../../src/migrate/migrate-run.js';
 import { migrateRollback } from '../../src/migrate/rollback.js';
+import { migratePreflight } from '../../src/migrate/preflight-gather.js';
 import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import { expectInitialState, MigrateFixture } from '../support/migrate-fixture.js';
@@ -47,6 +49,10 @@ describe('migrate on the sandbox', () => {
     // a pooled application connection opened before the switch: step 3 must end it
     const pooled = await openSession({ host: source.host, port: 3306, user: 'app', password: fx.sb.passwords.app, database: 'app' }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
     await pooled.query('SELECT 1');
+    // a session opened straight on the target (its cluster endpoint) before the switch: step 4 must
+    // end it before the rename back, or it could write there before step 6's position
+    const onTarget = await openSession({ host: target.host, port: 3306, user: 'app', password: fx.sb.passwords.app, database: 'app' }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
+    await onTarget.query('SELECT 1');
     const w = new DnsWriter(fx.sb);
     w.start();
     let report;
@@ -63,7 +69,11 @@ describe('migrate on the sandbox', () => {
     expect(report.ran).toHaveLength(10);
     await expect(pooled.query('SELECT 1')).rejects.toThrow();
     pooled.destroy();
-    expect(report.writeUnavailableMs).toBeGreaterThan(0);
+    await expect(onTarget.query("INSERT INTO app.writes (client, seq) VALUES ('stale-target-session', 1)")).rejects.toThrow();
+    onTarget.destroy();
+    expect(await fx.sql(target.host, "SELECT COUNT(*) AS n FROM app.writes WHERE client = 'stale-target-session'")).toEqual([{ n: 0 }]);
+    // the window holds step 3's still-binlog wait (writes_stopped_ms: 100 in the fixture)
+    expect(report.writeUnavailableMs).toBeGreaterThanOrEqual(100);
     expect((await fx.records()).writer).toEqual([target.host]);
     expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
     expect(await fx.readOnly(source.host)).toBe(1);
@@ -102,11 +112,62 @@ describe('migrate on the sandbox', () => {
     expect(out.stdout).toContain('rollback by the reverse switch');
     expect(out.stdout).toMatch(/rollback aurora-test-2-instance-01 -> aurora-test-1-instance-01: writes unavailable \d+ ms/);
     for (const pw of Object.values(fx.sb.passwords)) expect(`${out.stdout}${out.stderr}`).not.toContain(pw);
-    await expectInitialState(fx, expect);
+    // the old writer is Aurora-like (cannot be made read-only): the write user stays frozen there,
+    // so a client still holding its address (or the cluster endpoint) cannot write there
+    await expectInitialState(fx, expect, { targetFrozen: true });
+    await expect(openSession({ host: target.host, port: 3306, user: 'app', password: fx.sb.passwords.app, database: 'app' }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 })).rejects.toThrow(/Access denied/);
     expect(await fx.replication(target.host)).toBe(`${source.host} io=Yes sql=Yes`);
     // a rollback of a rolled-back run has nothing left to do
     const again = await migrateRollback(fx.env, { journal: fx.journal('cutover'), resume: true });
     expect(again.reverse?.ran).toEqual([]);
     await expect(migrateRollback(fx.env, { journal: fx.journal('cutover') })).rejects.toThrow(/already records a rollback/);
+  });
+
+  it('one run per journal: run and rollback are refused while another command holds the lock (exit 2, the lock named)', async () => {
+    const journal = fx.journal('locked');
+    const held = await acquireRunLock(journal);
+    try {
+      for (const cmd of ['run', 'rollback']) {
+        const out = await fx.cli(['migrate', cmd, '--config', fx.sb.configFile, '--journal', journal]);
+        expect(out.code, `${cmd}: ${out.stderr}`).toBe(2);
+        expect(out.stderr).toContain(`another run holds ${journal}.lock (pid ${process.pid}`);
+      }
+    } finally {
+      await held.release();
+    }
+    await expectInitialState(fx, expect, { targetFrozen: true });
+  });
+
+  it('a writer the rename does not stop (a second host entry of the write user) cannot write after step 3: preflight names it, and the cutover loses none of its acknowledged writes', async () => {
+    const { source, target } = fx.sb;
+    // 'app'@'127.%' is more specific than 'app'@'%': every application connection now logs in as it,
+    // and renaming 'app'@'%' does not stop it; only read_only does
+    await fx.sql(source.host, `CREATE USER 'app'@'127.%' IDENTIFIED BY '${fx.sb.passwords.app}'`);
+    await fx.sql(source.host, "GRANT SELECT, INSERT, UPDATE, DELETE ON app.* TO 'app'@'127.%'");
+    try {
+      const r = await migratePreflight(fx.env, fx.loaded.replicationLogin);
+      expect(r.checks.find((c) => c.check === 'every host entry of a write user is listed')).toEqual({ check: 'every host entry of a write user is listed', ok: false, evidence: expect.stringContaining("'app'@'127.%'") });
+      const w = new DnsWriter(fx.sb, { intervalMs: 5 });
+      w.start();
+      let report;
+      try {
+        await w.waitForMore(20);
+        report = await migrateRun(fx.env, { journal: fx.journal('second-host-entry') });
+        await w.waitForMore(20);
+      } finally {
+        const final = await w.stop();
+        expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(target.host);
+        expect(await w.missingOn(target.host, final.acknowledged)).toEqual([]);
+      }
+      expect(report.ran).toHaveLength(10);
+      expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+    } finally {
+      // dropped on the writer of the moment; it replicates to the other side
+      const writer = (await fx.records()).writer[0] as string;
+      await fx.sql(writer, "DROP USER IF EXISTS 'app'@'127.%'");
+    }
+    const back = await migrateRollback(fx.env, { journal: fx.journal('second-host-entry') });
+    expect(back.mode).toBe('reverse');
+    await expectInitialState(fx, expect, { targetFrozen: true });
   });
 });

@@ -2,6 +2,8 @@
  * Runs `migrate run` (or `migrate rollback`) and SIGKILLs itself right after the named phase is
  * journaled as done: the parent test then resumes or rolls back from that journal. The kill comes
  * from the runner's own "phase X: done" log line, which it writes after the journal entry is fsynced.
+ * A `killAfter` with a colon names a log message inside a phase instead (e.g.
+ * "9-old-writer-follows: replica started"): the kill lands in the middle of that phase.
  */
 import { createLogger } from '../../src/core/logger.js';
 import { migrateEnvFromConfig } from '../../src/migrate/migrate-env-from-config.js';
@@ -13,7 +15,8 @@ const logger = createLogger({
   level: 'info',
   destination: {
     write(line: string) {
-      if (line.includes(`"msg":"phase ${killAfter}: done"`)) process.kill(process.pid, 'SIGKILL');
+      const at = killAfter.includes(':') ? `"msg":"${killAfter}` : `"msg":"phase ${killAfter}: done"`;
+      if (line.includes(at)) process.kill(process.pid, 'SIGKILL');
     },
   },
 });

@@ -75,9 +75,15 @@ describe('the migration runbook (pure)', () => {
     expect(text(4)).toContain('binlog.000042:1234');
     expect(text(4)).toContain("RENAME USER 'app_frozen_dbfleet'@'%' TO 'app'@'%'");
     expect(text(5)).toBe('CALL mysql.rds_stop_replication');
-    // plain read_only first (stops the write users), super_read_only last: MySQL 8 would refuse the rename and the replication set-up under it
+    // step 3 makes the MySQL source read-only after the kill, before the still-binlog read
+    const three = rb.steps[2]?.actions.map((a) => a.text) ?? [];
+    expect(three.indexOf('SET GLOBAL read_only = 1')).toBeGreaterThan(three.indexOf('KILL CONNECTION <id>'));
+    expect(three.indexOf('SET GLOBAL read_only = 1')).toBeLessThan(three.findIndex((t) => t.startsWith('binlog position')));
+    // step 9: the final position is re-checked first, plain read_only before the replication set-up,
+    // super_read_only last: MySQL 8 would refuse the rename and the replication set-up under it
     const nine = rb.steps[8]?.actions.map((a) => a.text) ?? [];
-    expect(nine[0]).toBe('SET GLOBAL read_only = 1');
+    expect(nine[0]).toMatch(/^binlog position: must still be binlog\.000042:1234/);
+    expect(nine[1]).toBe('SET GLOBAL read_only = 1');
     expect(nine.at(-1)).toBe('SET GLOBAL super_read_only = 1');
     expect(nine.findIndex((t) => t.startsWith('RENAME USER'))).toBeLessThan(nine.length - 1);
     expect(text(9)).toContain("SOURCE_LOG_FILE = 'mysql-bin-changelog.000007', SOURCE_LOG_POS = 4711");
@@ -97,7 +103,12 @@ describe('the migration runbook (pure)', () => {
     expect(text(5)).toContain('STOP REPLICA');
     expect(text(5)).toContain('SET GLOBAL read_only = 0');
     expect(text(9)).toContain("CALL mysql.rds_set_external_source('10.0.0.10', 3306, 'repl', '***'");
-    expect(text(9)).toContain('read_only cannot be set on Aurora');
+    // the MySQL source, read-only with super_read_only since the cutover's step 9, lowers it before the rename back (keeping read_only)
+    expect(text(4)).toMatch(/SET GLOBAL super_read_only = 0\nRENAME USER 'app_frozen_dbfleet'@'%' TO 'app'@'%'/);
+    // Aurora cannot be made read-only: the write users are not renamed back there
+    expect(text(3)).toContain('read_only cannot be set on Aurora');
+    expect(text(9)).not.toContain("TO 'app'@'%'");
+    expect(text(9)).toContain('stay frozen');
     expect(rb.steps[6]?.dnsChanges[0]).toEqual([{ op: 'replace-writer', name: 'main-w', expect: { address: '10.0.1.10' }, address: '10.0.0.10' }]);
   });
 

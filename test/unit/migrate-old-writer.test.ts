@@ -1,0 +1,65 @@
+/**
+ * Pure decisions about the old writer's read-only state and step 9, per flavor. MySQL 8 and Aurora
+ * cannot run on the sandbox (MariaDB 10.11): their cases are checked here, as data.
+ */
+import { describe, expect, it } from 'vitest';
+import { beforeRenameOnReadOnly, fullReadOnlyQuery, oldWriterActions, type OldWriterObserved } from '../../src/migrate/old-writer-plan.js';
+import { comparePositions } from '../../src/migrate/replication-checks.js';
+import { mysqlDialect } from '../../src/mysql/dialect-mysql.js';
+import { mariadbDialect } from '../../src/mysql/dialect-mariadb.js';
+
+const fresh: OldWriterObserved = { aurora: false, followsNewWriter: false, threadsRunning: false, usersActive: false, fullReadOnly: false };
+
+describe('step 9: the old writer follows the new one (pure)', () => {
+  it('first run on MySQL/MariaDB: check the final position, read_only, set up replication, start it, rename back, full read-only', () => {
+    expect(oldWriterActions(fresh)).toEqual(['check-final-position', 'read-only', 'reset-and-change-source', 'start-replica', 'thaw-users', 'full-read-only']);
+  });
+
+  it('on Aurora (cannot be made read-only) the write users are never renamed back', () => {
+    const a = { ...fresh, aurora: true };
+    expect(oldWriterActions(a)).toEqual(['check-final-position', 'reset-and-change-source', 'start-replica']);
+    expect(oldWriterActions({ ...a, followsNewWriter: true, threadsRunning: true })).toEqual([]);
+    expect(oldWriterActions({ ...a, followsNewWriter: true, threadsRunning: false })).toEqual(['start-replica']);
+  });
+
+  it.each<[string, Partial<OldWriterObserved>, string[]]>([
+    ['killed after CHANGE MASTER, before START: only start, never rewind', { followsNewWriter: true }, ['start-replica', 'thaw-users', 'full-read-only']],
+    ['killed after START, before the rename: no reset, no change source', { followsNewWriter: true, threadsRunning: true }, ['thaw-users', 'full-read-only']],
+    ['killed after the rename, before the full read-only (MySQL super_read_only)', { followsNewWriter: true, threadsRunning: true, usersActive: true }, ['full-read-only']],
+    ['replication stopped by hand after a finished step 9', { followsNewWriter: true, usersActive: true, fullReadOnly: true }, ['start-replica']],
+    ['finished', { followsNewWriter: true, threadsRunning: true, usersActive: true, fullReadOnly: true }, []],
+  ])('resume: %s', (_what, seen, actions) => {
+    const out = oldWriterActions({ ...fresh, ...seen });
+    expect(out).toEqual(actions);
+    expect(out).not.toContain('reset-and-change-source');
+  });
+});
+
+describe('renaming on a read-only server, per dialect (pure)', () => {
+  const v8 = { flavor: 'mysql' as const, major: 8, minor: 0, patch: 36, raw: '8.0.36' };
+  const maria = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 6, raw: '10.11.6-MariaDB' };
+
+  it('MySQL 8: super_read_only (set by step 9) is lowered before RENAME USER, read_only is left at 1', () => {
+    expect(beforeRenameOnReadOnly('mysql')).toEqual(['SET GLOBAL super_read_only = 0']);
+    // the dialect's full read-only is what step 9 sets and what isDone reads back
+    expect(mysqlDialect(v8).setReadOnly(true).map((s) => s.redacted)).toContain('SET GLOBAL super_read_only = 1');
+    expect(fullReadOnlyQuery('mysql')).toBe('SELECT @@GLOBAL.super_read_only AS ro');
+  });
+
+  it('MariaDB has no super_read_only: nothing to lower, read_only is the full read-only', () => {
+    expect(beforeRenameOnReadOnly('mariadb')).toEqual([]);
+    expect(mariadbDialect(maria).setReadOnly(true).map((s) => s.redacted)).toEqual(['SET GLOBAL read_only = 1']);
+    expect(fullReadOnlyQuery('mariadb')).toBe('SELECT @@GLOBAL.read_only AS ro');
+  });
+});
+
+describe('binlog coordinates (pure)', () => {
+  it.each<[string, number, string, number, number]>([
+    ['mysql-bin.000001', 100, 'mysql-bin.000001', 100, 0],
+    ['mysql-bin.000001', 900, 'mysql-bin.000002', 4, -1],
+    ['mysql-bin.999999', 900, 'mysql-bin.1000000', 4, -1],
+    ['mysql-bin.1000000', 4, 'mysql-bin.999999', 900, 1],
+  ])('%s:%i vs %s:%i', (fa, pa, fb, pb, sign) => {
+    expect(Math.sign(comparePositions({ file: fa, position: pa }, { file: fb, position: pb }))).toBe(sign);
+  });
+});
