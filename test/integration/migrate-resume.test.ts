@@ -1,8 +1,10 @@
 /**
  * A crash at every step: the runner process is SIGKILLed right after each of the nine steps is
- * journaled, then (a) `--resume` finishes the cutover, and separately (b) `rollback` restores the
- * source, each checked against the real servers and records. A writer runs through DNS for the
- * whole of (a), and every write it had acknowledged is on the source at the end.
+ * journaled, and in the middle of step 9 (replication started from the new writer, write user not
+ * yet renamed back, read-only not complete), then (a) `--resume` finishes the cutover, and
+ * separately (b) `rollback` restores the source, each checked against the real servers and
+ * records. A writer runs through DNS for the whole of (a), and every write it had acknowledged is
+ * on the source at the end.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -10,8 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateRun } from '../../src/migrate/migrate-run.js';
 import { migrateRollback } from '../../src/migrate/rollback.js';
 import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
+import { eventually } from '../support/sandbox-fixture.js';
 import { expectInitialState, MigrateFixture } from '../support/migrate-fixture.js';
 
+/** A log line inside step 9: after START REPLICA from the new writer, before the rename back and the full read-only. */
+const MID_9 = '9-old-writer-follows: replica started';
 const STEPS = ['1-lower-ttl', '2-replica-record', '3-freeze-writes', '4-thaw-on-new-writer', '5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows'];
 
 function runAndKill(fx: MigrateFixture, journal: string, killAfter: string, mode: 'run' | 'rollback' = 'run'): Promise<NodeJS.Signals | null> {
@@ -50,18 +55,29 @@ describe('migrate after a kill at each step', () => {
   it('--resume finishes the cutover from every step, and the rollback after it restores the source; no acknowledged write lost', async () => {
     const w = new DnsWriter(fx.sb, { intervalMs: 25 });
     w.start();
+    const { source, target } = fx.sb;
+    const maxId = async (host: string) => Number((await fx.sql(host, 'SELECT COALESCE(MAX(id), 0) AS m FROM app.writes'))[0]?.['m']);
     try {
       await w.waitForMore(10);
-      for (const step of STEPS) {
-        const journal = fx.journal(`resume-${step}`);
+      for (const step of [MID_9, ...STEPS]) {
+        const journal = fx.journal(`resume-${step.replace(/[^a-z0-9-]/gi, '_')}`);
         expect(await runAndKill(fx, journal, step), `killed after ${step}`).toBe('SIGKILL');
+        if (step === MID_9) {
+          // The source already applied writes the new writer took after step 6: replication set up
+          // again from step 6's position would apply them twice (duplicate key, SQL thread stopped).
+          expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+          expect(await fx.accounts(source.host)).toEqual(['app_frozen_dbfleet']);
+          await w.waitForMore(3);
+          const id = await maxId(target.host);
+          await eventually('the source applied the newest write', async () => (await maxId(source.host)) >= id);
+        }
         const resumed = await migrateRun(fx.env, { journal, resume: true });
-        expect(resumed.ran, `resumed after ${step}`).toEqual(STEPS.slice(STEPS.indexOf(step) + 1));
+        expect(resumed.ran, `resumed after ${step}`).toEqual(step === MID_9 ? ['9-old-writer-follows'] : STEPS.slice(STEPS.indexOf(step) + 1));
         await expectCutOver(fx);
         await w.waitForMore(3);
         const back = await migrateRollback(fx.env, { journal });
         expect(back.mode).toBe('reverse');
-        await expectInitialState(fx, expect);
+        await expectInitialState(fx, expect, { targetFrozen: true });
         await w.waitForMore(3);
       }
     } finally {
@@ -71,12 +87,18 @@ describe('migrate after a kill at each step', () => {
   });
 
   it('rollback restores the source from a kill after every step', async () => {
+    // The previous test ended with a rollback by the reverse switch: the target keeps the write user frozen.
+    let targetFrozen = true;
     for (const step of STEPS) {
       const journal = fx.journal(`rollback-${step}`);
       expect(await runAndKill(fx, journal, step), `killed after ${step}`).toBe('SIGKILL');
       const back = await migrateRollback(fx.env, { journal });
-      expect(back.mode, `rollback after ${step}`).toBe(STEPS.indexOf(step) >= STEPS.indexOf('7-writer-record') ? 'reverse' : 'undo');
-      await expectInitialState(fx, expect);
+      const reverse = STEPS.indexOf(step) >= STEPS.indexOf('7-writer-record');
+      expect(back.mode, `rollback after ${step}`).toBe(reverse ? 'reverse' : 'undo');
+      // From step 3 on, the target's account was renamed back and the undo's thaw replicated to it;
+      // a reverse switch leaves it frozen again.
+      if (STEPS.indexOf(step) >= STEPS.indexOf('3-freeze-writes')) targetFrozen = reverse;
+      await expectInitialState(fx, expect, { targetFrozen });
     }
   });
 
