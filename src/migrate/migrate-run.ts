@@ -103,7 +103,7 @@ export async function underRunLock<T>(journal: string, dryRun: boolean, work: ()
 }
 
 /** `migrate run`: the cutover source -> target. */
-export function migrateRun(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean }): Promise<RunReport> {
+export async function migrateRun(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean }): Promise<RunReport> {
   const { source, target } = env.sides;
   if (target.readers.length === 0) {
     // The replica record would hold only the target's writer; it stays at weight 0 until step 7 (see readerEntriesFor).

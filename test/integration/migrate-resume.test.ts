@@ -6,30 +6,16 @@
  * records. A writer runs through DNS for the whole of (a), and every write it had acknowledged is
  * on the source at the end.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateRun } from '../../src/migrate/migrate-run.js';
 import { migrateRollback } from '../../src/migrate/rollback.js';
 import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
 import { eventually } from '../support/sandbox-fixture.js';
-import { expectInitialState, MigrateFixture } from '../support/migrate-fixture.js';
+import { expectInitialState, MigrateFixture, runAndKill } from '../support/migrate-fixture.js';
 
 /** A log line inside step 9: after START REPLICA from the new writer, before the rename back and the full read-only. */
 const MID_9 = '9-old-writer-follows: replica started';
 const STEPS = ['1-lower-ttl', '2-replica-record', '3-freeze-writes', '4-thaw-on-new-writer', '5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows'];
-
-function runAndKill(fx: MigrateFixture, journal: string, killAfter: string, mode: 'run' | 'rollback' = 'run'): Promise<NodeJS.Signals | null> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'test', 'support', 'migrate-crash-child.ts'), fx.sb.configFile, journal, killAfter, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('exit', (_code, signal) => {
-      clearTimeout(timer);
-      resolve(signal);
-    });
-  });
-}
 
 async function expectCutOver(fx: MigrateFixture): Promise<void> {
   const { source, target, targetReader } = fx.sb;

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { createLogger, silentLogger, type Logger } from '../../src/core/logger.js';
@@ -110,4 +111,20 @@ export async function expectInitialState(fx: MigrateFixture, expect: (v: unknown
   expect(await fx.accounts(target.host)).toEqual([o.targetFrozen ? 'app_frozen_dbfleet' : 'app']);
   expect(await fx.readOnly(source.host)).toBe(0);
   expect(await fx.replication(target.host)).toBe(`${source.host} io=Yes sql=Yes`);
+}
+
+/**
+ * Runs `migrate run` (or `rollback`) in a child process that SIGKILLs itself at `killAfter`
+ * (test/support/migrate-crash-child.ts); resolves with the signal it died of.
+ */
+export function runAndKill(fx: MigrateFixture, journal: string, killAfter: string, mode: 'run' | 'rollback' = 'run'): Promise<NodeJS.Signals | null> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'test', 'support', 'migrate-crash-child.ts'), fx.sb.configFile, journal, killAfter, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('exit', (_code, signal) => {
+      clearTimeout(timer);
+      resolve(signal);
+    });
+  });
 }
