@@ -42,8 +42,13 @@ export async function accountState(s: SqlSession, u: WriteUser, o?: QueryOptions
   return { active: names.has(u.user), frozen: names.has(frozenName(u.user)) };
 }
 
-/** Renames the account unless it is already in the wanted state; refuses when neither or both names exist. */
-export async function renameAccount(s: SqlSession, u: WriteUser, direction: 'freeze' | 'thaw', server: string, o?: QueryOptions): Promise<'renamed' | 'already'> {
+/**
+ * Renames the account unless it is already in the wanted state; refuses when neither or both names
+ * exist. `unlogged`: the rename runs with `SET SESSION sql_log_bin = 0` (restored after), so it does
+ * not replicate (see freezeReplicates in late-writes.ts); needs SUPER / SYSTEM_VARIABLES_ADMIN, so
+ * only ever asked of a MySQL/MariaDB server.
+ */
+export async function renameAccount(s: SqlSession, u: WriteUser, direction: 'freeze' | 'thaw', server: string, o?: QueryOptions, unlogged = false): Promise<'renamed' | 'already'> {
   const st = await accountState(s, u, o);
   const want = direction === 'freeze' ? st.frozen && !st.active : st.active && !st.frozen;
   if (want) return 'already';
@@ -53,7 +58,16 @@ export async function renameAccount(s: SqlSession, u: WriteUser, direction: 'fre
       next: 'look at mysql.user on that server; exactly one of the two names must exist',
     });
   }
-  await s.query(renameSql(u, direction), [], o);
+  if (!unlogged) {
+    await s.query(renameSql(u, direction), [], o);
+    return 'renamed';
+  }
+  await s.query('SET SESSION sql_log_bin = 0', [], o);
+  try {
+    await s.query(renameSql(u, direction), [], o);
+  } finally {
+    await s.query('SET SESSION sql_log_bin = 1', [], o);
+  }
   return 'renamed';
 }
 
