@@ -16,6 +16,7 @@ interface Opts {
   json?: boolean;
   dryRun?: boolean;
   resume?: boolean;
+  acceptSourcePosition?: boolean;
 }
 
 const journalOf = (o: Opts): string => o.journal ?? `${o.config}.journal`;
@@ -88,10 +89,11 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
     .option('--journal <file>', 'the run journal (default: CONFIG.journal)')
     .option('--dry-run', 'print the steps (with what the journal shows as done) and change nothing')
     .option('--resume', 'continue the run the journal records')
+    .option('--accept-source-position', 'with --resume: step 9 goes on although the old writer committed transactions after replication stopped (journaled; they are NOT on the new writer: reconcile them by hand)')
     .option('--json', 'print the report as one JSON document')
     .action(async (o: Opts) => {
       const { env } = await load(o);
-      const r = await migrateRun(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false });
+      const r = await migrateRun(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false, acceptSourcePosition: o.acceptSourcePosition ?? false });
       if (o.json) printJson(ctx, r);
       else renderRun(ctx, r);
     });
@@ -103,10 +105,11 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
     .option('--journal <file>', "the cutover's journal (default: CONFIG.journal); the rollback keeps its own in JOURNAL.rollback")
     .option('--dry-run', 'print what the rollback would do and change nothing')
     .option('--resume', 'continue a rollback its journal records')
+    .option('--accept-source-position', "a step 9 (the cutover's, which the rollback finishes first, or its own) goes on although the old writer committed transactions after replication stopped (journaled; they are NOT on the new writer: reconcile them by hand)")
     .option('--json', 'print the report as one JSON document')
     .action(async (o: Opts) => {
       const { env } = await load(o);
-      const r = await migrateRollback(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false });
+      const r = await migrateRollback(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false, acceptSourcePosition: o.acceptSourcePosition ?? false });
       if (o.json) return printJson(ctx, r);
       if (r.mode === 'nothing') return void ctx.stdout.write(`nothing to roll back: ${journalOf(o)} shows no started cutover\n`);
       ctx.stdout.write(`rollback by ${r.mode === 'reverse' ? 'the reverse switch' : 'undoing the started steps'}; journal ${r.journal}\n`);

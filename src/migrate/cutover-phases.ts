@@ -1,13 +1,15 @@
 import { RemoteError, SafetyRefusal } from '../core/errors.js';
 import type { MysqlAdmin } from '../mysql/admin.js';
+import type { FileJournal } from '../core/phases/journal.js';
 import type { Phase } from '../core/phases/phase-runner.js';
 import { readerChanges, ttlChanges, type Runbook, type RunbookStep, type StepPhase, type RecordedPosition, type DnsSnapshot } from './runbook.js';
 import { applyPending, verifyApplied } from './dns-steps.js';
 import { withDns, type MigrateEnv, type WriterConnections } from './migrate-env.js';
 import { beforeRenameOnReadOnly, fullReadOnlyQuery, oldWriterActions, READ_ONLY_ON, type OldWriterObserved } from './old-writer-plan.js';
-import { applied, comparePositions, threadsRunning, threadsStopped, toRecorded, waitBinlogStill, waitRunning } from './replication-checks.js';
+import { applied, threadsRunning, threadsStopped, toRecorded, waitBinlogStill, waitRunning } from './replication-checks.js';
 import { describeInstance, isAurora, type Side } from './sides.js';
-import { accountState, endConnections, renameAccount } from './write-user-rename.js';
+import { accountState, endConnections, renameAccount, type WriteUser } from './write-user-rename.js';
+import { freezeReplicates, STOP_ROUNDS, transactionsSince, undoThawPlan, type UndoThawPlan } from './late-writes.js';
 
 /** What the journal carries from step to step (and across a crash). */
 export type MigrateState = {
@@ -17,9 +19,21 @@ export type MigrateState = {
     switch: { from: string; to: string };
     dns: DnsSnapshot;
     readerEntriesAfter: { address: string; weight: number }[];
+    /**
+     * `user@host` of the write users frozen alone on the target before the switch (what a rollback
+     * leaves on an Aurora old writer): the undo of step 3 leaves them so. Absent in older journals.
+     */
+    targetFrozen?: string[] | undefined;
   } | undefined;
-  /** The old writer's binlog position once writes stopped (step 3). */
+  /** The old writer's binlog position once writes stopped (step 3); its GTID position too where the server has one. */
   fromFinal?: RecordedPosition | undefined;
+  /**
+   * The old writer's position when replication stopped (step 5): the target has applied every
+   * transaction up to it (a late one after step 3 reached the target by replication).
+   */
+  fromApplied?: RecordedPosition | undefined;
+  /** The operator's acknowledgement (--accept-source-position): step 9 goes on from this position of the old writer. */
+  acceptedSourcePosition?: { position: RecordedPosition; transactions: number; since: RecordedPosition } | undefined;
   /** The new writer's binlog position after replication stopped (step 6). */
   toPosition?: RecordedPosition | undefined;
   connectionsEnded?: number | undefined;
@@ -30,13 +44,53 @@ function need<T>(v: T | undefined, what: string): T {
   return v;
 }
 
-/** Refuses unless the old writer's binlog is still at the final position: a write after the freeze exists only there. */
-export async function expectStillAtFinal(a: MysqlAdmin, final: RecordedPosition, name: string, before: string): Promise<void> {
-  const now = await a.binlogPosition();
-  if (comparePositions(now, final) === 0) return;
-  throw new SafetyRefusal('MIGRATE_WRITES_AFTER_FREEZE', `${name} wrote after writes were stopped (${final.file}:${final.position} -> ${now.file}:${now.position}); refusing to ${before}: those transactions exist only on ${name}`, {
-    next: `find the account that still writes there (migrate preflight lists writers the rename does not stop); apply its transactions after ${final.file}:${final.position} to the new writer by hand (mysqlbinlog), then resume`,
-  });
+
+/** The journal "phase" under which step 9 records an operator's --accept-source-position. */
+export const ACCEPT_ENTRY = '9-accepted-source-position';
+
+/** The command that resumes a direction (the rollback's reverse switch is resumed by `rollback --resume`). */
+export function resumeCommand(direction: Runbook['direction']): string {
+  return direction === 'cutover' ? 'dbfleet migrate run --resume' : 'dbfleet migrate rollback --resume';
+}
+
+export interface CutoverOptions {
+  /** The run's journal: step 9 journals an --accept-source-position there. */
+  journal: FileJournal;
+  /** The operator accepts that transactions after the position step 9 compares against exist only on the old writer. */
+  acceptSourcePosition?: boolean | undefined;
+}
+
+const at = (p: { file: string; position: number }): string => `${p.file}:${p.position}`;
+
+/**
+ * The undo of step 3 on the source, per write user: the target is first brought up to the source's
+ * current position, then the source's account is renamed back, replicated or not (undoThawPlan) so
+ * the target's account ends as it was before the cutover. Returns each user's plan for the verify.
+ */
+export async function thawOnSource(a: MysqlAdmin, b: MysqlAdmin, users: readonly WriteUser[], targetFrozenBefore: readonly string[] | undefined, fromName: string, wait: number): Promise<UndoThawPlan[]> {
+  const pos = toRecorded(await a.binlogPosition());
+  if (!applied(await b.replicaStatus(), pos)) await b.waitForPosition(pos, wait);
+  const plans: UndoThawPlan[] = [];
+  for (const u of users) {
+    const plan = undoThawPlan({ source: await accountState(a.session, u), target: await accountState(b.session, u), targetFrozenBefore: targetFrozenBefore?.includes(`${u.user}@${u.host}`) });
+    if (plan.thaw !== 'none') await renameAccount(a.session, u, 'thaw', fromName, undefined, plan.thaw === 'unlogged');
+    plans.push(plan);
+  }
+  return plans;
+}
+
+/** Throws unless each user's account on the target is what its plan says. */
+export async function verifyTargetAfterThaw(b: MysqlAdmin, users: readonly WriteUser[], plans: readonly UndoThawPlan[], toName: string): Promise<void> {
+  for (const [i, u] of users.entries()) {
+    const st = await accountState(b.session, u);
+    const want = plans[i]?.targetAfter ?? 'active';
+    const frozenAlone = st.frozen && !st.active;
+    const activeAlone = st.active && !st.frozen;
+    const ok = want === 'active' ? activeAlone : want === 'frozen' ? frozenAlone : activeAlone || frozenAlone;
+    if (!ok) throw new RemoteError('MIGRATE_THAW_VERIFY', `${u.user}@${u.host} on ${toName}: expected ${want === 'active-or-frozen' ? 'the real or the frozen name alone' : want === 'active' ? 'the real name alone' : 'the frozen name alone (as before the cutover)'}, found ${u.user} ${st.active ? 'present' : 'absent'}, frozen name ${st.frozen ? 'present' : 'absent'}`, {
+      next: 'look at mysql.user on both sides and at the target\'s replication; then rollback --resume',
+    });
+  }
 }
 
 /** Lowers MySQL 8's super_read_only (keeping read_only) so the admin's RENAME USER is accepted; nothing elsewhere. */
@@ -49,7 +103,7 @@ export async function prepareRename(a: MysqlAdmin, side: Side): Promise<void> {
  * The runbook's steps as journaled phases. Every `run` reads the world before it changes it, so
  * running a step again after a crash in its middle finishes it instead of doing it twice.
  */
-export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['snapshot']>, env: MigrateEnv, conns: WriterConnections): Phase<MigrateState>[] {
+export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['snapshot']>, env: MigrateEnv, conns: WriterConnections, opts: CutoverOptions): Phase<MigrateState>[] {
   const { from, to } = rb;
   const cfg = env.config;
   const users = cfg.write_users;
@@ -119,15 +173,11 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
         const a = await conns.get(from);
         const b = await conns.get(to);
         for (const u of users) {
-          // A rollback's step 9 leaves the accounts frozen on an Aurora old writer. The rename below
-          // replicates and must find them active there, so they are renamed back there first, only
-          // while the source still has them active (never on a resume of this step).
-          const [sa, sb] = [await accountState(a.session, u), await accountState(b.session, u)];
-          if (sa.active && !sa.frozen && sb.frozen && !sb.active) {
-            await prepareRename(b, to);
-            await renameAccount(b.session, u, 'thaw', toName);
-          }
-          await renameAccount(a.session, u, 'freeze', fromName);
+          // A rollback's step 9 leaves the accounts frozen alone on an Aurora old writer. A
+          // replicated rename would not find them there (and thawing them first would reopen the
+          // target to its cluster endpoint before step 6's position): the rename then does not
+          // replicate, and step 4 thaws the target after the final position, as always.
+          await renameAccount(a.session, u, 'freeze', fromName, undefined, !freezeReplicates(await accountState(b.session, u)));
         }
         const ended = await endConnections(a.session, users, isAurora(from.engine));
         // Stops every writer the rename does not (another host entry, an unlisted account, an event).
@@ -143,7 +193,7 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
       },
       undo: async () => {
         const a = await conns.get(from);
-        for (const u of users) await renameAccount(a.session, u, 'thaw', fromName);
+        await thawOnSource(a, await conns.get(to), users, snapshot.targetFrozen, fromName, wait);
         if (!isAurora(from.engine)) await a.setReadOnly(false);
       },
     },
@@ -170,20 +220,42 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
       name: '5-stop-replication',
       describe: title('5-stop-replication'),
       precheck: async (s) => {
-        // Re-checked right before the irreversible part: nothing was written since writes stopped.
-        const final = need(s.fromFinal, "the old writer's final position");
-        await expectStillAtFinal(await conns.get(from), final, fromName, 'stop replication');
+        need(s.fromFinal, "the old writer's final position");
+        // read_only is not persisted (no SET PERSIST): a restart of the old writer since step 3 lost it.
+        if (!isAurora(from.engine)) await (await conns.get(from)).session.query(READ_ONLY_ON);
       },
-      run: async (s) => {
-        const final = need(s.fromFinal, "the old writer's final position");
+      run: async () => {
+        // Never refuses on a late transaction: it reaches the target by replication. Each round
+        // reads the old writer's position, lets the target apply it, stops replication and checks
+        // that no transaction committed meanwhile; if one did, replication starts again (from where
+        // it stopped: nothing is applied twice) and the round repeats.
+        const a = await conns.get(from);
         const b = await conns.get(to);
-        const status = await b.replicaStatus();
-        if (!threadsStopped(status)) {
-          if (!applied(status, final)) await b.waitForPosition(final, wait);
+        let late = 0;
+        for (let round = 1; round <= STOP_ROUNDS; round++) {
+          let status = await b.replicaStatus();
+          if (threadsStopped(status)) {
+            // A previous round, or a run killed inside this step: continue replication from where it stopped.
+            if (!isAurora(to.engine)) await b.setReadOnly(true);
+            await b.startReplica();
+            status = await b.replicaStatus();
+          }
+          const p1 = toRecorded(await a.binlogPosition());
+          // Bytes are not transactions: a rotation after what the target applied needs no wait.
+          if (!applied(status, p1) && status && (await transactionsSince(a, { file: status.relaySourceLogFile, position: status.execSourceLogPos }, p1)) > 0) await b.waitForPosition(p1, wait);
           await b.stopReplica();
+          const p2 = await a.binlogPosition();
+          late = await transactionsSince(a, p1, p2);
+          if (late === 0) {
+            if (!isAurora(to.engine)) await b.setReadOnly(false);
+            return { fromApplied: toRecorded(p2) };
+          }
+          log.warn({ round, late, from: p1, to: at(p2) }, `${fromName} committed ${late} transaction(s) while replication stopped: starting it again`);
+          await b.startReplica();
         }
-        if (!applied(await b.replicaStatus(), final)) throw new RemoteError('MIGRATE_NOT_CAUGHT_UP', `${toName} stopped before applying ${final.file}:${final.position}`);
-        if (!isAurora(to.engine)) await b.setReadOnly(false);
+        throw new SafetyRefusal('MIGRATE_WRITES_AFTER_FREEZE', `${fromName} kept committing after writes were stopped (${late} transaction(s) in the last of ${STOP_ROUNDS} rounds): replication to ${toName} was not stopped`, {
+          next: `nothing is lost: replication runs again, so ${toName} receives those transactions; find and stop the account that still writes on ${fromName} (read_only does not stop SUPER / CONNECTION_ADMIN / READ_ONLY ADMIN; migrate preflight lists such writers), then retry step 5 with ${resumeCommand(rb.direction)} (or roll back with dbfleet migrate rollback${rb.direction === 'cutover' ? '' : ' --resume'})`,
+        });
       },
       verify: async () => {
         const b = await conns.get(to);
@@ -226,13 +298,28 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
       isDone: async (s) => s.toPosition !== undefined && oldWriterActions(await observeOldWriter(s)).length === 0,
       run: async (s) => {
         const pos = need(s.toPosition, "the new writer's recorded position");
-        const final = need(s.fromFinal, "the old writer's final position");
+        const since = s.acceptedSourcePosition?.position ?? s.fromApplied ?? need(s.fromFinal, "the old writer's final position");
         const a = await conns.get(from);
+        // read_only is not persisted (no SET PERSIST): a restart of the old writer since step 3 lost it.
+        if (!isAurora(from.engine)) await a.session.query(READ_ONLY_ON);
         for (const action of oldWriterActions(await observeOldWriter(s))) {
           switch (action) {
-            case 'check-final-position':
-              await expectStillAtFinal(a, final, fromName, `make it replicate from ${toName}`);
+            case 'check-final-position': {
+              const now = await a.binlogPosition();
+              const n = await transactionsSince(a, since, now);
+              if (n === 0) break;
+              if (!opts.acceptSourcePosition) throw lateWritesRefusal(rb.direction, fromName, toName, since, now, n);
+              const accepted = { position: toRecorded(now), transactions: n, since };
+              await opts.journal.append({
+                phase: ACCEPT_ENTRY,
+                event: 'done',
+                at: new Date().toISOString(),
+                detail: `the operator accepted ${fromName} at ${at(now)}: ${n} transaction(s) after ${at(since)} exist only on ${fromName}, NOT on ${toName}; reconcile them by hand`,
+                state: { acceptedSourcePosition: accepted },
+              });
+              log.warn(accepted, `9-old-writer-follows: accepted ${n} transaction(s) on ${fromName} that are not on ${toName}`);
               break;
+            }
             case 'read-only':
               await a.session.query(READ_ONLY_ON);
               break;
@@ -257,4 +344,12 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
       verify: async () => waitRunning(await conns.get(from), to.writer, wait, env.sleep),
     },
   ];
+}
+
+/** Step 9's refusal: real transactions after the position the target has, which it cannot get any more. */
+export function lateWritesRefusal(direction: Runbook['direction'], fromName: string, toName: string, since: RecordedPosition, now: { file: string; position: number }, n: number): SafetyRefusal {
+  const accept = direction === 'cutover' ? 'dbfleet migrate run --resume --accept-source-position (or, to roll back instead, dbfleet migrate rollback --accept-source-position, which finishes this step first)' : 'dbfleet migrate rollback --resume --accept-source-position';
+  return new SafetyRefusal('MIGRATE_WRITES_AFTER_FREEZE', `${fromName} committed ${n} transaction(s) after ${at(since)} (now ${at(now)}), after replication to ${toName} stopped: they exist only on ${fromName}; refusing to make it replicate from ${toName}`, {
+    next: `find and stop the account that writes there (read_only does not stop SUPER / CONNECTION_ADMIN / READ_ONLY ADMIN); those ${n} transaction(s) are NOT on ${toName} and must be reconciled by hand (SHOW BINLOG EVENTS IN '${since.file}' FROM ${since.position} on ${fromName}); then let step 9 go on, journaling that you accept them: ${accept}`,
+  });
 }

@@ -8,6 +8,7 @@ import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
 import { readerEntriesFor, type Runbook } from './runbook.js';
 import { runbookFor } from './runbook-input.js';
 import type { Side } from './sides.js';
+import { accountState } from './write-user-rename.js';
 import { phaseOutcomes, writeWindowMs, type PhaseOutcome } from './write-window.js';
 
 export interface RunReport {
@@ -32,7 +33,7 @@ export type WithSnapshot = MigrateState & { snapshot: NonNullable<MigrateState['
  * The state a run starts from: the journal's snapshot when it holds one (a resume, a dry-run after
  * a crash), otherwise the records as they are now.
  */
-export async function startingState(env: MigrateEnv, journal: FileJournal, from: Side, to: Side, readerEntriesAfter?: { address: string; weight: number }[]): Promise<WithSnapshot> {
+export async function startingState(env: MigrateEnv, conns: WriterConnections, journal: FileJournal, from: Side, to: Side, readerEntriesAfter?: { address: string; weight: number }[]): Promise<WithSnapshot> {
   const { state } = journalProgress<MigrateState>(await journal.read(), {});
   const wanted = { from: `${from.writer.host}:${from.writer.port}`, to: `${to.writer.host}:${to.writer.port}` };
   if (state.snapshot) {
@@ -46,20 +47,27 @@ export async function startingState(env: MigrateEnv, journal: FileJournal, from:
   }
   const c = env.config;
   const dns = await withDns(env, (s) => readDnsSnapshot(s, c.dns.zone, c.dns.writer_record, c.dns.reader_record));
-  return { ...state, snapshot: { switch: wanted, dns, readerEntriesAfter: readerEntriesAfter ?? readerEntriesFor(to, c.cutover.reader_weight) } };
+  // Where a rollback left write users frozen alone on the target: the undo of step 3 leaves them so.
+  const b = await conns.get(to);
+  const targetFrozen: string[] = [];
+  for (const u of c.write_users) {
+    const st = await accountState(b.session, u);
+    if (st.frozen && !st.active) targetFrozen.push(`${u.user}@${u.host}`);
+  }
+  return { ...state, snapshot: { switch: wanted, dns, readerEntriesAfter: readerEntriesAfter ?? readerEntriesFor(to, c.cutover.reader_weight), targetFrozen } };
 }
 
 /** Runs (or, with dryRun, plans) one direction's runbook against a journal. */
 export async function runDirection(
   env: MigrateEnv,
-  o: { journal: string; resume: boolean; dryRun: boolean; direction: 'cutover' | 'rollback'; from: Side; to: Side; readerEntriesAfter?: { address: string; weight: number }[] },
+  o: { journal: string; resume: boolean; dryRun: boolean; direction: 'cutover' | 'rollback'; from: Side; to: Side; readerEntriesAfter?: { address: string; weight: number }[]; acceptSourcePosition?: boolean | undefined },
 ): Promise<RunReport> {
   const journal = new FileJournal(o.journal);
   const conns = new WriterConnections(env);
   try {
-    const state = await startingState(env, journal, o.from, o.to, o.readerEntriesAfter);
+    const state = await startingState(env, conns, journal, o.from, o.to, o.readerEntriesAfter);
     const rb = await runbookFor(env, conns, o.direction, o.from, o.to, state);
-    const phases = cutoverPhases(rb, state.snapshot, env, conns);
+    const phases = cutoverPhases(rb, state.snapshot, env, conns, { journal, acceptSourcePosition: o.acceptSourcePosition });
     const plan = await planPhases(phases, journal, state);
     let ran: string[] = [];
     let skipped: string[] = [];
@@ -102,16 +110,26 @@ export async function underRunLock<T>(journal: string, dryRun: boolean, work: ()
   }
 }
 
-/** `migrate run`: the cutover source -> target. */
-export async function migrateRun(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean }): Promise<RunReport> {
+/**
+ * `migrate run`: the cutover source -> target. `acceptSourcePosition` (only with `resume`): step 9
+ * goes on past transactions the old writer committed after replication stopped, journaling that the
+ * operator accepted them (they are not on the new writer).
+ */
+export async function migrateRun(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean; acceptSourcePosition?: boolean }): Promise<RunReport> {
   const { source, target } = env.sides;
-  if (target.readers.length === 0) {
+  if (o.acceptSourcePosition && !o.resume) {
+    throw new ConfigError('--accept-source-position needs --resume: it accepts what step 9 of a started run refused', { next: 'run with --resume --accept-source-position after the refusal' });
+  }
+  // Only a fresh run is refused: a resume (steps already done, the record already changed) must stay possible.
+  if (target.readers.length === 0 && (await new FileJournal(o.journal).read()).length === 0) {
     // The replica record would hold only the target's writer; it stays at weight 0 until step 7 (see readerEntriesFor).
     throw new ConfigError(`target has no readers: the replica record ${env.config.dns.reader_record} would have no serving entry after step 2`, {
       next: 'add a reader to the target cluster (and to target.readers) before the cutover',
     });
   }
-  return underRunLock(o.journal, o.dryRun ?? false, () => runDirection(env, { journal: o.journal, resume: o.resume ?? false, dryRun: o.dryRun ?? false, direction: 'cutover', from: source, to: target }));
+  return underRunLock(o.journal, o.dryRun ?? false, () =>
+    runDirection(env, { journal: o.journal, resume: o.resume ?? false, dryRun: o.dryRun ?? false, direction: 'cutover', from: source, to: target, acceptSourcePosition: o.acceptSourcePosition }),
+  );
 }
 
 /** `migrate runbook`: the cutover's steps with the real names, addresses and (masked) SQL. Changes nothing. */
@@ -120,7 +138,7 @@ export async function migrateRunbook(env: MigrateEnv, journalPath?: string): Pro
   const conns = new WriterConnections(env);
   try {
     const journal = new FileJournal(journalPath ?? '/nonexistent/dbfleet-no-journal');
-    const state = await startingState(env, journal, source, target);
+    const state = await startingState(env, conns, journal, source, target);
     return await runbookFor(env, conns, 'cutover', source, target, state);
   } finally {
     await conns.closeAll();

@@ -109,7 +109,7 @@ export function evaluatePreflight(f: PreflightFacts): CheckResult[] {
     out.push(
       check(`no ${u.user}${FROZEN_SUFFIX} account on the target`, u.onTarget, (st) => {
         if (!st.frozen) return { ok: true, evidence: 'absent' };
-        if (!st.active) return { ok: true, evidence: `'${u.user}${FROZEN_SUFFIX}'@'${u.host}' alone: left frozen by a rollback (Aurora cannot be made read-only); step 3 renames it back there right before freezing the source` };
+        if (!st.active) return { ok: true, evidence: `'${u.user}${FROZEN_SUFFIX}'@'${u.host}' alone: left frozen by a rollback (Aurora cannot be made read-only); step 3's rename on the source then does not replicate (sql_log_bin = 0) and step 4 thaws it there after the final position` };
         return { ok: false, evidence: `both '${u.user}'@'${u.host}' and '${u.user}${FROZEN_SUFFIX}'@'${u.host}' exist (a cutover left half done? see migrate rollback)` };
       }),
     );

@@ -2,7 +2,8 @@ import { StateError } from '../core/errors.js';
 import { FileJournal } from '../core/phases/journal.js';
 import { journalProgress, planPhases, runPhases, type Phase } from '../core/phases/phase-runner.js';
 import { listRecords } from '../dns/record-store.js';
-import type { MigrateState } from './cutover-phases.js';
+import { thawOnSource, verifyTargetAfterThaw, type MigrateState } from './cutover-phases.js';
+import type { UndoThawPlan } from './late-writes.js';
 import { applyPending } from './dns-steps.js';
 import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
 import { runDirection, underRunLock, type RunReport, type WithSnapshot } from './migrate-run.js';
@@ -35,12 +36,12 @@ export function rollbackJournalPath(journal: string): string {
  * journal (JOURNAL.rollback) whose first entry fixes the mode, so a resumed rollback does not
  * change its mind halfway (after its own step 7 the writer record names the source again).
  */
-export function migrateRollback(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean }): Promise<RollbackReport> {
+export function migrateRollback(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean; acceptSourcePosition?: boolean }): Promise<RollbackReport> {
   // The cutover's journal is locked: a rollback never runs beside a run (or another rollback) of it.
   return underRunLock(o.journal, o.dryRun ?? false, () => rollbackUnlocked(env, o));
 }
 
-async function rollbackUnlocked(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean }): Promise<RollbackReport> {
+async function rollbackUnlocked(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean; acceptSourcePosition?: boolean }): Promise<RollbackReport> {
   const fwd = new FileJournal(o.journal);
   const rbPath = rollbackJournalPath(o.journal);
   const rbJournal = new FileJournal(rbPath);
@@ -67,7 +68,7 @@ async function rollbackUnlocked(env: MigrateEnv, o: { journal: string; resume?: 
       throw new StateError('JOURNAL_EXISTS', `${rbPath} already records a rollback (${rbEntries.length} entries)`, { next: 'pass --resume to continue it' });
     }
     const fwdDone = journalProgress(fwdEntries, {}).done;
-    const finished = fwdDone.has('9-old-writer-follows') ? undefined : await runDirection(env, { journal: o.journal, resume: true, dryRun, direction: 'cutover', from: source, to: target });
+    const finished = fwdDone.has('9-old-writer-follows') ? undefined : await runDirection(env, { journal: o.journal, resume: true, dryRun, direction: 'cutover', from: source, to: target, acceptSourcePosition: o.acceptSourcePosition });
     if (!dryRun && rbEntries.length === 0) await runPhases([modePhase], { journal: rbJournal, initialState: {} });
     const reverse = await runDirection(env, {
       journal: rbPath,
@@ -77,6 +78,7 @@ async function rollbackUnlocked(env: MigrateEnv, o: { journal: string; resume?: 
       from: target,
       to: source,
       readerEntriesAfter: fwdState.snapshot.dns.reader.entries,
+      acceptSourcePosition: o.acceptSourcePosition,
     });
     return { mode, journal: rbPath, finished, reverse };
   }
@@ -136,22 +138,23 @@ function undoPhase(name: UndoPhase, env: MigrateEnv, conns: WriterConnections, f
           }
         },
       };
-    case 'undo-3-thaw-writes':
+    case 'undo-3-thaw-writes': {
+      let plans: UndoThawPlan[] = [];
       return {
         name,
         describe: () => `on ${fromName}: rename the write user(s) back${isAurora(from.engine) ? '' : ', read_only = 0'}; writes resume`,
         run: async () => {
           const a = await conns.get(from);
-          for (const u of users) await renameAccount(a.session, u, 'thaw', fromName);
+          // The target first applies what the source binlogged; each account's rename back then
+          // replicates, or not, so the target's account ends as before the cutover (undoThawPlan).
+          plans = await thawOnSource(a, await conns.get(to), users, snap.targetFrozen, fromName, wait);
           // Step 3 made a MySQL/MariaDB source read-only.
           if (!isAurora(from.engine)) await a.setReadOnly(false);
           await targetCaughtUp();
         },
-        verify: async () => {
-          const b = await conns.get(to);
-          for (const u of users) if (!(await accountState(b.session, u)).active) throw new Error(`${u.user}@${u.host} is missing on ${toName} after the thaw replicated`);
-        },
+        verify: async () => verifyTargetAfterThaw(await conns.get(to), users, plans, toName),
       };
+    }
     case 'undo-2-replica-record':
       return {
         name,

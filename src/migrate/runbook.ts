@@ -1,5 +1,6 @@
 import type { RecordOp } from '../dns/change-set.js';
 import type { Dialect } from '../mysql/dialect.js';
+import { STOP_ROUNDS } from './late-writes.js';
 import { beforeRenameOnReadOnly, READ_ONLY_ON } from './old-writer-plan.js';
 import { describeInstance, isAurora, type Side } from './sides.js';
 import { FROZEN_SUFFIX, renameSql, type WriteUser } from './write-user-rename.js';
@@ -208,7 +209,7 @@ export function buildRunbook(i: RunbookInput): Runbook {
       phase: '3-freeze-writes',
       title: `Stop writes on ${from}: rename the write user(s), end their connections`,
       actions: [
-        { on: to, kind: 'read', text: `mysql.user: where a rollback left ${users} frozen, first ${i.writeUsers.map((u) => renameSql(u, 'thaw')).join('; ')} there (the rename below replicates and must find them)` },
+        { on: to, kind: 'read', text: `mysql.user: where a rollback left ${users} frozen alone there, the rename below runs inside SET SESSION sql_log_bin = 0 ... SET SESSION sql_log_bin = 1 (it must not replicate: the target already has the frozen name; it is not thawed there before step 4)` },
         ...sql(from, i.writeUsers.map((u) => renameSql(u, 'freeze'))),
         { on: from, kind: 'read', text: `the PROCESSLIST ids of ${users} (under either name), then for each:` },
         { on: from, kind: 'sql', text: fromAurora ? 'CALL mysql.rds_kill(<id>)' : 'KILL CONNECTION <id>' },
@@ -225,7 +226,7 @@ export function buildRunbook(i: RunbookInput): Runbook {
     {
       n: 4,
       phase: '4-thaw-on-new-writer',
-      title: `On ${to}: wait until the rename has replicated, then rename back`,
+      title: `On ${to}: wait until it has applied the final position (the rename, where it replicates), then rename back`,
       actions: [
         { on: to, kind: 'wait', text: `${i.dialects.to.waitForPosition({ file: fromFinal?.file ?? 'mysql-bin.000001', position: fromFinal?.position ?? 4 }, i.replicationWaitMs).statement.redacted.replace(/\?/g, '…')} for ${positionText(fromFinal, 'final position from step 3')} of ${from}` },
         { on: to, kind: 'read', text: `mysql.user shows the *${FROZEN_SUFFIX} name(s)` },
@@ -246,10 +247,13 @@ export function buildRunbook(i: RunbookInput): Runbook {
       phase: '5-stop-replication',
       title: `Stop replication ${from} -> ${to}${toAurora ? '' : ` and make ${to} writable`}`,
       actions: [
+        ...(fromAurora ? [] : sql(from, [READ_ONLY_ON])),
+        { on: from, kind: 'read', text: `binlog position P (${i.dialects.from.binlogStatusQuery().redacted}); ${to} applies it (waited for only when a transaction lies between what it applied and P)` },
         ...sql(to, i.dialects.to.stopReplica()),
+        { on: from, kind: 'read', text: `binlog position again: a transaction committed after P (counted by GTID or SHOW BINLOG EVENTS; a rotation is not one) starts replication again and the round repeats (at most ${STOP_ROUNDS} rounds, then a refusal that --resume retries): it reaches ${to} by replication` },
         ...(toAurora ? [] : sql(to, i.dialects.to.setReadOnly(false))),
       ],
-      checksBefore: [`${to} has applied ${positionText(fromFinal, 'final position from step 3')}`, `${from}'s binlog is still at that position (no write slipped through)`],
+      checksBefore: [`${to} has applied ${positionText(fromFinal, 'final position from step 3')}`, `${from} is read_only again (read_only is not persisted: a restart since step 3 lost it)`],
       checksAfter: [`${to}: both replication threads stopped`, toAurora ? `${to} is the writer (role query)` : `${to}: read_only = 0`],
       wait: 'none',
       undo: [...(toAurora ? [] : sql(to, i.dialects.to.setReadOnly(true)).map((a) => `on ${to}: ${a.text}`)), ...sql(to, i.dialects.to.startReplica()).map((a) => `on ${to}: ${a.text}`)],
@@ -299,16 +303,16 @@ export function buildRunbook(i: RunbookInput): Runbook {
         ? `Make ${from} a replica of ${to} from the step 6 position; the write user(s) stay frozen there (Aurora cannot be made read-only)`
         : `Make ${from} a read-only replica of ${to} from the step 6 position, with the write user(s) restored`,
       actions: [
-        { on: from, kind: 'read', text: `binlog position: must still be ${positionText(fromFinal, 'final position from step 3')} (else refuse: a write after the freeze exists only here)` },
         ...(fromAurora ? [] : sql(from, [READ_ONLY_ON])),
+        { on: from, kind: 'read', text: `binlog position: no transaction after the position step 5 left ${to} at (else refuse: it exists only here; --accept-source-position journals the operator's acknowledgement and goes on)` },
         ...sql(from, i.dialects.from.resetReplicaAll()),
         ...changeSourceText.map((text) => ({ on: from, kind: 'sql' as const, text })),
         ...sql(from, i.dialects.from.startReplica()),
         ...(fromAurora
-          ? [{ on: from, kind: 'sql' as const, text: `(no rename back: ${users} stay frozen until the next cutover to ${from} renames them back in its step 3, right before it freezes the other side)` }]
+          ? [{ on: from, kind: 'sql' as const, text: `(no rename back: ${users} stay frozen until the next cutover to ${from} thaws them in its step 4, after its final position)` }]
           : [...sql(from, beforeRenameOnReadOnly(i.dialects.from.version.flavor)), ...sql(from, i.writeUsers.map((u) => renameSql(u, 'thaw'))), ...sql(from, i.dialects.from.setReadOnly(true))]),
       ],
-      checksBefore: [`${w.name} names ${i.to.writer.host}`, `${from}'s binlog is still at the final position (skipped on a resume once the replica status names ${i.to.writer.host})`],
+      checksBefore: [`${w.name} names ${i.to.writer.host}`, `${from} has no transaction after the position ${to} applied in step 5 (skipped on a resume once the replica status names ${i.to.writer.host})`],
       checksAfter: [`${from}: IO and SQL threads running from ${i.to.writer.host}:${i.to.writer.port}`, fromAurora ? `only the *${FROZEN_SUFFIX} name(s) exist on ${from}` : `${users} exist on ${from}, read-only`],
       wait: `until both replication threads run (at most ${i.replicationWaitMs} ms)`,
       undo: [`${i.dialects.from.stopReplica().map((s) => s.redacted).join('; ')} on ${from}; the rollback is the same runbook with the roles swapped: dbfleet migrate rollback`],

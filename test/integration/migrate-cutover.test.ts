@@ -12,7 +12,7 @@ import { migrateRollback } from '../../src/migrate/rollback.js';
 import { migratePreflight } from '../../src/migrate/preflight-gather.js';
 import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
-import { expectInitialState, MigrateFixture } from '../support/migrate-fixture.js';
+import { expectInitialState, MigrateFixture, runAndKill } from '../support/migrate-fixture.js';
 
 let fx: MigrateFixture;
 beforeAll(async () => {
@@ -169,5 +169,41 @@ describe('migrate on the sandbox', () => {
     const back = await migrateRollback(fx.env, { journal: fx.journal('second-host-entry') });
     expect(back.mode).toBe('reverse');
     await expectInitialState(fx, expect, { targetFrozen: true });
+  });
+
+  it('a cutover after a rollback never reopens the target before step 4: the write user cannot log in there between steps 3 and 4 (writer running)', async () => {
+    const { source, target } = fx.sb;
+    // after the rollbacks above the target holds only the frozen name. Its SQL thread is stopped so
+    // that nothing replicated can mask a thaw step 3 would make on the target (the code before this
+    // test renamed the account back there first, and the source's replicated rename froze it again
+    // only once it arrived: a window for a client of the cluster endpoint)
+    expect(await fx.accounts(target.host)).toEqual(['app_frozen_dbfleet']);
+    await fx.sql(target.host, 'STOP SLAVE SQL_THREAD');
+    const login = () => openSession({ host: target.host, port: 3306, user: 'app', password: fx.sb.passwords.app, database: 'app' }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
+    const w = new DnsWriter(fx.sb);
+    w.start();
+    const journal = fx.journal('after-rollback');
+    try {
+      await w.waitForMore(10);
+      expect(await runAndKill(fx, journal, '3-freeze-writes')).toBe('SIGKILL');
+      // between steps 3 and 4: the target still denies the write user, the source is frozen
+      await expect(login()).rejects.toThrow(/Access denied/);
+      expect(await fx.accounts(target.host)).toEqual(['app_frozen_dbfleet']);
+      expect(await fx.accounts(source.host)).toEqual(['app_frozen_dbfleet']);
+      // the source's rename did not replicate (sql_log_bin = 0): the target's SQL thread, started
+      // again, applies everything without an error
+      await fx.sql(target.host, 'START SLAVE SQL_THREAD');
+      const resumed = await migrateRun(fx.env, { journal, resume: true });
+      expect(resumed.ran).toEqual(['4-thaw-on-new-writer', '5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows']);
+      await w.waitForMore(10);
+    } finally {
+      const final = await w.stop();
+      expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(target.host);
+      expect(await w.missingOn(target.host, final.acknowledged)).toEqual([]);
+    }
+    // step 4 thawed it after the final position
+    expect(await fx.accounts(target.host)).toEqual(['app']);
+    const s = await login();
+    await s.close();
   });
 });

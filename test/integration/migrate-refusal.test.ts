@@ -1,13 +1,18 @@
 /**
- * A write the rename and read_only do not stop (here the admin account, which has SUPER) lands on
- * the source after the final position. Step 9 must refuse to make the source a replica of the new
- * writer: those transactions exist only on the source, and replication from step 6's position would
- * leave them there unseen. Made for real on the sandbox: the run is killed after step 8, the write
- * is made, and the resume refuses without changing the source.
+ * Writes the rename and read_only do not stop (here the admin account, which has SUPER, stands in
+ * for such a writer), made for real on the sandbox between killed and resumed runs:
+ * - between steps 4 and 5 (with read_only lost as a restart loses it, and a binlog rotation): step 5
+ *   does not refuse; the late transaction reaches the target by replication, read_only is back;
+ * - a rotation alone after step 5 is not a write: step 9 goes on;
+ * - after step 8, a real transaction cannot reach the target any more (replication stopped in
+ *   step 5): step 9 refuses, leaving the source untouched, and says the way out; `run --resume
+ *   --accept-source-position` journals the operator's acknowledgement and finishes the cutover.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileJournal } from '../../src/core/phases/journal.js';
 import { migrateRun } from '../../src/migrate/migrate-run.js';
-import { MigrateFixture, runAndKill } from '../support/migrate-fixture.js';
+import { migrateRollback } from '../../src/migrate/rollback.js';
+import { expectInitialState, MigrateFixture, runAndKill } from '../support/migrate-fixture.js';
 
 let fx: MigrateFixture;
 beforeAll(async () => {
@@ -17,24 +22,69 @@ afterAll(async () => {
   await fx?.down();
 });
 
-describe('migrate refuses to lose a write made after the freeze', () => {
-  it('step 9 refuses (SafetyRefusal naming both positions) when the source wrote after the final position, and leaves the source as it was', async () => {
+const count = async (host: string, client: string) => Number((await fx.sql(host, 'SELECT COUNT(*) AS n FROM app.writes WHERE client = ?', [client]))[0]?.['n']);
+
+describe('migrate and writes after the freeze', () => {
+  it('step 5 does not refuse a transaction committed after step 3: it replicates to the target; read_only lost since step 3 is set again; a rotation is not a write', async () => {
+    const { source, target } = fx.sb;
+    const journal = fx.journal('late-before-5');
+    expect(await runAndKill(fx, journal, '4-thaw-on-new-writer')).toBe('SIGKILL');
+    // what a restart of the source does (read_only is not persisted), a late transaction, a rotation
+    await fx.sql(source.host, 'SET GLOBAL read_only = 0');
+    await fx.sql(source.host, "INSERT INTO app.writes (client, seq) VALUES ('between-3-and-5', 1)");
+    await fx.sql(source.host, 'FLUSH BINARY LOGS');
+    expect(await runAndKill(fx, journal, '5-stop-replication', 'resume')).toBe('SIGKILL');
+    expect(await fx.readOnly(source.host)).toBe(1);
+    expect(await count(target.host, 'between-3-and-5')).toBe(1);
+    expect(await fx.replication(target.host)).toBe(`${source.host} io=No sql=No`);
+    // only a rotation after step 5: step 9 must not count it as a write
+    await fx.sql(source.host, 'FLUSH BINARY LOGS');
+    const done = await migrateRun(fx.env, { journal, resume: true });
+    expect(done.ran).toEqual(['6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows']);
+    expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+    expect(await count(source.host, 'between-3-and-5')).toBe(1);
+    const back = await migrateRollback(fx.env, { journal });
+    expect(back.mode).toBe('reverse');
+    await expectInitialState(fx, expect, { targetFrozen: true });
+  });
+
+  it('step 9 refuses a transaction after replication stopped (naming the count, not a rotation), leaving the source as it was; --resume --accept-source-position journals the acknowledgement and finishes', async () => {
     const { source, target } = fx.sb;
     const journal = fx.journal('late-write');
     expect(await runAndKill(fx, journal, '8-restore-ttl')).toBe('SIGKILL');
-    // read_only does not stop an account with SUPER: the admin stands in for one
+    // the source's replica status as the previous test's rollback left it (stopped, from the target)
+    const replicaBefore = await fx.replication(source.host);
+    expect(replicaBefore).toBe(`${target.host} io=No sql=No`);
+    await fx.sql(source.host, 'FLUSH BINARY LOGS');
     await fx.sql(source.host, "INSERT INTO app.writes (client, seq) VALUES ('after-the-freeze', 1)");
+    await fx.sql(source.host, 'FLUSH BINARY LOGS');
     const err = await migrateRun(fx.env, { journal, resume: true }).then(
       () => undefined,
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(Error);
-    expect(String((err as Error).message)).toMatch(/wrote after writes were stopped \(mysql-bin\.\d+:\d+ -> mysql-bin\.\d+:\d+\); refusing to make it replicate from/);
-    expect((err as { cause?: { code?: string; fault?: string } }).cause).toMatchObject({ code: 'MIGRATE_WRITES_AFTER_FREEZE', fault: 'safety' });
-    // nothing changed on the source: not a replica of the target, the write still there and only there
-    expect(await fx.replication(source.host)).toBeNull();
+    expect(String((err as Error).message)).toMatch(/committed 1 transaction\(s\) after mysql-bin\.\d+:\d+ \(now mysql-bin\.\d+:\d+\), after replication to .* stopped: they exist only on .*; refusing to make it replicate from/);
+    const cause = (err as { cause?: { code?: string; fault?: string; next?: string } }).cause;
+    expect(cause).toMatchObject({ code: 'MIGRATE_WRITES_AFTER_FREEZE', fault: 'safety' });
+    expect(cause?.next).toContain('are NOT on');
+    expect(cause?.next).toContain('dbfleet migrate run --resume --accept-source-position');
+    expect(cause?.next).not.toContain('mysqlbinlog');
+    // nothing changed on the source: replication not set up from the target, the write still there and only there
+    expect(await fx.replication(source.host)).toBe(replicaBefore);
     expect(await fx.accounts(source.host)).toEqual(['app_frozen_dbfleet']);
-    expect(await fx.sql(source.host, "SELECT COUNT(*) AS n FROM app.writes WHERE client = 'after-the-freeze'")).toEqual([{ n: 1 }]);
-    expect(await fx.sql(target.host, "SELECT COUNT(*) AS n FROM app.writes WHERE client = 'after-the-freeze'")).toEqual([{ n: 0 }]);
+    expect(await count(source.host, 'after-the-freeze')).toBe(1);
+    expect(await count(target.host, 'after-the-freeze')).toBe(0);
+    // a plain resume refuses the same way: the acknowledgement is the operator's
+    await expect(migrateRun(fx.env, { journal, resume: true })).rejects.toThrow(/committed 1 transaction\(s\)/);
+    const out = await fx.cli(['migrate', 'run', '--resume', '--accept-source-position', '--config', fx.sb.configFile, '--journal', journal]);
+    expect(out.code, out.stderr).toBe(0);
+    const accepted = (await new FileJournal(journal).read()).filter((e) => e.phase === '9-accepted-source-position');
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]?.detail).toMatch(/the operator accepted .* at mysql-bin\.\d+:\d+: 1 transaction\(s\) after mysql-bin\.\d+:\d+ exist only on .*, NOT on /);
+    expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+    expect(await fx.accounts(source.host)).toEqual(['app']);
+    expect(await count(target.host, 'after-the-freeze')).toBe(0);
+    // a later resume needs no acknowledgement: step 9 is done
+    expect((await migrateRun(fx.env, { journal, resume: true })).ran).toEqual([]);
   });
 });

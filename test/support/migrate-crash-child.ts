@@ -1,5 +1,5 @@
 /**
- * Runs `migrate run` (or `migrate rollback`) and SIGKILLs itself right after the named phase is
+ * Runs `migrate run` (or `migrate rollback`, or `migrate run --resume`) and SIGKILLs itself right after the named phase is
  * journaled as done: the parent test then resumes or rolls back from that journal. The kill comes
  * from the runner's own "phase X: done" log line, which it writes after the journal entry is fsynced.
  * A `killAfter` with a colon names a log message inside a phase instead (e.g.
@@ -10,7 +10,7 @@ import { migrateEnvFromConfig } from '../../src/migrate/migrate-env-from-config.
 import { migrateRun } from '../../src/migrate/migrate-run.js';
 import { migrateRollback } from '../../src/migrate/rollback.js';
 
-const [config, journal, killAfter, mode] = process.argv.slice(2) as [string, string, string, 'run' | 'rollback'];
+const [config, journal, killAfter, mode] = process.argv.slice(2) as [string, string, string, 'run' | 'rollback' | 'resume'];
 const logger = createLogger({
   level: 'info',
   destination: {
@@ -22,5 +22,5 @@ const logger = createLogger({
 });
 const { env } = await migrateEnvFromConfig(config, { env: {}, logger, actor: 'crash-child' });
 if (mode === 'rollback') await migrateRollback(env, { journal });
-else await migrateRun(env, { journal });
+else await migrateRun(env, { journal, resume: mode === 'resume' });
 process.stdout.write(`finished without reaching ${killAfter}\n`);

@@ -99,7 +99,8 @@ export class MigrateFixture {
 /**
  * The state before any cutover (and after every rollback): what the tests compare against. After a
  * rollback by the reverse switch the Aurora-like target keeps the write user frozen (`targetFrozen`):
- * it cannot be made read-only, so its step 9 does not rename the account back there.
+ * it cannot be made read-only, so its step 9 does not rename the account back there; a rollback by
+ * undo leaves the target's account as it was before that cutover (frozen stays frozen).
  */
 export async function expectInitialState(fx: MigrateFixture, expect: (v: unknown) => { toEqual: (x: unknown) => void; toBe: (x: unknown) => void }, o: { targetFrozen?: boolean } = {}): Promise<void> {
   const { source, target, sourceReader } = fx.sb;
@@ -117,7 +118,7 @@ export async function expectInitialState(fx: MigrateFixture, expect: (v: unknown
  * Runs `migrate run` (or `rollback`) in a child process that SIGKILLs itself at `killAfter`
  * (test/support/migrate-crash-child.ts); resolves with the signal it died of.
  */
-export function runAndKill(fx: MigrateFixture, journal: string, killAfter: string, mode: 'run' | 'rollback' = 'run'): Promise<NodeJS.Signals | null> {
+export function runAndKill(fx: MigrateFixture, journal: string, killAfter: string, mode: 'run' | 'rollback' | 'resume' = 'run'): Promise<NodeJS.Signals | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'test', 'support', 'migrate-crash-child.ts'), fx.sb.configFile, journal, killAfter, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);

@@ -1,4 +1,7 @@
 /** `migrate run` refuses bad input before it touches anything (exit 2). */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/core/errors.js';
 import type { MigrateEnv } from '../../src/migrate/migrate-env.js';
@@ -28,6 +31,28 @@ describe('migrate run guards (pure input checks)', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).cliExitCode).toBe(2);
     expect((err as ConfigError).message).toMatch(/^target has no readers: the replica record main-r would have no serving entry/);
+  });
+
+  it('lets a resume of a started run through although the target has no readers (only a fresh run is refused)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dbfleet-guard-'));
+    try {
+      const journal = join(dir, 'started.journal');
+      await writeFile(journal, `${JSON.stringify({ phase: '0-snapshot', event: 'done', at: '2026-11-23T15:00:00.000Z', state: {} })}\n`);
+      const env = untouchable({ source: side('source', '10.0.0.10', ['10.0.0.11']), target: side('target', '10.0.1.10', []) });
+      // past the guard the resume reaches for the world, which this env refuses
+      const err = await migrateRun(env, { journal, resume: true }).catch((e: unknown) => e);
+      expect(err).not.toBeInstanceOf(ConfigError);
+      expect(String((err as Error).message)).toMatch(/touched the world/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses --accept-source-position without --resume (exit 2, nothing touched)', async () => {
+    const env = untouchable({ source: side('source', '10.0.0.10', ['10.0.0.11']), target: side('target', '10.0.1.10', ['10.0.1.11']) });
+    const err = await migrateRun(env, { journal: '/nonexistent/never-written.journal', acceptSourcePosition: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(/--accept-source-position needs --resume/);
   });
 
   it("keeps the new writer at weight 0 in the replica record: a client of it must not reach the writer before step 7", () => {
