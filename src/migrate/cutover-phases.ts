@@ -224,7 +224,8 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
         // read_only is not persisted (no SET PERSIST): a restart of the old writer since step 3 lost it.
         if (!isAurora(from.engine)) await (await conns.get(from)).session.query(READ_ONLY_ON);
       },
-      run: async () => {
+      run: async (s) => {
+        const final = need(s.fromFinal, "the old writer's final position");
         // Never refuses on a late transaction: it reaches the target by replication. Each round
         // reads the old writer's position, lets the target apply it, stops replication and checks
         // that no transaction committed meanwhile; if one did, replication starts again (from where
@@ -234,6 +235,7 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
         let late = 0;
         for (let round = 1; round <= STOP_ROUNDS; round++) {
           let status = await b.replicaStatus();
+          if (status === null) throw new RemoteError('MIGRATE_NOT_CAUGHT_UP', `${toName} has no replication from ${fromName} configured: it cannot have applied ${at(final)}`, { next: 'look at the target\'s replication (SHOW REPLICA STATUS); roll back with dbfleet migrate rollback' });
           if (threadsStopped(status)) {
             // A previous round, or a run killed inside this step: continue replication from where it stopped.
             if (!isAurora(to.engine)) await b.setReadOnly(true);
@@ -242,7 +244,8 @@ export function cutoverPhases(rb: Runbook, snapshot: NonNullable<MigrateState['s
           }
           const p1 = toRecorded(await a.binlogPosition());
           // Bytes are not transactions: a rotation after what the target applied needs no wait.
-          if (!applied(status, p1) && status && (await transactionsSince(a, { file: status.relaySourceLogFile, position: status.execSourceLogPos }, p1)) > 0) await b.waitForPosition(p1, wait);
+          const behind = status !== null && !applied(status, p1) && (status.relaySourceLogFile === '' || (await transactionsSince(a, { file: status.relaySourceLogFile, position: status.execSourceLogPos }, p1)) > 0);
+          if (behind) await b.waitForPosition(p1, wait);
           await b.stopReplica();
           const p2 = await a.binlogPosition();
           late = await transactionsSince(a, p1, p2);

@@ -6,12 +6,15 @@
  * - a rotation alone after step 5 is not a write: step 9 goes on;
  * - after step 8, a real transaction cannot reach the target any more (replication stopped in
  *   step 5): step 9 refuses, leaving the source untouched, and says the way out; `run --resume
- *   --accept-source-position` journals the operator's acknowledgement and finishes the cutover.
+ *   --accept-source-position` journals the operator's acknowledgement and finishes the cutover;
+ * - without pause: step 5 refuses after its rounds, replication running, and --resume finishes once
+ *   the writer stops, with every acknowledged write on the target exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileJournal } from '../../src/core/phases/journal.js';
 import { migrateRun } from '../../src/migrate/migrate-run.js';
 import { migrateRollback } from '../../src/migrate/rollback.js';
+import { openSession } from '../../src/mysql/mysql2-session.js';
 import { expectInitialState, MigrateFixture, runAndKill } from '../support/migrate-fixture.js';
 
 let fx: MigrateFixture;
@@ -86,5 +89,44 @@ describe('migrate and writes after the freeze', () => {
     expect(await count(target.host, 'after-the-freeze')).toBe(0);
     // a later resume needs no acknowledgement: step 9 is done
     expect((await migrateRun(fx.env, { journal, resume: true })).ran).toEqual([]);
+    const back = await migrateRollback(fx.env, { journal });
+    expect(back.mode).toBe('reverse');
+  });
+
+  it('a writer that never stops makes step 5 refuse after its rounds with replication running (nothing lost); once it stops, --resume finishes and every acknowledged write is on the target exactly once', async () => {
+    const { source, target } = fx.sb;
+    const journal = fx.journal('endless-writer');
+    expect(await runAndKill(fx, journal, '4-thaw-on-new-writer')).toBe('SIGKILL');
+    // the admin (SUPER) commits every millisecond or so: every round of step 5 sees a transaction between its reads
+    const s = await openSession({ host: source.host, port: 3306, user: 'dbfleet', password: fx.sb.passwords.dbfleet, database: 'app' }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
+    let stop = false;
+    let acked = 0;
+    const writing = (async () => {
+      while (!stop) {
+        await s.query("INSERT INTO app.writes (client, seq) VALUES ('endless', ?)", [acked + 1]);
+        acked += 1;
+        // ~1 ms apart: the admin's position read (which retries when a commit lands inside it) still succeeds
+        await new Promise((r) => setTimeout(r, 1));
+      }
+    })();
+    let err: unknown;
+    try {
+      while (acked < 20) await new Promise((r) => setTimeout(r, 5));
+      err = await migrateRun(fx.env, { journal, resume: true }).then(() => undefined, (e: unknown) => e);
+    } finally {
+      stop = true;
+      await writing;
+      await s.close();
+    }
+    expect(String((err as Error | undefined)?.message)).toMatch(/kept committing after writes were stopped \(\d+ transaction\(s\) in the last of 5 rounds\)/);
+    const cause = (err as { cause?: { code?: string; next?: string } }).cause;
+    expect(cause?.code).toBe('MIGRATE_WRITES_AFTER_FREEZE');
+    expect(cause?.next).toContain('nothing is lost: replication runs again');
+    expect(cause?.next).toContain('dbfleet migrate run --resume');
+    expect(await fx.replication(target.host)).toBe(`${source.host} io=Yes sql=Yes`);
+    const done = await migrateRun(fx.env, { journal, resume: true });
+    expect(done.ran).toEqual(['5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows']);
+    expect(await fx.sql(target.host, "SELECT COUNT(*) AS n, COUNT(DISTINCT seq) AS d, MAX(seq) AS m FROM app.writes WHERE client = 'endless'")).toEqual([{ n: acked, d: acked, m: acked }]);
+    expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
   });
 });
