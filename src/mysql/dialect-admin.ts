@@ -73,8 +73,9 @@ export class DialectAdmin implements MysqlAdmin {
 
   /**
    * MySQL's status row carries Executed_Gtid_Set, read atomically with the coordinates. MariaDB's
-   * does not, and a commit between reading @@gtid_binlog_pos and SHOW MASTER STATUS would pair a
-   * GTID with the wrong position: read the GTID before and after, and retry until they agree.
+   * does not: BINLOG_GTID_POS gives the GTID of exactly the offset read. Where that answers NULL,
+   * a commit between reading @@gtid_binlog_pos and SHOW MASTER STATUS would pair a GTID with the
+   * wrong position: read the GTID before and after, and retry until they agree.
    */
   async binlogPosition(options?: QueryOptions): Promise<BinlogPosition> {
     for (let attempt = 1; attempt <= BINLOG_READ_ATTEMPTS; attempt++) {
@@ -87,6 +88,12 @@ export class DialectAdmin implements MysqlAdmin {
         });
       }
       if (status.gtidSet !== undefined) return { file: status.file, position: status.position, gtidSet: status.gtidSet };
+      const exact = this.dialect.gtidAtPositionQuery?.(status.file, status.position);
+      if (exact) {
+        // the GTID of exactly that offset: commits since the status read do not matter
+        const g = (await this.run(exact, options))[0]?.['gtid'];
+        if (g !== null && g !== undefined) return { file: status.file, position: status.position, gtidSet: String(g).replace(/\s+/g, '') };
+      }
       const after = await this.gtidPosition(options);
       if (before === after) return { file: status.file, position: status.position, gtidSet: after };
     }

@@ -41,6 +41,7 @@ export function mariadbDialect(version: ServerVersion): Dialect {
     // SHOW BINLOG STATUS only exists from 10.5.2; SHOW MASTER STATUS works on every version.
     binlogStatusQuery: () => statement('SHOW MASTER STATUS'),
     gtidPositionQuery: () => statement('SELECT @@GLOBAL.gtid_binlog_pos AS gtid'),
+    gtidAtPositionQuery: (file, position) => statement('SELECT BINLOG_GTID_POS(?, ?) AS gtid', [file, position]),
     parseBinlogStatus,
     waitForPosition: (pos, timeoutMs) => positionWait('MASTER_POS_WAIT', pos, timeoutMs),
     waitForGtid: (gtidSet, timeoutMs): WaitPlan => {

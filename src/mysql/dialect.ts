@@ -35,6 +35,11 @@ export interface Dialect {
   binlogStatusQuery(): Statement;
   /** This server's GTID position as a source, read alone (used when the status row lacks it). */
   gtidPositionQuery(): Statement;
+  /**
+   * The GTID position that corresponds exactly to a binlog file and offset (MariaDB's
+   * BINLOG_GTID_POS), so a busy server's position needs no quiet moment; undefined where absent.
+   */
+  gtidAtPositionQuery?(file: string, position: number): Statement;
   parseBinlogStatus(rows: readonly Row[]): BinlogStatusRow | null;
   waitForPosition(pos: { file: string; position: number }, timeoutMs: number): WaitPlan;
   waitForGtid(gtidSet: string, timeoutMs: number): WaitPlan;

@@ -105,6 +105,32 @@ describe.skipIf(!mariadbInstalled())('MariaDB admin: source and replica', () => 
     expect(pos.gtidSet).toMatch(/^0-1-\d+$/);
   });
 
+  it('reads a busy source\'s position (commits back to back), each GTID paired with its exact offset', async () => {
+    await sourceServer.root('CREATE TABLE app.busy (id INT AUTO_INCREMENT PRIMARY KEY, v INT)');
+    const writer = await connectAdmin(sourceServer.endpoint(), TIMEOUTS);
+    let writing = true;
+    const loop = (async () => {
+      while (writing) await writer.session.query('INSERT INTO app.busy (v) VALUES (1)');
+    })();
+    const seen: { file: string; position: number; gtidSet: string }[] = [];
+    try {
+      for (let i = 0; i < 20; i++) {
+        const p = await source.binlogPosition();
+        seen.push({ file: p.file, position: p.position, gtidSet: p.gtidSet ?? '' });
+      }
+    } finally {
+      writing = false;
+      await loop;
+      await writer.close();
+    }
+    // the next transaction after each offset read is the one after its GTID: read from the binlog itself
+    for (const p of seen.slice(0, 5)) {
+      const seq = Number(/^0-1-(\d+)$/.exec(p.gtidSet)?.[1]);
+      const events = await sourceServer.root(`SHOW BINLOG EVENTS IN '${p.file}' FROM ${p.position} LIMIT 1`);
+      expect(String(events[0]?.['Info'])).toContain(`GTID 0-1-${seq + 1}`);
+    }
+  });
+
   it('replicates by binlog position, and waitForPosition returns once the change is applied', async () => {
     const start = await source.binlogPosition();
     // The table was created before `start`: create it on the replica by hand.
