@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { LocalHost } from '../../src/host/local-host.js';
@@ -12,6 +11,7 @@ import { DowntimeMeter } from '../../src/failover/meter/downtime-meter.js';
 import { missingWrites } from '../../src/failover/meter/lost-writes.js';
 import { resolverLookup } from '../../src/failover/meter/name-lookups.js';
 import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
+import { accepts } from '../../src/shard/apply/phase-retire.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { startSshd, sshdInstalled, type SshdFixture } from '../support/sshd-fixture.js';
 import { makeTempDir } from '../support/temp-dir.js';
@@ -63,17 +63,6 @@ function targetsOf(shard: string): { host: string; ip: string; serverId: number;
 }
 const fromOf = (shard: string): { master: string; replicas: string[] } => setup.plan.moves.find((m) => m.shard === shard)!.from;
 
-function listening(ip: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect({ host: ip, port: 3306 });
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
 beforeAll(async () => {
   const tmp = await makeTempDir('cons');
   removeTmp = tmp.remove;
@@ -115,7 +104,7 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
     }
     expect(r.stdout.match(/pending/g)?.length).toBe(SHARDS * 6);
     expect(existsSync(setup.journalFile)).toBe(false);
-    for (const m of setup.plan.moves) expect(await listening(m.to.master.ip)).toBe(false);
+    for (const m of setup.plan.moves) expect(await accepts(m.to.master.ip, 3306)).toBe(false);
   });
 
   it('refuses a plan that does not fit the config, with exit 2, naming the problem, before touching anything', async () => {
@@ -337,7 +326,7 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
     const dry = await dbfleet(['shard', 'retire', setup.planFile, '--config', setup.configFile, '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout.match(/\bready\b/g)?.length).toBe(olds.length);
-    for (const o of olds) expect(await listening(o)).toBe(true);
+    for (const o of olds) expect(await accepts(o, 3306)).toBe(true);
 
     // the rollback above left shard 1's old master serving reads again: refused until drained
     const s1 = setup.plan.moves[0]!;
@@ -359,7 +348,7 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
     const r = await withWriter(fx, shard, () => dbfleet(['shard', 'retire', setup.planFile, '--config', setup.configFile, '--confirm']));
     expect(r.result.code, r.result.stderr).toBe(0);
     expect(r.lost).toBe(0);
-    for (const o of olds) expect(await listening(o), o).toBe(false);
+    for (const o of olds) expect(await accepts(o, 3306), o).toBe(false);
     for (const m of setup.plan.moves) expect(Object.keys(await fx.readerWeights(m.shard))).toEqual([m.to.replicas[0]!.ip]);
     // again: every server already retired, nothing to do
     const again = await dbfleet(['shard', 'retire', setup.planFile, '--config', setup.configFile, '--confirm']);

@@ -47,8 +47,13 @@ export function addressesOf(state: Readonly<ApplyState>, shard: string): Record<
   return (state[`${shard}:ips`] as Record<string, string> | undefined) ?? {};
 }
 
+/** The address a new process has (from provision) or will have (planned); undefined while EC2 is yet to choose it. */
+export function knownAddress(state: Readonly<ApplyState>, move: ApplyMove, t: TargetProcess): string | undefined {
+  return addressesOf(state, move.shard)[String(t.serverId)] ?? t.plannedIp;
+}
+
 export function addressOf(state: Readonly<ApplyState>, move: ApplyMove, t: TargetProcess): string {
-  const ip = addressesOf(state, move.shard)[String(t.serverId)] ?? t.plannedIp;
+  const ip = knownAddress(state, move, t);
   if (ip === undefined) throw new StateError('NO_ADDRESS', `${move.shard} on ${t.host.name} has no address yet: the provision phase has not run`, { next: 'run apply with --resume' });
   return ip;
 }

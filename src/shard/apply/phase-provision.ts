@@ -4,7 +4,7 @@ import type { Phase } from '../../core/phases/phase-runner.js';
 import type { Host } from '../../host/host.js';
 import type { MysqldManager } from '../mysqld/mysqld-manager.js';
 import { mysqldPaths, type MysqldSpec } from '../mysqld/mysqld-spec.js';
-import { addressOf, addressesOf, targetName, targetSpec, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import { addressOf, addressesOf, knownAddress, targetName, targetSpec, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
 import type { ApplyMove, TargetProcess } from './apply-moves.js';
 
 /** Marks a datadir copied whole from the template: one without it is a copy a crash cut short. */
@@ -54,7 +54,7 @@ export function provisionPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySetting
     name: `${move.shard}/provision`,
     describe: (state) =>
       `start ${move.targets.length} mysqld for ${move.shard}: ${move.targets
-        .map((t) => `${t.role} on ${t.host.name} ${addressesOf(state, move.shard)[String(t.serverId)] ?? t.plannedIp ?? '(address from EC2)'}:${t.port} server_id ${t.serverId}, ${t.configPath}`)
+        .map((t) => `${t.role} on ${t.host.name} ${knownAddress(state, move, t) ?? '(address from EC2)'}:${t.port} server_id ${t.serverId}, ${t.configPath}`)
         .join('; ')}`,
     run: async (state) => {
       const ips = { ...addressesOf(state, move.shard) };

@@ -2,7 +2,7 @@ import type { Phase } from '../../core/phases/phase-runner.js';
 import type { RecordOp } from '../../dns/change-set.js';
 import { applyChangeSet, listRecords } from '../../dns/record-store.js';
 import type { NameState } from '../../dns/record-types.js';
-import { addressOf, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import { addressOf, knownAddress, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
 import type { ApplyMove } from './apply-moves.js';
 
 /**
@@ -31,7 +31,7 @@ export function readersPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings)
   return {
     name: `${move.shard}/readers`,
     describe: (state) => {
-      const news = move.targets.slice(1).map((t) => addressOfOr(state, move, t));
+      const news = move.targets.slice(1).map((t) => knownAddress(state, move, t) ?? `(${t.host.name} address from provision)`);
       return `${move.cluster.reader_record}: add ${news.join(', ') || 'nothing'} at weight ${s.readerWeight}; drain ${olds.join(', ')} to weight 0 (rows kept for a rollback)`;
     },
     run: async (state) => {
@@ -47,12 +47,4 @@ export function readersPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings)
       }
     },
   };
-}
-
-function addressOfOr(state: Readonly<ApplyState>, move: ApplyMove, t: ApplyMove['targets'][number]): string {
-  try {
-    return addressOf(state, move, t);
-  } catch {
-    return `(${t.host.name} address from provision)`;
-  }
 }

@@ -1,7 +1,7 @@
 import type { Phase } from '../../core/phases/phase-runner.js';
 import { onlineSwitchover, type SwitchoverRequest } from '../switchover/online-switchover.js';
 import { recoverInterruptedSwitchover } from '../switchover/recover-switchover.js';
-import { addressOf, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import { addressOf, knownAddress, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
 import type { ApplyMove } from './apply-moves.js';
 
 /** The online switchover's request for a move: the new master is the candidate; every other copy, new or old, follows it. */
@@ -38,7 +38,7 @@ export function switchoverPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettin
   return {
     name: `${move.shard}/switchover`,
     describe: (state) =>
-      `online switchover of ${move.shard}: block writes on ${move.master.id} (${move.master.host}), wait for ${t?.host.name ?? '?'} (${t ? (addressesFor(state, move, t) ?? '?') : '?'}) to apply the last write, promote it, point ${move.cluster.writer_record} at it, re-point ${move.targets.length - 1 + move.replicas.length} replicas, make ${move.master.id} follow it`,
+      `online switchover of ${move.shard}: block writes on ${move.master.id} (${move.master.host}), wait for ${t?.host.name ?? '?'} (${t ? (knownAddress(state, move, t) ?? '?') : '?'}) to apply the last write, promote it, point ${move.cluster.writer_record} at it, re-point ${move.targets.length - 1 + move.replicas.length} replicas, make ${move.master.id} follow it`,
     run: async (state) => {
       const req = moveSwitchoverRequest(move, state, s);
       const sw = { connect: deps.connect, openDns: deps.openDns, logger: deps.logger, actor: deps.actor, ...(deps.failpoint ? { failpoint: deps.failpoint } : {}) };
@@ -48,12 +48,4 @@ export function switchoverPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettin
       return { [`${move.shard}:switchover`]: { from: report.from, to: report.to, write_blocked_ms: report.writeBlockedMs, final_gtid: report.finalGtid } };
     },
   };
-}
-
-function addressesFor(state: Readonly<ApplyState>, move: ApplyMove, t: ApplyMove['targets'][number]): string | undefined {
-  try {
-    return addressOf(state, move, t);
-  } catch {
-    return undefined;
-  }
 }
