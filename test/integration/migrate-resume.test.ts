@@ -38,52 +38,64 @@ afterAll(async () => {
 });
 
 describe('migrate after a kill at each step', () => {
-  it('--resume finishes the cutover from every step, and the rollback after it restores the source; no acknowledged write lost', async () => {
-    const w = new DnsWriter(fx.sb, { intervalMs: 25 });
-    w.start();
-    const { source, target } = fx.sb;
+  describe('--resume finishes the cutover from every step, and the rollback after it restores the source, with a writer running through DNS throughout', () => {
+    // One test per kill point (each is a kill, a resume and a rollback: ~6 s), sharing one writer;
+    // the last test checks that none of the writes it had acknowledged across all of them is lost.
+    let w: DnsWriter;
+    let stopped = false;
     const maxId = async (host: string) => Number((await fx.sql(host, 'SELECT COALESCE(MAX(id), 0) AS m FROM app.writes'))[0]?.['m']);
-    try {
+    beforeAll(async () => {
+      w = new DnsWriter(fx.sb, { intervalMs: 25 });
+      w.start();
       await w.waitForMore(10);
-      for (const step of [MID_9, ...STEPS]) {
-        const journal = fx.journal(`resume-${step.replace(/[^a-z0-9-]/gi, '_')}`);
-        expect(await runAndKill(fx, journal, step), `killed after ${step}`).toBe('SIGKILL');
-        if (step === MID_9) {
-          // The source already applied writes the new writer took after step 6: replication set up
-          // again from step 6's position would apply them twice (duplicate key, SQL thread stopped).
-          expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
-          expect(await fx.accounts(source.host)).toEqual(['app_frozen_dbfleet']);
-          await w.waitForMore(3);
-          const id = await maxId(target.host);
-          await eventually('the source applied the newest write', async () => (await maxId(source.host)) >= id);
-        }
-        const resumed = await migrateRun(fx.env, { journal, resume: true });
-        expect(resumed.ran, `resumed after ${step}`).toEqual(step === MID_9 ? ['9-old-writer-follows'] : STEPS.slice(STEPS.indexOf(step) + 1));
-        await expectCutOver(fx);
+    });
+    afterAll(async () => {
+      if (w && !stopped) await w.stop();
+    });
+
+    it.each([MID_9, ...STEPS])('killed after %s: --resume runs the remaining steps, rollback restores the source', async (step) => {
+      const { source, target } = fx.sb;
+      const journal = fx.journal(`resume-${step.replace(/[^a-z0-9-]/gi, '_')}`);
+      expect(await runAndKill(fx, journal, step), `killed after ${step}`).toBe('SIGKILL');
+      if (step === MID_9) {
+        // The source already applied writes the new writer took after step 6: replication set up
+        // again from step 6's position would apply them twice (duplicate key, SQL thread stopped).
+        expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+        expect(await fx.accounts(source.host)).toEqual(['app_frozen_dbfleet']);
         await w.waitForMore(3);
-        const back = await migrateRollback(fx.env, { journal });
-        expect(back.mode).toBe('reverse');
-        await expectInitialState(fx, expect, { targetFrozen: true });
-        await w.waitForMore(3);
+        const id = await maxId(target.host);
+        await eventually('the source applied the newest write', async () => (await maxId(source.host)) >= id);
       }
-    } finally {
+      const resumed = await migrateRun(fx.env, { journal, resume: true });
+      expect(resumed.ran, `resumed after ${step}`).toEqual(step === MID_9 ? ['9-old-writer-follows'] : STEPS.slice(STEPS.indexOf(step) + 1));
+      await expectCutOver(fx);
+      await w.waitForMore(3);
+      const back = await migrateRollback(fx.env, { journal });
+      expect(back.mode).toBe('reverse');
+      await expectInitialState(fx, expect, { targetFrozen: true });
+      await w.waitForMore(3);
+    });
+
+    it('every write the writer had acknowledged across all of those kills is on the source', async () => {
       const final = await w.stop();
+      stopped = true;
+      expect(final.acknowledged.length).toBeGreaterThan(100);
       expect(await w.missingOn(fx.sb.source.host, final.acknowledged)).toEqual([]);
-    }
+    });
   });
 
-  it('rollback restores the source from a kill after every step, and the target as it was (frozen) by undo too', async () => {
-    // The previous test ended with a rollback by the reverse switch: the target keeps the write user
+  describe('rollback restores the source from a kill after every step, and the target as it was (frozen) by undo too', () => {
+    // The tests above end with a rollback by the reverse switch: the target keeps the write user
     // frozen. A rollback by undo leaves it so (step 3's rename and the undo's thaw do not replicate
     // there; an account step 4 thawed is frozen again), and the reverse switch freezes it again.
-    for (const step of STEPS) {
+    it.each(STEPS)('killed after %s: rollback restores the initial state', async (step) => {
       const journal = fx.journal(`rollback-${step}`);
       expect(await runAndKill(fx, journal, step), `killed after ${step}`).toBe('SIGKILL');
       const back = await migrateRollback(fx.env, { journal });
       const reverse = STEPS.indexOf(step) >= STEPS.indexOf('7-writer-record');
       expect(back.mode, `rollback after ${step}`).toBe(reverse ? 'reverse' : 'undo');
       await expectInitialState(fx, expect, { targetFrozen: true });
-    }
+    });
   });
 
   it('a rollback killed halfway is finished by rollback --resume', async () => {
