@@ -7,6 +7,8 @@
  * - after step 8, a real transaction cannot reach the target any more (replication stopped in
  *   step 5): step 9 refuses, leaving the source untouched, and says the way out; `run --resume
  *   --accept-source-position` journals the operator's acknowledgement and finishes the cutover;
+ *   `rollback` from there refuses alike, and `rollback --accept-source-position` finishes step 9 and
+ *   switches back;
  * - without pause: step 5 refuses after its rounds, replication running, and --resume finishes once
  *   the writer stops, with every acknowledged write on the target exactly once.
  */
@@ -91,6 +93,31 @@ describe('migrate and writes after the freeze', () => {
     expect((await migrateRun(fx.env, { journal, resume: true })).ran).toEqual([]);
     const back = await migrateRollback(fx.env, { journal });
     expect(back.mode).toBe('reverse');
+  });
+
+  it('a rollback from that refusal refuses the same way; rollback --accept-source-position journals the acknowledgement, finishes step 9 and switches back, the late write kept on the source', async () => {
+    const { source, target } = fx.sb;
+    const journal = fx.journal('late-write-rollback');
+    expect(await runAndKill(fx, journal, '8-restore-ttl')).toBe('SIGKILL');
+    await fx.sql(source.host, "INSERT INTO app.writes (client, seq) VALUES ('after-the-freeze-rb', 1)");
+    const replicaBefore = await fx.replication(source.host);
+    // the writer record is on the target (step 7 ran): the rollback is the reverse switch, which finishes step 9 first
+    const refused = await fx.cli(['migrate', 'rollback', '--config', fx.sb.configFile, '--journal', journal]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/committed 1 transaction\(s\) after mysql-bin\.\d+:\d+/);
+    expect(refused.stderr).toContain('dbfleet migrate rollback --accept-source-position');
+    expect(await fx.replication(source.host)).toBe(replicaBefore);
+    expect(await fx.accounts(source.host)).toEqual(['app_frozen_dbfleet']);
+    expect((await fx.records()).writer).toEqual([target.host]);
+    const out = await fx.cli(['migrate', 'rollback', '--accept-source-position', '--config', fx.sb.configFile, '--journal', journal]);
+    expect(out.code, out.stderr).toBe(0);
+    const accepted = (await new FileJournal(journal).read()).filter((e) => e.phase === '9-accepted-source-position');
+    expect(accepted).toHaveLength(1);
+    expect(accepted[0]?.detail).toMatch(/1 transaction\(s\) after mysql-bin\.\d+:\d+ exist only on .*, NOT on /);
+    await expectInitialState(fx, expect, { targetFrozen: true });
+    // the acknowledged divergence: the late write is on the source, which writes again, and only there
+    expect(await count(source.host, 'after-the-freeze-rb')).toBe(1);
+    expect(await count(target.host, 'after-the-freeze-rb')).toBe(0);
   });
 
   it('a writer that never stops makes step 5 refuse after its rounds with replication running (nothing lost); once it stops, --resume finishes and every acknowledged write is on the target exactly once', async () => {
