@@ -30,7 +30,15 @@ export interface OtherWriterFacts {
 }
 
 export interface PreflightFacts {
-  source: { id: string; address: string; role: Fact<Role>; longTransactions: Fact<{ id: number; user: string; seconds: number }[]>; ddl: Fact<{ id: number; user: string; seconds: number; statement: string }[]> };
+  source: {
+    id: string;
+    address: string;
+    role: Fact<Role>;
+    longTransactions: Fact<{ id: number; user: string; seconds: number }[]>;
+    ddl: Fact<{ id: number; user: string; seconds: number; statement: string }[]>;
+    /** The admin set its session's sql_log_bin (to the value it had): the privilege step 3 needs for an unlogged rename. */
+    sqlLogBin: Fact<true>;
+  };
   target: { id: string; address: string; role: Fact<Role>; replica: Fact<ReplicaStatus | null>; binlog: Fact<{ logBin: boolean; format: string }>; readers: number };
   users: UserFacts[];
   writers: OtherWriterFacts;
@@ -114,6 +122,7 @@ export function evaluatePreflight(f: PreflightFacts): CheckResult[] {
       }),
     );
   }
+  out.push(unloggedRenameCheck(f));
   const w = f.writers;
   out.push(
     check('every host entry of a write user is listed', w.hostEntries, (es) => {
@@ -159,4 +168,22 @@ export function evaluatePreflight(f: PreflightFacts): CheckResult[] {
   );
   out.push(check('no DDL running on the source', src.ddl, (ds) => ({ ok: ds.length === 0, evidence: ds.length ? ds.map((d) => `thread ${d.id} (${d.user}) ${d.seconds} s: ${d.statement}`).join('; ') : 'none' })));
   return out;
+}
+
+/**
+ * Step 3 renames a write user that a rollback left frozen alone on the target inside
+ * `SET SESSION sql_log_bin = 0` (the undo of step 3 likewise), which needs SUPER / BINLOG ADMIN
+ * (MariaDB) or SYSTEM_VARIABLES_ADMIN / SESSION_VARIABLES_ADMIN (MySQL 8) on the source. Without it
+ * step 3 would fail after the freeze had begun; preflight says so first. Otherwise not needed.
+ */
+function unloggedRenameCheck(f: PreflightFacts): CheckResult {
+  const name = 'the admin can set sql_log_bin on the source (unlogged rename)';
+  const frozen = f.users.filter((u) => u.onTarget.ok && u.onTarget.value.frozen && !u.onTarget.value.active).map((u) => `'${u.user}${FROZEN_SUFFIX}'@'${u.host}'`);
+  const fact = f.source.sqlLogBin;
+  if (frozen.length === 0) {
+    return { check: name, ok: true, evidence: `not needed: no write user is left frozen alone on the target${fact.ok ? ' (it can)' : ` (it cannot: ${fact.error}; a cutover after a rollback will need it)`}` };
+  }
+  return fact.ok
+    ? { check: name, ok: true, evidence: `it can; step 3 renames ${frozen.join(', ')} unlogged (a rollback left that name frozen alone on the target)` }
+    : { check: name, ok: false, evidence: `${fact.error}: step 3 must rename ${frozen.join(', ')} unlogged (a rollback left that name frozen alone on the target); grant the admin SUPER or BINLOG ADMIN (MariaDB) / SYSTEM_VARIABLES_ADMIN (MySQL 8) on the source` };
 }

@@ -20,8 +20,8 @@ const DDL = '^[[:space:]]*(ALTER|CREATE|DROP|RENAME|TRUNCATE|OPTIMIZE|REPAIR)[[:
 
 /**
  * Reads every fact preflight needs, read-only: roles, replication, binlog settings, accounts and
- * grants, the records (and PowerDNS's answer), a login as the replication user, open transactions
- * and running DDL. A fact that cannot be read is a failed check with the error as its evidence.
+ * grants, the records (and PowerDNS's answer), a login as the replication user, open transactions,
+ * running DDL, and whether the admin may set sql_log_bin (its own session's, to the value it has). A fact that cannot be read is a failed check with the error as its evidence.
  */
 export async function gatherPreflight(env: MigrateEnv, replicationLogin: (host: string, port: number) => Promise<SqlSession>): Promise<PreflightFacts> {
   const c = env.config;
@@ -54,6 +54,11 @@ export async function gatherPreflight(env: MigrateEnv, replicationLogin: (host: 
         ddl: await on(src, async (a) =>
           (await a.session.query(`SELECT ID AS id, USER AS user, TIME AS seconds, LEFT(INFO, 120) AS statement FROM information_schema.PROCESSLIST WHERE ID <> CONNECTION_ID() AND INFO REGEXP ?`, [DDL])).map((r) => ({ id: Number(r['id']), user: String(r['user']), seconds: Number(r['seconds']), statement: String(r['statement']) })),
         ),
+        sqlLogBin: await on(src, async (a) => {
+          // a session variable set to the value it has: the privilege check, and no change
+          await a.session.query('SET SESSION sql_log_bin = @@SESSION.sql_log_bin');
+          return true as const;
+        }),
       },
       target: {
         id: target.writer.id,

@@ -140,6 +140,33 @@ describe('migrate preflight', () => {
     expect(f.get('the replication user can log in to the source (rollback)')).toMatch(/denied/i);
   });
 
+  it('refuses an admin that cannot set sql_log_bin when a rollback left the write user frozen alone on the target (step 3 renames unlogged then); the same admin passes that check otherwise', async () => {
+    const { source, target } = fx.sb;
+    const check = 'the admin can set sql_log_bin on the source (unlogged rename)';
+    // an admin that reads everything but lacks SUPER / BINLOG ADMIN (created on the source, replicated to the target)
+    await fx.sql(source.host, "CREATE USER 'weakadmin'@'%' IDENTIFIED BY 'weak-admin-pw'");
+    await fx.sql(source.host, "GRANT SELECT, PROCESS, SLAVE MONITOR, BINLOG MONITOR ON *.* TO 'weakadmin'@'%'");
+    const pw = join(fx.sb.dir, 'weakadmin.password');
+    await writeFile(pw, 'weak-admin-pw\n');
+    await chmod(pw, 0o600);
+    const file = await variant('weak-admin', (d) => (d['admin'] = { user: 'weakadmin', password_file: pw }));
+    try {
+      await eventually('the weak admin replicated to the target', async () => (await fx.sql(target.host, "SELECT COUNT(*) AS n FROM mysql.user WHERE User = 'weakadmin'"))[0]?.['n'] === 1);
+      expect((await failing(file)).has(check)).toBe(false);
+      // what a rollback by the reverse switch leaves on the Aurora-like target
+      await fx.sql(target.host, "RENAME USER 'app'@'%' TO 'app_frozen_dbfleet'@'%'");
+      try {
+        expect((await failing(file)).get(check)).toMatch(/denied.*SUPER.*step 3 must rename 'app_frozen_dbfleet'@'%' unlogged/i);
+        expect((await failing()).has(check)).toBe(false);
+      } finally {
+        await fx.sql(target.host, "RENAME USER 'app_frozen_dbfleet'@'%' TO 'app'@'%'");
+      }
+    } finally {
+      await fx.sql(source.host, "DROP USER 'weakadmin'@'%'");
+    }
+    expect((await failing()).size).toBe(0);
+  });
+
   it('refuses while a transaction is open on the source for longer than the limit', async () => {
     const s = await admin(fx.sb.source.host);
     try {

@@ -11,7 +11,7 @@ const grants = { grants: ['GRANT INSERT ON `app`.* TO `app`@`%`'], secretDigest:
 
 function facts(): PreflightFacts {
   return {
-    source: { id: 'db-main', address: '10.0.0.10:3306', role: { ok: true, value: 'writer' }, longTransactions: { ok: true, value: [{ id: 7, user: 'app', seconds: 1 }] }, ddl: { ok: true, value: [] } },
+    source: { id: 'db-main', address: '10.0.0.10:3306', role: { ok: true, value: 'writer' }, longTransactions: { ok: true, value: [{ id: 7, user: 'app', seconds: 1 }] }, ddl: { ok: true, value: [] }, sqlLogBin: { ok: true, value: true } },
     target: { id: 'aurora-1', address: '10.0.1.10:3306', role: { ok: true, value: 'writer' }, replica: { ok: true, value: replica }, binlog: { ok: true, value: { logBin: true, format: 'ROW' } }, readers: 1 },
     users: [{ user: 'app', host: '%', source: { ok: true, value: grants }, target: { ok: true, value: grants }, frozenOnSource: { ok: true, value: false }, onTarget: { ok: true, value: { active: true, frozen: false } } }],
     writers: { hostEntries: { ok: true, value: [{ user: 'app', host: '%' }] }, bypass: { ok: true, value: [] }, events: { ok: true, value: { scheduler: 'OFF', enabled: ['app.nightly'] } } },
@@ -69,6 +69,18 @@ describe('preflight checks (pure)', () => {
     expect(checks.filter((c) => !c.ok)).toEqual([]);
     expect(checks.find((c) => c.check === 'no app_frozen_dbfleet account on the target')?.evidence).toMatch(/left frozen by a rollback/);
     expect(checks.find((c) => c.check === 'no enabled event can write on the source')?.evidence).toBe('event_scheduler=OFF; enabled events: app.nightly');
+  });
+
+  it('sql_log_bin: refused only when a write user is left frozen alone on the target (step 3 then renames unlogged); otherwise passes, naming what a later cutover needs', () => {
+    const name = 'the admin can set sql_log_bin on the source (unlogged rename)';
+    const denied = { ok: false as const, error: 'Access denied; you need (at least one of) the SUPER, BINLOG ADMIN privilege(s) for this operation' };
+    const f = facts();
+    f.source.sqlLogBin = denied;
+    expect(evaluatePreflight(f).find((c) => c.check === name)).toEqual({ check: name, ok: true, evidence: expect.stringMatching(/^not needed: .*it cannot: Access denied.*a cutover after a rollback will need it/) });
+    f.users[0]!.onTarget = { ok: true, value: { active: false, frozen: true } };
+    expect(failed(f)).toEqual([expect.stringMatching(/^the admin can set sql_log_bin on the source \(unlogged rename\): Access denied.*'app_frozen_dbfleet'@'%' unlogged .*grant the admin SUPER or BINLOG ADMIN/)]);
+    f.source.sqlLogBin = { ok: true, value: true };
+    expect(evaluatePreflight(f).find((c) => c.check === name)).toMatchObject({ ok: true, evidence: expect.stringMatching(/^it can; step 3 renames 'app_frozen_dbfleet'@'%' unlogged/) });
   });
 
   it('a transaction shorter than the limit passes; DNS serving is "not checked" without dns.server', () => {
