@@ -91,8 +91,9 @@ export function applyDeps(ctx: CliContext, fleet: FleetContext, hosts: ApplyHost
 
 /**
  * DBFLEET_FAILPOINT=<shard>:<switchover phase> kills this process (SIGKILL) right after that
- * phase: how the tests crash a switchover with writes blocked, or just after the promotion. Never
- * set it in production.
+ * phase: how the tests crash a switchover with writes blocked, or just after the promotion;
+ * <shard>:verify-at-position, inside verify with both copies at the compared position. Never set
+ * it in production.
  */
 function failpoint(ctx: CliContext): { failpoint?: (point: string) => void } {
   const at = ctx.env['DBFLEET_FAILPOINT'];

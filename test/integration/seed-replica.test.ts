@@ -7,6 +7,7 @@ import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
 import type { MysqldSpec } from '../../src/shard/mysqld/mysqld-spec.js';
 import { seedFromReplica } from '../../src/shard/seed/seed-from-replica.js';
 import { attachAndCatchUp } from '../../src/shard/seed/attach-replica.js';
+import { compareReplicas } from '../../src/shard/verify/checksum-compare.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 
 // Consolidation phases provision -> seed -> catch up, on real mariadbd: a sandbox cluster is the
@@ -89,44 +90,76 @@ describe('seeding a new mysqld from a replica and catching up with the master', 
 });
 
 describe('comparing two replicas at the same position', () => {
-  it('finds them equal while the master keeps writing, and names the table once one drifts', async () => {
-    const { compareReplicas } = await import('../../src/shard/verify/checksum-compare.js');
+  // x: a current replica of the shard (the reference, serving reads); y: the new copy seeded above
+  type Admin = import('../../src/mysql/admin.js').MysqlAdmin;
+  let m: Admin, x: Admin, y: Admin;
+  let writing = true;
+  let writer: Promise<void> = Promise.resolve();
+  let w: Awaited<ReturnType<typeof openSession>> | undefined;
+  /** How many STOP SLAVE statements a server has run (MariaDB's Com_stop_slave). */
+  const stops = async (a: Admin): Promise<number> => Number((await a.session.query("SHOW GLOBAL STATUS LIKE 'Com_stop_slave'"))[0]?.['Value']);
+  const running = async (a: Admin): Promise<boolean> => {
+    const st = await a.replicaStatus();
+    return st?.ioRunning === 'yes' && st.sqlRunning;
+  };
+
+  beforeAll(async () => {
     const state = await fx.state();
     const [master, a] = state.clusters[0]!.instances;
-    const admin = (h: string): Promise<import('../../src/mysql/admin.js').MysqlAdmin> => connectAdmin({ host: h, port: 3306, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 10_000 });
-    const [m, x, y] = await Promise.all([admin(master!.host), admin(a!.host), admin(spec.bindAddress)]);
-    const w = await openSession({ host: master!.host, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
-    let writing = true;
+    const admin = (h: string): Promise<Admin> => connectAdmin({ host: h, port: 3306, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 10_000 });
+    [m, x, y] = await Promise.all([admin(master!.host), admin(a!.host), admin(spec.bindAddress)]);
+    // the master keeps writing throughout both tests
+    w = await openSession({ host: master!.host, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
     let seq = 1_000_000;
-    const writer = (async () => {
+    const session = w;
+    writer = (async () => {
       while (writing) {
-        await w.execute('INSERT INTO writes (client, seq) VALUES (?, ?)', ['verify', ++seq]);
+        await session.execute('INSERT INTO writes (client, seq) VALUES (?, ?)', ['verify', ++seq]);
         await new Promise((r) => setTimeout(r, 2));
       }
     })();
-    try {
-      const same = await compareReplicas(m, x, y);
-      expect(same.equal, JSON.stringify(same)).toBe(true);
-      expect(same.tables.map((t) => t.table)).toContain('app.writes');
-      // drift: a row only on the new replica (as a bad seed would leave)
-      await y.session.query('SET SESSION sql_log_bin = 0');
-      // an id far from the master's, so replication itself is not broken by it
-      await y.session.query("INSERT INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)");
-      const drifted = await compareReplicas(m, x, y);
-      expect(drifted.equal).toBe(false);
-      expect(drifted.tables.filter((t) => !t.equal).map((t) => t.table)).toEqual(['app.writes']);
-      // replication resumed on both afterwards
-      for (const r of [x, y]) {
-        await eventually('replication running again', async () => {
-          const st = await r.replicaStatus();
-          return st?.ioRunning === 'yes' && st.sqlRunning;
-        });
-      }
-    } finally {
-      writing = false;
-      await writer;
-      await w.close();
-      await Promise.all([m.close(), x.close(), y.close()]);
-    }
+  });
+
+  afterAll(async () => {
+    writing = false;
+    await writer;
+    await w?.close();
+    await Promise.all([m, x, y].map((a) => a?.close()));
+  });
+
+  it('by default reads the reference in a consistent snapshot while it keeps replicating: equal while the master writes, and names the table once one drifts', async () => {
+    const before = { x: await stops(x), y: await stops(y) };
+    const same = await compareReplicas(m, x, y);
+    expect(same.mode).toBe('snapshot');
+    expect(same.equal, JSON.stringify(same)).toBe(true);
+    expect(same.tables.map((t) => t.table)).toContain('app.writes');
+    expect(same.position).toMatch(/^0-\d+-\d+$/);
+    // the reference never stopped; only the new copy did (and runs again)
+    expect(await stops(x)).toBe(before.x);
+    expect(await stops(y)).toBeGreaterThan(before.y);
+    expect(await running(x)).toBe(true);
+    await eventually('the new copy replicating again', () => running(y));
+    // drift: a row only on the new copy (as a bad seed would leave), an id far from the master's
+    await y.session.query('SET SESSION sql_log_bin = 0');
+    await y.session.query("INSERT INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)");
+    const drifted = await compareReplicas(m, x, y);
+    expect(drifted.equal).toBe(false);
+    expect(drifted.tables.filter((t) => !t.equal).map((t) => t.table)).toEqual(['app.writes']);
+    expect(await stops(x)).toBe(before.x);
+  });
+
+  it('stop-both (the fallback for a reference without log_slave_updates) stops both, finds the same drift, and equal once it is removed', async () => {
+    const before = await stops(x);
+    // the drift the test above made (made here too when run alone)
+    await y.session.query('SET SESSION sql_log_bin = 0');
+    await y.session.query("INSERT IGNORE INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)");
+    const drifted = await compareReplicas(m, x, y, { mode: 'stop-both' });
+    expect(drifted.mode).toBe('stop-both');
+    expect(drifted.tables.filter((t) => !t.equal).map((t) => t.table)).toEqual(['app.writes']);
+    expect(await stops(x)).toBeGreaterThan(before);
+    await y.session.query("DELETE FROM app.writes WHERE id = 999999999 AND client = 'drift'");
+    const same = await compareReplicas(m, x, y, { mode: 'stop-both' });
+    expect(same.equal, JSON.stringify(same)).toBe(true);
+    for (const r of [x, y]) await eventually('replication running again', () => running(r));
   });
 });

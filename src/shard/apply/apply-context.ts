@@ -20,7 +20,7 @@ export interface ApplyDeps {
   actor: string;
   /** Catch-up progress, one line per update (the CLI draws a bar on a terminal). */
   progress: (line: string) => void;
-  /** Test crash points inside the switchover (see SwitchoverDeps.failpoint). */
+  /** Test crash points inside the switchover (see SwitchoverDeps.failpoint) and verify (`<shard>:verify-at-position`). */
   failpoint?: (point: string) => void;
 }
 

@@ -6,9 +6,10 @@ import { ADMIN_TIMEOUTS, addressOf, adminEndpoint, currentEndpoint, targetName, 
 import type { ApplyMove } from './apply-moves.js';
 
 /**
- * Verify: every new copy's tables have the same checksums as a current replica's, both stopped
- * at the same master GTID position (the master keeps taking writes). A difference refuses the
- * switchover and names the tables.
+ * Verify: every new copy's tables have the same checksums as a current replica's at the same
+ * master GTID position (the master keeps taking writes): the current replica is read in a
+ * consistent snapshot and keeps replicating, the new copy is run up to exactly the snapshot's
+ * position (checksum-compare.ts). A difference refuses the switchover and names the tables.
  */
 export function verifyPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): Phase<ApplyState> {
   const reference = move.verifyReference;
@@ -30,7 +31,8 @@ export function verifyPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings):
         for (const t of move.targets) {
           const ip = addressOf(state, move, t);
           const target = await open(adminEndpoint(s, ip, t.port), timeout);
-          const report = await compareReplicas(master, ref, target, s.section.verify_timeout_ms);
+          const report = await compareReplicas(master, ref, target, { timeoutMs: s.section.verify_timeout_ms, atPosition: () => deps.failpoint?.(`${move.shard}:verify-at-position`) });
+          if (report.mode === 'stop-both') deps.logger.warn({ shard: move.shard, reference: reference.id }, 'the reference has no binlog of what it applies (log_bin / log_slave_updates off): it was stopped while its tables were checksummed, serving reads as of that position');
           const differ = report.tables.filter((x) => !x.equal);
           if (differ.length > 0) {
             throw new SafetyRefusal('CHECKSUM_MISMATCH', `${targetName(move, t, ip)} differs from ${reference.id} at ${report.position} in ${differ.map((d) => `${d.table} (${d.b ?? 'missing'} vs ${d.a ?? 'missing'})`).join(', ')}`, {
@@ -38,7 +40,7 @@ export function verifyPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings):
               details: { differ },
             });
           }
-          deps.logger.info({ shard: move.shard, target: targetName(move, t, ip), position: report.position, tables: report.tables.length }, 'checksums equal');
+          deps.logger.info({ shard: move.shard, target: targetName(move, t, ip), position: report.position, mode: report.mode, tables: report.tables.length }, 'checksums equal');
           results[String(t.serverId)] = { position: report.position, tables: report.tables.length };
         }
         return { [`${move.shard}:verified`]: results };
