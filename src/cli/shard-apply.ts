@@ -14,6 +14,7 @@ import { ApplyHosts } from '../shard/apply/apply-hosts.js';
 import { applyPlan, previewApply } from '../shard/apply/apply-plan.js';
 import { printJson, type CliContext } from './context.js';
 import { loadFleetContext, type FleetContext } from './fleet-context.js';
+import { intOption } from './parse.js';
 import { renderTable } from './table.js';
 
 export interface LoadedPlan {
@@ -58,33 +59,38 @@ export async function applySettings(ctx: CliContext, fleet: FleetContext): Promi
   };
 }
 
-/** Catch-up progress: redrawn in place on a terminal, otherwise a line at most every 5 s. */
-function progressWriter(ctx: CliContext): (line: string) => void {
-  const tty = (ctx.stderr as NodeJS.WriteStream).isTTY === true;
-  let last = 0;
-  return (line) => {
-    if (tty) {
-      ctx.stderr.write(`\r${line}\x1b[K${line.endsWith('caught up') ? '\n' : ''}`);
+/**
+ * Catch-up progress: redrawn in place on a terminal when one move runs at a time; otherwise (a
+ * pipe, or moves side by side) a line per new copy at most every 5 s, and its last line.
+ */
+function progressWriter(ctx: CliContext, parallel: number): (target: string, line: string) => void {
+  const redraw = (ctx.stderr as NodeJS.WriteStream).isTTY === true && parallel === 1;
+  const last = new Map<string, number>();
+  return (target, line) => {
+    const done = line.endsWith('caught up');
+    if (redraw) {
+      ctx.stderr.write(`\r${line}\x1b[K${done ? '\n' : ''}`);
       return;
     }
     const now = Date.now();
-    if (now - last >= 5_000 || line.endsWith('caught up')) {
-      last = now;
+    if (now - (last.get(target) ?? 0) >= 5_000 || done) {
+      last.set(target, now);
       ctx.stderr.write(`${line}\n`);
     }
   };
 }
 
-export function applyDeps(ctx: CliContext, fleet: FleetContext, hosts: ApplyHosts): ApplyDeps {
+export function applyDeps(ctx: CliContext, fleet: FleetContext, hosts: ApplyHosts, parallel = 1): ApplyDeps {
   return {
     host: (h) => hosts.host(h),
     mysqld: (h) => hosts.mysqld(h),
     ips: (h) => hosts.ips(h),
+    hostLock: (h) => hosts.lock(h),
     connect: connectAdmin,
     openDns: () => openSession(fleet.dnsEndpoint, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 }),
     logger: ctx.logger,
     actor: `cli:${userInfo().username}@${hostname()}`,
-    progress: progressWriter(ctx),
+    progress: progressWriter(ctx, parallel),
     ...failpoint(ctx),
   };
 }
@@ -129,7 +135,7 @@ export function deferStops(ctx: CliContext): { requested: () => boolean; release
   };
 }
 
-/** `dbfleet shard apply PLAN --config FILE [--dry-run] [--resume] [--journal FILE]`. */
+/** `dbfleet shard apply PLAN --config FILE [--dry-run] [--resume] [--redo-from S/P] [--parallel N] [--journal FILE]`. */
 export function registerShardApply(program: Command, ctx: CliContext): void {
   const shard = shardGroup(program, 'apply');
   shard
@@ -140,21 +146,23 @@ export function registerShardApply(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'print every phase with the real names and addresses, and which are done; change nothing')
     .option('--resume', 'continue the run the journal records')
     .option('--redo-from <shard/phase>', 'with --resume: run that phase (provision, seed, catch-up or verify) and the shard\'s later ones again')
+    .option('--parallel <n>', "moves of one wave at a time (the plan's waves bound the seeds per host); a failure stops the others after their current phase", intOption('--parallel', 1, 64), 1)
     .option('--json', 'print the outcome as one JSON document')
-    .action(async (planFile: string, opts: { config: string; journal?: string; dryRun?: boolean; resume?: boolean; json?: boolean; redoFrom?: string }) => {
+    .action(async (planFile: string, opts: { config: string; journal?: string; dryRun?: boolean; resume?: boolean; json?: boolean; redoFrom?: string; parallel: number }) => {
       if (opts.redoFrom !== undefined && !opts.resume) throw new UsageError('--redo-from needs --resume: it changes what a recorded run does next');
       const fleet = await loadFleetContext(ctx, opts.config);
       const loaded = await loadPlan(planFile, fleet);
       const settings = await applySettings(ctx, fleet);
       const hosts = new ApplyHosts(settings.section, ctx.logger);
-      const deps = applyDeps(ctx, fleet, hosts);
-      const req = { moves: loaded.moves, planSha256: loaded.sha256, journalPath: opts.journal ?? `${planFile}.journal`, resume: opts.resume === true, ...(opts.redoFrom !== undefined ? { redoFrom: opts.redoFrom } : {}) };
+      const deps = applyDeps(ctx, fleet, hosts, opts.parallel);
+      const req = { moves: loaded.moves, planSha256: loaded.sha256, journalPath: opts.journal ?? `${planFile}.journal`, resume: opts.resume === true, parallel: opts.parallel, ...(opts.redoFrom !== undefined ? { redoFrom: opts.redoFrom } : {}) };
       try {
         if (opts.dryRun) {
           const lines = await previewApply(req, deps, settings);
           if (opts.json) printJson(ctx, { dry_run: true, journal: req.journalPath, phases: lines });
           else {
-            ctx.stdout.write(`dry run of ${planFile} (${loaded.moves.length} moves, journal ${req.journalPath}); nothing is changed\n`);
+            const waves = new Set(loaded.moves.map((m) => m.wave)).size;
+            ctx.stdout.write(`dry run of ${planFile} (${loaded.moves.length} moves in ${waves} wave${waves === 1 ? '' : 's'}, ${opts.parallel === 1 ? 'one move at a time' : `up to ${opts.parallel} moves of a wave at a time`}; journal ${req.journalPath}); nothing is changed\n`);
             ctx.stdout.write(`${renderTable(['#', 'phase', 'status', 'what it does'], lines.map((l, i) => [String(i + 1), l.phase, l.status, l.description]))}\n`);
           }
           return;

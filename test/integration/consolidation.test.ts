@@ -4,20 +4,16 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { LocalHost } from '../../src/host/local-host.js';
-import { connectAdmin } from '../../src/mysql/connect-admin.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import type { MysqlAdmin } from '../../src/mysql/admin.js';
-import { DowntimeMeter } from '../../src/failover/meter/downtime-meter.js';
-import { missingWrites } from '../../src/failover/meter/lost-writes.js';
-import { resolverLookup } from '../../src/failover/meter/name-lookups.js';
 import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
 import { accepts } from '../../src/shard/apply/phase-retire.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
-import { startSshd, sshdInstalled, type SshdFixture } from '../support/sshd-fixture.js';
-import { makeTempDir } from '../support/temp-dir.js';
+import { ShardWriters, onServer, valueOn } from '../support/consolidation-writers.js';
+import { sshdInstalled } from '../support/sshd-fixture.js';
 import { dbfleet } from '../support/cli.js';
 import { withWriter } from '../support/writer-fixture.js';
-import { applyKilledIn, applyResume, journalEntries, setUpConsolidation, type ConsolidationSetup } from '../support/consolidation-fixture.js';
+import { ConsolidationRig, applyKilledIn, applyResume, journalEntries, type ConsolidationSetup } from '../support/consolidation-fixture.js';
 
 // The consolidator end to end on real processes: four sandbox shards (a master and a replica
 // each, real mariadbd) packed onto two target hosts reached over two real sshd, by the real CLI,
@@ -27,30 +23,14 @@ import { applyKilledIn, applyResume, journalEntries, setUpConsolidation, type Co
 
 const SHARDS = 4;
 let fx: SandboxFixture;
-let ssh: SshdFixture[] = [];
+let rig: ConsolidationRig | undefined;
 let setup: ConsolidationSetup;
-let removeTmp: () => Promise<void> = async () => undefined;
 const local = new LocalHost();
 
-interface Writer {
-  shard: string;
-  client: string;
-  meter: DowntimeMeter;
-  stop: AbortController;
-  running: Promise<unknown>;
-}
-const writers: Writer[] = [];
+let writers: ShardWriters | undefined;
 
-const admin = (host: string): Promise<MysqlAdmin> => connectAdmin({ host, port: 3306, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
-async function q<T>(host: string, work: (a: MysqlAdmin) => Promise<T>): Promise<T> {
-  const a = await admin(host);
-  try {
-    return await work(a);
-  } finally {
-    await a.close();
-  }
-}
-const value = async (host: string, sql: string): Promise<string> => q(host, async (a) => String(Object.values((await a.session.query(sql))[0] ?? {})[0]));
+const q = <T>(host: string, work: (a: MysqlAdmin) => Promise<T>): Promise<T> => onServer(fx, host, work);
+const value = (host: string, sql: string): Promise<string> => valueOn(fx, host, sql);
 
 /** The plan's new processes of a shard: master first. */
 function targetsOf(shard: string): { host: string; ip: string; serverId: number; role: string }[] {
@@ -64,27 +44,13 @@ function targetsOf(shard: string): { host: string; ip: string; serverId: number;
 const fromOf = (shard: string): { master: string; replicas: string[] } => setup.plan.moves.find((m) => m.shard === shard)!.from;
 
 beforeAll(async () => {
-  const tmp = await makeTempDir('cons');
-  removeTmp = tmp.remove;
-  [fx, ...ssh] = await Promise.all([SandboxFixture.up(SHARDS, 1), startSshd(), startSshd()]);
-  setup = await setUpConsolidation(fx, ssh, tmp.path);
+  rig = await ConsolidationRig.up(SHARDS, 'cons');
+  ({ fx, setup } = rig);
 }, 120_000);
 
 afterAll(async () => {
-  for (const w of writers) w.stop.abort();
-  await Promise.all(writers.map((w) => w.running));
-  // every mysqld apply started, by its verified PID file
-  if (setup) {
-    for (const move of setup.plan.moves) {
-      for (const p of [move.to.master, ...move.to.replicas]) {
-        const base = setup.baseDirs[p.host]!;
-        await new MysqldManager(local).stop({ name: move.shard, baseDir: base, configPath: join(base, 'etc', `my-${move.shard}.cnf`) }, { graceMs: 5_000 }).catch(() => undefined);
-      }
-    }
-  }
-  await fx?.down();
-  await Promise.all(ssh.map((s) => s.stop()));
-  await removeTmp();
+  await writers?.stop();
+  await rig?.down();
 }, 120_000);
 
 describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over sshd', () => {
@@ -129,24 +95,9 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
   it(
     'moves every shard with writers running, killed inside each kind of phase and resumed, refusing drift, broken replication and lag; ends as planned with no write lost',
     async () => {
-      const lookup = resolverLookup(fx.dnsEndpoint, fx.config.dns.zone, openSession);
       const shards = setup.plan.moves.map((m) => m.shard);
-      for (const shard of shards) {
-        const client = `cons-${shard}`;
-        const meter = new DowntimeMeter({
-          writerName: `${shard}-w`,
-          readerName: `${shard}-r`,
-          account: { user: 'app', password: fx.passwords.app, database: 'app', table: 'writes', port: 3306 },
-          intervalMs: 25,
-          timeouts: { connectTimeoutMs: 300, queryTimeoutMs: 1_000 },
-          client,
-          lookup,
-          openSession,
-        });
-        const stop = new AbortController();
-        writers.push({ shard, client, meter, stop, running: meter.run(stop.signal) });
-      }
-      await eventually('every writer writing', async () => writers.every((w) => w.meter.report().acknowledged.length >= 5));
+      writers = new ShardWriters(fx, shards, 'cons');
+      await writers.writing();
       const [s1, s2, s3, s4] = shards as [string, string, string, string];
 
       // crashes inside provision, seed, catch-up and verify of the first shard
@@ -248,11 +199,7 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
       expect(done.stdout).toContain('applied');
 
       // writes keep landing on the new masters; then the writers stop
-      const acked = writers.map((w) => w.meter.report().acknowledged.length);
-      await eventually('writes after the moves', async () => writers.every((w, i) => w.meter.report().acknowledged.length >= (acked[i] ?? 0) + 10), 20_000);
-      for (const w of writers) w.stop.abort();
-      await Promise.all(writers.map((w) => w.running));
-      await lookup.close();
+      await writers.stopAfterMoreWrites();
 
       const journal = await journalEntries(setup.journalFile);
       for (const shard of shards) {
@@ -260,32 +207,8 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
           expect(journal.some((e) => e.phase === `${shard}/${p}` && (e.event === 'done' || e.event === 'skipped')), `${shard}/${p}`).toBe(true);
         }
       }
-
-      for (const w of writers) {
-        const [master, replica] = targetsOf(w.shard) as [ReturnType<typeof targetsOf>[number], ReturnType<typeof targetsOf>[number]];
-        const from = fromOf(w.shard);
-        const report = w.meter.report();
-        expect(report.acknowledged.length).toBeGreaterThan(50);
-        // the plan's end state: the writer record, roles, server ids and replication as planned
-        expect(await fx.writerRecord(w.shard)).toEqual([master.ip]);
-        expect(await value(master.ip, 'SELECT @@read_only')).toBe('0');
-        expect(Number(await value(master.ip, 'SELECT @@server_id'))).toBe(master.serverId);
-        expect(Number(await value(replica.ip, 'SELECT @@server_id'))).toBe(replica.serverId);
-        for (const follower of [replica.ip, from.master, ...from.replicas]) {
-          const st = await q(follower, (a) => a.replicaStatus());
-          expect(st, follower).toMatchObject({ sourceHost: master.ip, ioRunning: 'yes', sqlRunning: true });
-          expect(await value(follower, 'SELECT @@read_only')).toBe('1');
-        }
-        expect(await fx.readerWeights(w.shard)).toEqual({ [replica.ip]: 100, [from.master]: 0, ...Object.fromEntries(from.replicas.map((r) => [r, 0])) });
-        const cnf = join(setup.baseDirs[master.host]!, 'etc', `my-${w.shard}.cnf`);
-        expect(await readFile(cnf, 'utf8')).toContain(`bind-address = ${master.ip}`);
-        // nothing acknowledged is missing, on the new master or (once applied) on the new replica
-        const ep = { port: 3306, user: 'app', password: fx.passwords.app, database: 'app' };
-        expect(await missingWrites(openSession, { host: master.ip, ...ep }, 'writes', w.client, report.acknowledged)).toEqual([]);
-        const pos = await value(master.ip, 'SELECT @@gtid_binlog_pos');
-        await q(replica.ip, (a) => a.waitForGtid(pos, 20_000));
-        expect(await missingWrites(openSession, { host: replica.ip, ...ep }, 'writes', w.client, report.acknowledged)).toEqual([]);
-      }
+      // the plan's end state, and nothing acknowledged missing on any new master or replica
+      for (const w of writers.all) await writers.expectMovedWithNothingLost(setup, w);
     },
     480_000,
   );

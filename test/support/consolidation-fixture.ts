@@ -5,8 +5,11 @@ import { stringify, parse } from 'yaml';
 import { FileJournal, type JournalEntry } from '../../src/core/phases/journal.js';
 import type { ShardPlan } from '../../src/shard/plan/plan-types.js';
 import { dbfleet, type CliResult } from './cli.js';
-import type { SandboxFixture } from './sandbox-fixture.js';
-import type { SshdFixture } from './sshd-fixture.js';
+import { LocalHost } from '../../src/host/local-host.js';
+import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
+import { SandboxFixture } from './sandbox-fixture.js';
+import { startSshd, type SshdFixture } from './sshd-fixture.js';
+import { makeTempDir } from './temp-dir.js';
 
 const BIN = join(process.cwd(), 'bin', 'dbfleet.js');
 
@@ -28,7 +31,7 @@ export interface ConsolidationSetup {
  * by the real `shard plan`, and a fleet config with the consolidation section (host keys checked
  * against known_hosts; secondary addresses from a loopback pool of the sandbox's slot).
  */
-export async function setUpConsolidation(fx: SandboxFixture, ssh: readonly SshdFixture[], dir: string, o: { observationMinutes?: number } = {}): Promise<ConsolidationSetup> {
+export async function setUpConsolidation(fx: SandboxFixture, ssh: readonly SshdFixture[], dir: string, o: { observationMinutes?: number; seedsPerHost?: number } = {}): Promise<ConsolidationSetup> {
   const state = await fx.state();
   const pool = `127.${state.slot}.200.0/24`;
   const inventory = {
@@ -52,6 +55,7 @@ export async function setUpConsolidation(fx: SandboxFixture, ssh: readonly SshdF
       private_cidrs: { 'sbx-a': `127.${state.slot}.200.0/25`, 'sbx-b': `127.${state.slot}.200.128/25` },
       base_server_id: 5000,
       host_prefix: 'db',
+      ...(o.seedsPerHost !== undefined ? { seeds_per_host: o.seedsPerHost } : {}),
     },
   };
   const inventoryFile = join(dir, 'inventory.yaml');
@@ -143,4 +147,45 @@ export function applyKilledIn(setup: ConsolidationSetup, phase: string | undefin
 
 export function applyResume(setup: ConsolidationSetup, extra: string[] = []): Promise<CliResult> {
   return dbfleet(['shard', 'apply', setup.planFile, '--config', setup.configFile, '--resume', ...extra], { timeoutMs: 240_000 });
+}
+
+/**
+ * Everything a consolidation test runs on: a sandbox of `shards` shards (a master and a replica
+ * each), two real sshd standing for the two target hosts, and the plan and config of
+ * setUpConsolidation. down() stops every mysqld the plan names (by its verified PID file), the
+ * sandbox and the sshd, and removes the directory.
+ */
+export class ConsolidationRig {
+  private constructor(
+    readonly fx: SandboxFixture,
+    readonly ssh: SshdFixture[],
+    readonly setup: ConsolidationSetup,
+    private readonly removeDir: () => Promise<void>,
+  ) {}
+
+  static async up(shards: number, prefix: string, o: { seedsPerHost?: number } = {}): Promise<ConsolidationRig> {
+    const tmp = await makeTempDir(prefix);
+    const [fx, ...ssh] = await Promise.all([SandboxFixture.up(shards, 1), startSshd(), startSshd()]);
+    try {
+      return new ConsolidationRig(fx, ssh, await setUpConsolidation(fx, ssh, tmp.path, o), tmp.remove);
+    } catch (e) {
+      await fx.down();
+      await Promise.all(ssh.map((s) => s.stop()));
+      await tmp.remove();
+      throw e;
+    }
+  }
+
+  async down(): Promise<void> {
+    const local = new LocalHost();
+    for (const move of this.setup.plan.moves) {
+      for (const p of [move.to.master, ...move.to.replicas]) {
+        const base = this.setup.baseDirs[p.host] as string;
+        await new MysqldManager(local).stop({ name: move.shard, baseDir: base, configPath: join(base, 'etc', `my-${move.shard}.cnf`) }, { graceMs: 5_000 }).catch(() => undefined);
+      }
+    }
+    await this.fx.down();
+    await Promise.all(this.ssh.map((s) => s.stop()));
+    await this.removeDir();
+  }
 }

@@ -31,6 +31,11 @@ export interface RunOptions<S extends Record<string, unknown>> {
   now?: () => Date;
   /** Asked between phases: true stops the run there (an operator's Ctrl-C never lands mid-phase). */
   stopRequested?: () => boolean;
+  /**
+   * What of the state each entry records (default: all of it). Runs that share one journal at the
+   * same time record only their own keys, so that none writes another's older values back.
+   */
+  journalState?: (state: S) => Record<string, unknown>;
 }
 
 /** Thrown when the run stopped between phases because a stop was asked for; resumable. */
@@ -109,6 +114,7 @@ export async function runPhases<S extends Record<string, unknown>>(phases: reado
     });
   }
   let { done, state } = journalProgress(entries, o.initialState);
+  const recorded = (st: S): Record<string, unknown> => (o.journalState ? o.journalState(st) : st);
   const ran: string[] = [];
   const skipped: string[] = [];
   for (const p of phases) {
@@ -123,7 +129,7 @@ export async function runPhases<S extends Record<string, unknown>>(phases: reado
     const started = performance.now();
     const at = now().toISOString();
     if (p.isDone && (await p.isDone(state))) {
-      await o.journal.append({ phase: p.name, event: 'skipped', at, detail: 'already done (found on resume)', state });
+      await o.journal.append({ phase: p.name, event: 'skipped', at, detail: 'already done (found on resume)', state: recorded(state) });
       log.info({ phase: p.name }, `phase ${p.name}: already done, skipped`);
       skipped.push(p.name);
       continue;
@@ -159,7 +165,7 @@ export async function runPhases<S extends Record<string, unknown>>(phases: reado
       });
     }
     const ms = Math.round(performance.now() - started);
-    await o.journal.append({ phase: p.name, event: 'done', at: now().toISOString(), ms, state });
+    await o.journal.append({ phase: p.name, event: 'done', at: now().toISOString(), ms, state: recorded(state) });
     log.info({ phase: p.name, ms }, `phase ${p.name}: done`);
     done = new Set(done).add(p.name);
     ran.push(p.name);

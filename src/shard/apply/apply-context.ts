@@ -1,6 +1,7 @@
 import type { ConsolidationHost, ConsolidationSection } from '../../core/config-schema.js';
 import { StateError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
+import type { Mutex } from '../../core/mutex.js';
 import type { SecondaryIpProvider } from '../../aws/secondary-ip-provider.js';
 import type { Host } from '../../host/host.js';
 import type { Endpoint, MysqlAdmin, SqlSession, Timeouts } from '../../mysql/admin.js';
@@ -18,8 +19,10 @@ export interface ApplyDeps {
   logger: Logger;
   /** Who is acting, for the DNS audit log. */
   actor: string;
-  /** Catch-up progress, one line per update (the CLI draws a bar on a terminal). */
-  progress: (line: string) => void;
+  /** Work on a host that must not overlap other such work on it (moves of a wave run side by side). */
+  hostLock(h: ConsolidationHost): Mutex;
+  /** Catch-up progress of one new copy, one line per update (the CLI draws a bar on a terminal). */
+  progress: (target: string, line: string) => void;
   /** Test crash points inside the switchover (see SwitchoverDeps.failpoint) and verify (`<shard>:verify-at-position`). */
   failpoint?: (point: string) => void;
 }

@@ -1,5 +1,6 @@
 import type { ConsolidationHost, ConsolidationSection } from '../../core/config-schema.js';
 import type { Logger } from '../../core/logger.js';
+import { Mutex } from '../../core/mutex.js';
 import { createEc2Api } from '../../aws/ec2-sdk-api.js';
 import { Ec2SecondaryIpProvider } from '../../aws/ec2-secondary-ip-provider.js';
 import { LoopbackIpProvider } from '../../aws/loopback-ip-provider.js';
@@ -19,6 +20,7 @@ export class ApplyHosts {
   private readonly managers = new Map<string, MysqldManager>();
   private readonly providers = new Map<string, SecondaryIpProvider>();
   private loopback: LoopbackIpProvider | undefined;
+  private readonly locks = new Map<string, Mutex>();
 
   constructor(
     private readonly section: ConsolidationSection,
@@ -51,6 +53,16 @@ export class ApplyHosts {
     if (!m) {
       m = new MysqldManager(this.host(h), this.logger.child({ host: h.name }));
       this.managers.set(h.name, m);
+    }
+    return m;
+  }
+
+  /** One per host: work that must not overlap on it (its address changes, making its template datadir). */
+  lock(h: ConsolidationHost): Mutex {
+    let m = this.locks.get(h.name);
+    if (!m) {
+      m = new Mutex();
+      this.locks.set(h.name, m);
     }
     return m;
   }

@@ -1,12 +1,13 @@
-import { SafetyRefusal, StateError, UsageError } from '../../core/errors.js';
+import { SafetyRefusal, StateError, UsageError, errorMessage } from '../../core/errors.js';
 import { FileJournal, type JournalEntry } from '../../core/phases/journal.js';
 import { acquireRunLock } from '../../core/phases/run-lock.js';
-import { planPhases, runPhases, type Phase, type PhasePlanLine } from '../../core/phases/phase-runner.js';
+import { journalProgress, planPhases, runPhases, type Phase, type PhasePlanLine } from '../../core/phases/phase-runner.js';
 import type { ApplyDeps, ApplySettings, ApplyState } from './apply-context.js';
 import type { ApplyMove } from './apply-moves.js';
 import { catchUpPhase } from './phase-catch-up.js';
 import { provisionPhase } from './phase-provision.js';
 import { readersPhase } from './phase-readers.js';
+import { runInWaves } from './run-waves.js';
 import { seedPhase } from './phase-seed.js';
 import { switchoverPhase } from './phase-switchover.js';
 import { verifyPhase } from './phase-verify.js';
@@ -23,6 +24,8 @@ export interface ApplyRequest {
   stopRequested?: () => boolean;
   /** `<shard>/<phase>`: run that phase and the shard's later ones again (before its switchover only). */
   redoFrom?: string;
+  /** Moves of one wave at a time (default 1: one after another). */
+  parallel?: number;
 }
 
 export interface ApplyOutcome {
@@ -38,15 +41,18 @@ export function interruptedPhases(entries: readonly JournalEntry[]): Set<string>
   return new Set([...last].filter(([, ev]) => ev === 'start').map(([p]) => p));
 }
 
+/** The six phases of one move. */
+function movePhases(m: ApplyMove, deps: ApplyDeps, s: ApplySettings, interrupted: ReadonlySet<string>): Phase<ApplyState>[] {
+  return [provisionPhase(m, deps, s), seedPhase(m, deps, s), catchUpPhase(m, deps, s), verifyPhase(m, deps, s), switchoverPhase(m, deps, s, interrupted.has(`${m.shard}/switchover`)), readersPhase(m, deps, s)];
+}
+
 export function applyPhases(moves: readonly ApplyMove[], deps: ApplyDeps, s: ApplySettings, interrupted: ReadonlySet<string>): Phase<ApplyState>[] {
-  return moves.flatMap((m) => [
-    provisionPhase(m, deps, s),
-    seedPhase(m, deps, s),
-    catchUpPhase(m, deps, s),
-    verifyPhase(m, deps, s),
-    switchoverPhase(m, deps, s, interrupted.has(`${m.shard}/switchover`)),
-    readersPhase(m, deps, s),
-  ]);
+  return moves.flatMap((m) => movePhases(m, deps, s, interrupted));
+}
+
+/** A move's own part of the state (its `<shard>:` keys and the plan binding): what its journal entries record. */
+function ownState(shard: string): (state: ApplyState) => Record<string, unknown> {
+  return (state) => Object.fromEntries(Object.entries(state).filter(([k]) => k === 'plan_sha256' || k.startsWith(`${shard}:`)));
 }
 
 async function openJournal(path: string, planSha256: string): Promise<{ journal: FileJournal; entries: JournalEntry[] }> {
@@ -68,9 +74,10 @@ export async function previewApply(req: ApplyRequest, deps: ApplyDeps, s: ApplyS
 }
 
 /**
- * Runs every move of the plan, in the plan's order, as one journaled run of named phases (six per
- * shard). Each phase is logged with its start, duration and outcome; a failure stops the run with
- * the phase named, and `resume` continues it from there.
+ * Runs every move of the plan as journaled, named phases (six per shard), wave after wave in the
+ * plan's order, up to `parallel` moves of a wave at once (runInWaves). Each phase is logged with
+ * its start, duration and outcome; a failure stops the run with the phase named (moves running
+ * beside it stop at their next phase boundary), and `resume` continues it from there.
  */
 export async function applyPlan(req: ApplyRequest, deps: ApplyDeps, s: ApplySettings): Promise<ApplyOutcome> {
   const lock = await acquireRunLock(req.journalPath);
@@ -90,15 +97,30 @@ async function applyLocked(req: ApplyRequest, deps: ApplyDeps, s: ApplySettings)
     throw new StateError('JOURNAL_EXISTS', `${req.journalPath} already records a run (${entries.length} entries)`, { next: 'pass --resume to continue it, or give another --journal to start over' });
   }
   if (req.redoFrom !== undefined) await resetPhases(journal, entries, req.redoFrom, req.moves);
-  const phases = applyPhases(req.moves, deps, s, interruptedPhases(entries));
-  const r = await runPhases(phases, {
-    journal,
-    initialState: { plan_sha256: req.planSha256 },
-    resume: true, // the plan line above is always there; a second run without --resume was refused
-    logger: deps.logger,
-    ...(req.stopRequested ? { stopRequested: req.stopRequested } : {}),
-  });
-  return { ran: r.ran, skipped: r.skipped, state: r.state };
+  const interrupted = interruptedPhases(entries);
+  const parallel = req.parallel ?? 1;
+  const runs = await runInWaves(
+    req.moves,
+    (move, halted) =>
+      runPhases(movePhases(move, deps, s, interrupted), {
+        journal,
+        initialState: { plan_sha256: req.planSha256 },
+        resume: true, // the plan line above is always there; a second run without --resume was refused
+        logger: deps.logger,
+        stopRequested: halted,
+        // moves running side by side share the journal: each records only its own keys
+        journalState: ownState(move.shard),
+      }),
+    {
+      parallel,
+      ...(req.stopRequested ? { stopRequested: req.stopRequested } : {}),
+      onHalt: (shard, e) => deps.logger.error({ shard, err: errorMessage(e) }, `${shard} failed: the moves running beside it stop after their current phase`),
+    },
+  );
+  const { state } = journalProgress(await journal.read(), { plan_sha256: req.planSha256 } as ApplyState);
+  const order = new Map(req.moves.flatMap((m) => MOVE_PHASES.map((p) => `${m.shard}/${p}`)).map((name, i) => [name, i]));
+  const byPlan = (names: string[]): string[] => names.sort((a, b) => (order.get(a) ?? 0) - (order.get(b) ?? 0));
+  return { ran: byPlan(runs.flatMap((r) => r.ran)), skipped: byPlan(runs.flatMap((r) => r.skipped)), state };
 }
 
 /**

@@ -30,11 +30,11 @@ export function catchUpPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings)
           startGtid,
           catchUpTimeoutMs: s.section.catch_up_timeout_ms,
           onProgress: (p) => {
-            deps.progress(progressLine(name, p.secondsBehind, p.behind, (first ??= p.behind ?? undefined)));
+            deps.progress(name, progressLine(name, p.secondsBehind, p.behind, (first ??= p.behind ?? undefined)));
           },
           behind: transactionsBehind,
         });
-        deps.progress(progressLine(name, 0, 0, first, true));
+        deps.progress(name, progressLine(name, 0, 0, first, true));
         deps.logger.info({ shard: move.shard, target: name, gtid: caughtUpTo }, 'caught up with the master');
       }
     },

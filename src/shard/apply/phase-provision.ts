@@ -25,14 +25,16 @@ async function ensureTemplate(host: Host, manager: MysqldManager, baseDir: strin
 async function provisionOne(move: ApplyMove, t: TargetProcess, deps: ApplyDeps, s: ApplySettings): Promise<string> {
   const host = deps.host(t.host);
   const manager = deps.mysqld(t.host);
-  const ip = await deps.ips(t.host).attach(t.ipTag, t.plannedIp);
+  // one address change on a host's interface at a time (moves of a wave may share the host)
+  const ip = await deps.hostLock(t.host).run(() => deps.ips(t.host).attach(t.ipTag, t.plannedIp));
   const spec = targetSpec(move, t, ip, s);
   const p = mysqldPaths(spec);
   const log = deps.logger.child({ shard: move.shard, target: targetName(move, t, ip) });
   if (!(await host.exists(join(p.dir, DATADIR_READY)))) {
     if ((await manager.pid(spec)) !== undefined) await manager.stop(spec);
     await host.remove(p.dataDir);
-    const template = await ensureTemplate(host, manager, t.host.base_dir, s.section.run_as_root);
+    // two moves of a wave provisioning on one host would otherwise both make (and remove) the template
+    const template = await deps.hostLock(t.host).run(() => ensureTemplate(host, manager, t.host.base_dir, s.section.run_as_root));
     await manager.initDatadirFromTemplate(spec, template);
     await host.writeFile(join(p.dir, DATADIR_READY), `${new Date().toISOString()}\n`, 0o640);
     log.info({ datadir: p.dataDir, config: p.configFile }, 'datadir created from the template');

@@ -78,13 +78,15 @@ export function seedPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): P
         await host.writeFile(marker, `${new Date().toISOString()}\n`, 0o640);
         const accounts = await withAdmin(deps, currentEndpoint(s, move.seedSource), (a) => copyAccounts(a, host, socket));
         const started = performance.now();
-        // a dump and a 0600 defaults file a killed run left behind go now (one seed per host at a time)
-        await host.remove(join(t.host.base_dir, 'seed-work'));
+        // a dump and a 0600 defaults file a killed run left behind go now; one directory per shard,
+        // as moves of a wave may seed onto one host side by side
+        const workDir = join(t.host.base_dir, 'seed-work', move.shard);
+        await host.remove(workDir);
         const seeded = await seedFromReplica(host, {
           source: { host: move.seedSource.host, port: move.seedSource.port },
           targetSocket: socket,
           account: s.admin,
-          workDir: join(t.host.base_dir, 'seed-work'),
+          workDir,
           timeoutMs: s.section.seed_timeout_ms,
         });
         log.info({ databases: seeded.databases, accounts: accounts.length, gtid: seeded.gtid, dump_bytes: seeded.dumpBytes, ms: Math.round(performance.now() - started) }, 'seeded');
