@@ -142,21 +142,53 @@ describe('comparing two replicas at the same position', () => {
     // drift: a row only on the new copy (as a bad seed would leave), an id far from the master's
     await y.session.query('SET SESSION sql_log_bin = 0');
     await y.session.query("INSERT INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)");
-    const drifted = await compareReplicas(m, x, y);
+    const told: string[] = [];
+    const drifted = await compareReplicas(m, x, y, { onReferenceStopped: (why) => told.push(why) });
     expect(drifted.equal).toBe(false);
     expect(drifted.tables.filter((t) => !t.equal).map((t) => t.table)).toEqual(['app.writes']);
-    expect(await stops(x)).toBe(before.x);
+    // the difference is confirmed with both stopped at one position before it counts
+    expect(drifted.rechecked?.tables).toEqual(['app.writes']);
+    expect(told).toEqual([expect.stringMatching(/^app\.writes differed in the snapshot at 0-\d+-\d+: comparing it again with both stopped$/)]);
+    expect(await stops(x)).toBe(before.x + 1);
   });
 
-  it('stop-both (the fallback for a reference without log_slave_updates) stops both, finds the same drift, and equal once it is removed', async () => {
+  it('a table made on the master while the reference is read in its snapshot is no false refusal: it differs in the snapshot, and is equal once both are stopped at one position', async () => {
     const before = await stops(x);
-    // the drift the test above made (made here too when run alone)
+    await y.session.query('SET SESSION sql_log_bin = 0');
+    await y.session.query("DELETE FROM app.writes WHERE id = 999999999 AND client = 'drift'");
+    const report = await compareReplicas(m, x, y, {
+      atPosition: async () => {
+        // both stand at the position; the reference keeps replicating and soon lists the new table
+        await m.session.query('CREATE TABLE app.made_during_verify (id INT PRIMARY KEY) ENGINE=InnoDB');
+        await m.session.query('INSERT INTO app.made_during_verify VALUES (1), (2)');
+        await eventually('the reference has the new table', async () => (await x.session.query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'made_during_verify'"))[0]?.['n'] === 1);
+      },
+    });
+    expect(report.rechecked?.tables).toEqual(['app.made_during_verify']);
+    expect(report.equal, JSON.stringify(report)).toBe(true);
+    expect(report.tables.find((t) => t.table === 'app.made_during_verify')?.a).not.toBeNull();
+    expect(await stops(x)).toBe(before + 1);
+    await eventually('both replicating again', async () => (await running(x)) && (await running(y)));
+  });
+
+  it('refuses at once, naming it, a reference that does not replicate', async () => {
+    await x.session.query('STOP SLAVE SQL_THREAD');
+    try {
+      await expect(compareReplicas(m, x, y)).rejects.toThrow(/the reference replica .* does not replicate \(io=yes sql=no\)/);
+    } finally {
+      await x.session.query('START SLAVE SQL_THREAD');
+    }
+  });
+
+  it('stop-both (the fallback for a reference whose gtid_slave_pos is not InnoDB) stops both, finds drift, and equal once it is removed', async () => {
+    const before = await stops(x);
     await y.session.query('SET SESSION sql_log_bin = 0');
     await y.session.query("INSERT IGNORE INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)");
     const drifted = await compareReplicas(m, x, y, { mode: 'stop-both' });
     expect(drifted.mode).toBe('stop-both');
     expect(drifted.tables.filter((t) => !t.equal).map((t) => t.table)).toEqual(['app.writes']);
     expect(await stops(x)).toBeGreaterThan(before);
+    await y.session.query('SET SESSION sql_log_bin = 0');
     await y.session.query("DELETE FROM app.writes WHERE id = 999999999 AND client = 'drift'");
     const same = await compareReplicas(m, x, y, { mode: 'stop-both' });
     expect(same.equal, JSON.stringify(same)).toBe(true);

@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileJournal } from '../../src/core/phases/journal.js';
 import { journalProgress, PhaseFailedError, RunStoppedError, runPhases, type Phase } from '../../src/core/phases/phase-runner.js';
-import { runInWaves, wavesOf } from '../../src/shard/apply/run-waves.js';
+import { busiestHost, runInWaves, wavesOf } from '../../src/shard/apply/run-waves.js';
+import { checkParallel, MAX_MOVES_PER_HOST, type ApplyRequest } from '../../src/shard/apply/apply-plan.js';
+import type { ApplyMove } from '../../src/shard/apply/apply-moves.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 type State = Record<string, unknown> & { plan_sha256: string };
@@ -150,7 +152,61 @@ describe('runInWaves', () => {
     expect(events.some((x) => x.shard === 'c')).toBe(false);
   });
 
+  it('a stop asked during the last phase of a move (which then ends normally) still stops the run before the next move', async () => {
+    // 3 phases per move: the stop comes as a's last phase ends; runPhases then returns normally
+    const { events, outcome } = await run([{ shard: 'a', wave: 0 }, { shard: 'b', wave: 0 }], 1, { stopAfter: 3 });
+    expect(outcome.ok).toBe(false);
+    expect((outcome as { e: unknown }).e).toBeInstanceOf(RunStoppedError);
+    expect(String((outcome as { e: Error }).e.message)).toContain('before the move of b');
+    expect(events.some((x) => x.shard === 'b')).toBe(false);
+  });
+
+  it('every move that failed in the wave is named, the first one as the phase', async () => {
+    // a fails 5 ms in; b, already inside its phase then, fails as that phase ends
+    const { outcome } = await run([{ shard: 'a', wave: 0, fails: 'provision', ms: 5 }, { shard: 'b', wave: 0, fails: 'provision', ms: 60 }], 2);
+    const e = (outcome as { e: unknown }).e;
+    expect(e).toBeInstanceOf(PhaseFailedError);
+    expect((e as PhaseFailedError).phase).toBe('a/provision');
+    expect((e as Error).message).toBe('phase a/provision failed: a provision broke (also failed in this wave: b/provision)');
+  });
+
   it('refuses a parallel that is not a positive integer', async () => {
     await expect(runInWaves([{ shard: 'a', wave: 0 }], async () => 1, { parallel: 0 })).rejects.toThrow(/positive integer/);
+  });
+});
+
+describe('how many moves run on one host at once', () => {
+  // 10 moves in one wave, each with its master on h1 and its replica on h2 or h3 in turn
+  const moves = Array.from({ length: 10 }, (_, i) => ({ shard: `s${i}`, wave: 1, hosts: ['h1', i % 2 === 0 ? 'h2' : 'h3'] }));
+  const hostsOf = (m: { hosts: string[] }) => m.hosts;
+
+  it('is, per wave, the smaller of --parallel and the moves a host takes part in', () => {
+    expect(busiestHost(moves, 1, hostsOf)).toEqual({ host: 'h1', moves: 1 });
+    expect(busiestHost(moves, 4, hostsOf)).toEqual({ host: 'h1', moves: 4 });
+    expect(busiestHost(moves, 64, hostsOf)).toEqual({ host: 'h1', moves: 10 });
+    // across waves it is the busiest wave, not the sum
+    expect(busiestHost([...moves.slice(0, 3), ...moves.slice(3).map((m) => ({ ...m, wave: 2 }))], 64, hostsOf)).toEqual({ host: 'h1', moves: 7 });
+    expect(busiestHost([], 4, hostsOf)).toBeUndefined();
+  });
+
+  it('apply refuses (a usage error, exit 2) a --parallel that would put more moves on one host than its SSH channels serve', () => {
+    const req = (parallel: number): ApplyRequest => ({
+      moves: moves.map((m) => ({ shard: m.shard, wave: m.wave, targets: m.hosts.map((name) => ({ host: { name } })) })) as unknown as ApplyMove[],
+      planSha256: 'x',
+      journalPath: '/nonexistent/journal',
+      resume: false,
+      parallel,
+    });
+    expect(() => checkParallel(req(MAX_MOVES_PER_HOST))).not.toThrow();
+    expect(() => checkParallel(req(8))).toThrow(/--parallel 8 would run 8 moves on h1 at once; at most 6/);
+    const thrown = (() => {
+      try {
+        checkParallel(req(8));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(thrown).toMatchObject({ fault: 'operator', code: 'USAGE' });
   });
 });

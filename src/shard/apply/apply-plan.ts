@@ -7,7 +7,7 @@ import type { ApplyMove } from './apply-moves.js';
 import { catchUpPhase } from './phase-catch-up.js';
 import { provisionPhase } from './phase-provision.js';
 import { readersPhase } from './phase-readers.js';
-import { runInWaves } from './run-waves.js';
+import { busiestHost, runInWaves } from './run-waves.js';
 import { seedPhase } from './phase-seed.js';
 import { switchoverPhase } from './phase-switchover.js';
 import { verifyPhase } from './phase-verify.js';
@@ -67,8 +67,26 @@ async function openJournal(path: string, planSha256: string): Promise<{ journal:
   return { journal, entries };
 }
 
+/**
+ * Moves at once on one target host: each holds an SSH channel for its seed, and a host's
+ * connection opens at most 8 (ssh-host.ts), with room kept for the short commands beside them.
+ */
+export const MAX_MOVES_PER_HOST = 6;
+
+/** Refuses (exit 2, before anything) a --parallel that would run more moves on one host at once than it can serve. */
+export function checkParallel(req: ApplyRequest): void {
+  const parallel = req.parallel ?? 1;
+  const busiest = busiestHost(req.moves, parallel, (m) => m.targets.map((t) => t.host.name));
+  if (busiest && busiest.moves > MAX_MOVES_PER_HOST) {
+    throw new UsageError(`--parallel ${parallel} would run ${busiest.moves} moves on ${busiest.host} at once; at most ${MAX_MOVES_PER_HOST} (each holds an SSH channel of the host's 8 for its seed)`, {
+      next: `pass --parallel ${MAX_MOVES_PER_HOST} or less, or plan with a lower policy.seeds_per_host`,
+    });
+  }
+}
+
 /** What apply would do, phase by phase, with what the journal says is done: exactly what --dry-run prints. */
 export async function previewApply(req: ApplyRequest, deps: ApplyDeps, s: ApplySettings): Promise<PhasePlanLine[]> {
+  checkParallel(req);
   const { journal, entries } = await openJournal(req.journalPath, req.planSha256);
   return planPhases(applyPhases(req.moves, deps, s, interruptedPhases(entries)), journal, { plan_sha256: req.planSha256 });
 }
@@ -80,6 +98,7 @@ export async function previewApply(req: ApplyRequest, deps: ApplyDeps, s: ApplyS
  * beside it stop at their next phase boundary), and `resume` continues it from there.
  */
 export async function applyPlan(req: ApplyRequest, deps: ApplyDeps, s: ApplySettings): Promise<ApplyOutcome> {
+  checkParallel(req);
   const lock = await acquireRunLock(req.journalPath);
   try {
     return await applyLocked(req, deps, s);

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { SafetyRefusal, StateError } from '../../core/errors.js';
 import type { Phase } from '../../core/phases/phase-runner.js';
+import type { Host } from '../../host/host.js';
 import { mysqldPaths } from '../mysqld/mysqld-spec.js';
 import { copyAccounts } from '../seed/copy-accounts.js';
 import { seedFromReplica } from '../seed/seed-from-replica.js';
@@ -82,6 +83,7 @@ export function seedPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): P
         // as moves of a wave may seed onto one host side by side
         const workDir = join(t.host.base_dir, 'seed-work', move.shard);
         await host.remove(workDir);
+        await removeOldLayoutLeftovers(host, join(t.host.base_dir, 'seed-work'));
         const seeded = await seedFromReplica(host, {
           source: { host: move.seedSource.host, port: move.seedSource.port },
           targetSocket: socket,
@@ -96,4 +98,10 @@ export function seedPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): P
       return { [`${move.shard}:seed`]: positions };
     },
   };
+}
+
+/** Dumps and 0600 defaults files a killed run of an earlier version left directly in seed-work/ (before one directory per shard). */
+async function removeOldLayoutLeftovers(host: Host, seedWork: string): Promise<void> {
+  if (!(await host.exists(seedWork))) return;
+  await host.check('find', [seedWork, '-maxdepth', '1', '-type', 'f', '(', '-name', 'seed-*.sql', '-o', '-name', '.seed-*.cnf', ')', '-delete'], { timeoutMs: 30_000 });
 }

@@ -9,7 +9,8 @@ import type { ApplyMove } from './apply-moves.js';
  * Verify: every new copy's tables have the same checksums as a current replica's at the same
  * master GTID position (the master keeps taking writes): the current replica is read in a
  * consistent snapshot and keeps replicating, the new copy is run up to exactly the snapshot's
- * position (checksum-compare.ts). A difference refuses the switchover and names the tables.
+ * position (checksum-compare.ts). A table that differs there is compared again with both stopped
+ * at one position; a difference that remains refuses the switchover and names the tables.
  */
 export function verifyPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): Phase<ApplyState> {
   const reference = move.verifyReference;
@@ -31,11 +32,14 @@ export function verifyPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings):
         for (const t of move.targets) {
           const ip = addressOf(state, move, t);
           const target = await open(adminEndpoint(s, ip, t.port), timeout);
-          const report = await compareReplicas(master, ref, target, { timeoutMs: s.section.verify_timeout_ms, atPosition: () => deps.failpoint?.(`${move.shard}:verify-at-position`) });
-          if (report.mode === 'stop-both') deps.logger.warn({ shard: move.shard, reference: reference.id }, 'the reference has no binlog of what it applies (log_bin / log_slave_updates off): it was stopped while its tables were checksummed, serving reads as of that position');
+          const report = await compareReplicas(master, ref, target, {
+            timeoutMs: s.section.verify_timeout_ms,
+            atPosition: () => deps.failpoint?.(`${move.shard}:verify-at-position`),
+            onReferenceStopped: (why) => deps.logger.warn({ shard: move.shard, reference: reference.id }, `${why}: ${reference.id} stops while those checksums run, serving reads as of that position`),
+          });
           const differ = report.tables.filter((x) => !x.equal);
           if (differ.length > 0) {
-            throw new SafetyRefusal('CHECKSUM_MISMATCH', `${targetName(move, t, ip)} differs from ${reference.id} at ${report.position} in ${differ.map((d) => `${d.table} (${d.b ?? 'missing'} vs ${d.a ?? 'missing'})`).join(', ')}`, {
+            throw new SafetyRefusal('CHECKSUM_MISMATCH', `${targetName(move, t, ip)} differs from ${reference.id} at ${report.rechecked?.position ?? report.position} (both stopped there) in ${differ.map((d) => `${d.table} (${d.b ?? 'missing'} vs ${d.a ?? 'missing'})`).join(', ')}`, {
               next: `find the cause (a write on the new copy, a bad seed, drift of ${reference.id}); to copy again: stop that mysqld, remove its directory, then apply --resume --redo-from ${move.shard}/provision`,
               details: { differ },
             });

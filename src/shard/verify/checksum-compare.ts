@@ -1,6 +1,6 @@
 import { RemoteError } from '../../core/errors.js';
 import type { MysqlAdmin } from '../../mysql/admin.js';
-import { asSwitch } from '../../mysql/row-values.js';
+import { checkReferenceReplicates, openSnapshot, snapshotUnusable } from './reference-snapshot.js';
 
 export interface TableChecksum {
   table: string;
@@ -10,10 +10,12 @@ export interface TableChecksum {
 /**
  * How the two copies are brought to one position:
  * - `snapshot`: the reference (a serving replica) keeps replicating and is read in a consistent
- *   snapshot whose GTID position comes from its own binlog; only the new copy stops, run up to
- *   exactly that position. Needs log_bin and log_slave_updates on the reference.
- * - `stop-both`: both stop and run up to the master's position; the reference serves stale reads
- *   while its tables are checksummed. The fallback for a reference without its own binlog.
+ *   snapshot at the position its mysql.gtid_slave_pos shows inside it; only the new copy stops,
+ *   run up to exactly that position. A table that differs is compared again by `stop-both`
+ *   before anything is refused (DDL or a non-transactional table can differ in a snapshot).
+ * - `stop-both`: both stop and run up to the master's position; the reference serves reads as of
+ *   that position while its tables are checksummed. The fallback for a reference whose
+ *   gtid_slave_pos is not InnoDB.
  */
 export type CompareMode = 'snapshot' | 'stop-both';
 
@@ -23,25 +25,31 @@ export interface ChecksumReport {
   mode: CompareMode;
   tables: { table: string; a: string | null; b: string | null; equal: boolean }[];
   equal: boolean;
+  /** Tables that differed in the snapshot and were compared again with both stopped (snapshot mode). */
+  rechecked?: { position: string; tables: string[] };
 }
 
 const SYSTEM = "('mysql', 'information_schema', 'performance_schema', 'sys')";
 const IDENT = /^[A-Za-z0-9_$]{1,64}$/;
 const GTID_POSITION = /^[0-9,-]*$/;
 
-/**
- * Checksums of every user table (CHECKSUM TABLE ... EXTENDED), in name order. Inside a consistent
- * snapshot these are consistent reads: rows committed after the snapshot are not seen.
- */
-async function checksums(a: MysqlAdmin, timeoutMs: number): Promise<TableChecksum[]> {
+/** Every user table (base tables outside the system schemas), in name order. */
+async function userTables(a: MysqlAdmin): Promise<string[]> {
   const rows = await a.session.query(`SELECT table_schema AS s, table_name AS t FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ${SYSTEM} ORDER BY 1, 2`);
+  return rows.map((r) => `${String(r['s'])}.${String(r['t'])}`);
+}
+
+/**
+ * CHECKSUM TABLE ... EXTENDED of each table. Inside a consistent snapshot these are consistent
+ * reads of InnoDB tables: rows committed after the snapshot are not seen.
+ */
+async function checksums(a: MysqlAdmin, tables: readonly string[], timeoutMs: number): Promise<TableChecksum[]> {
   const out: TableChecksum[] = [];
-  for (const r of rows) {
-    const s = String(r['s']);
-    const t = String(r['t']);
-    if (!IDENT.test(s) || !IDENT.test(t)) throw new RemoteError('VERIFY_UNSAFE_NAME', `table ${s}.${t} has a name dbfleet will not quote; compare it by hand`);
+  for (const table of tables) {
+    const [s = '', t = ''] = table.split('.');
+    if (!IDENT.test(s) || !IDENT.test(t)) throw new RemoteError('VERIFY_UNSAFE_NAME', `table ${table} has a name dbfleet will not quote; compare it by hand`);
     const c = (await a.session.query(`CHECKSUM TABLE \`${s}\`.\`${t}\` EXTENDED`, [], { timeoutMs }))[0];
-    out.push({ table: `${s}.${t}`, checksum: c?.['Checksum'] === null || c?.['Checksum'] === undefined ? null : String(c['Checksum']) });
+    out.push({ table, checksum: c?.['Checksum'] === null || c?.['Checksum'] === undefined ? null : String(c['Checksum']) });
   }
   return out;
 }
@@ -72,35 +80,10 @@ async function runUntil(a: MysqlAdmin, position: string, timeoutMs: number, hint
   }
 }
 
-/** Whether the reference can be read at an exact position without stopping it: its binlog must log what it applies. */
-export function snapshotUsable(v: { logBin: boolean; logSlaveUpdates: boolean }): boolean {
-  return v.logBin && v.logSlaveUpdates;
-}
-
-async function referenceMode(a: MysqlAdmin): Promise<CompareMode> {
-  const row = (await a.session.query('SELECT @@GLOBAL.log_bin AS log_bin, @@GLOBAL.log_slave_updates AS lsu'))[0] ?? {};
-  return snapshotUsable({ logBin: asSwitch(row['log_bin'], 'log_bin'), logSlaveUpdates: asSwitch(row['lsu'], 'log_slave_updates') }) ? 'snapshot' : 'stop-both';
-}
-
-/**
- * Opens a consistent snapshot on `a` and returns the GTID position it stands at: the binlog
- * position MariaDB pairs with the snapshot (Binlog_snapshot_file/position), as a GTID position.
- */
-async function openSnapshot(a: MysqlAdmin): Promise<string> {
-  await a.session.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
-  await a.session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-  const status = new Map((await a.session.query("SHOW SESSION STATUS LIKE 'binlog_snapshot_%'")).map((r) => [String(r['Variable_name']).toLowerCase(), String(r['Value'])]));
-  const file = status.get('binlog_snapshot_file') ?? '';
-  const offset = Number(status.get('binlog_snapshot_position'));
-  if (!file || !Number.isInteger(offset)) throw new RemoteError('VERIFY_POSITION', `${a.endpoint.host} gave no binlog position for its snapshot (binlog_snapshot_file '${file}')`);
-  const position = String((await a.session.query('SELECT BINLOG_GTID_POS(?, ?) AS pos', [file, offset]))[0]?.['pos'] ?? '');
-  if (!position || !GTID_POSITION.test(position)) throw new RemoteError('VERIFY_POSITION', `${a.endpoint.host}: no GTID position for its snapshot at ${file}:${offset}`);
-  return position;
-}
-
-async function compareAt(a: MysqlAdmin, b: MysqlAdmin, position: string, mode: CompareMode, timeoutMs: number): Promise<ChecksumReport> {
-  const [ca, cb] = await Promise.all([checksums(a, timeoutMs), checksums(b, timeoutMs)]);
-  const names = [...new Set([...ca, ...cb].map((c) => c.table))].sort();
+/** Checksums of the union of both table lists (or of `only`), side by side. */
+async function compareAt(a: MysqlAdmin, b: MysqlAdmin, position: string, mode: CompareMode, timeoutMs: number, only?: readonly string[]): Promise<ChecksumReport> {
+  const names = only ?? [...new Set([...(await userTables(a)), ...(await userTables(b))])].sort();
+  const [ca, cb] = await Promise.all([checksums(a, names, timeoutMs), checksums(b, names, timeoutMs)]);
   const tables = names.map((table) => {
     const x = ca.find((c) => c.table === table)?.checksum ?? null;
     const y = cb.find((c) => c.table === table)?.checksum ?? null;
@@ -112,48 +95,72 @@ async function compareAt(a: MysqlAdmin, b: MysqlAdmin, position: string, mode: C
 export interface CompareOptions {
   /** Deadline of each wait and of each table's checksum (default 60 s). */
   timeoutMs?: number;
-  /** Default: `snapshot` when the reference logs what it applies, else `stop-both`. */
+  /** Default: `snapshot` unless the reference's gtid_slave_pos is not InnoDB. */
   mode?: CompareMode;
   /** Called once both copies stand at the position, before the checksums (a test crash point). */
-  atPosition?: () => void;
+  atPosition?: () => void | Promise<void>;
+  /** Told why the reference had to be stopped after all (stop-both mode, or a snapshot re-check). */
+  onReferenceStopped?: (why: string) => void;
+}
+
+/**
+ * Both stop and run up to the master's position read after they stopped (read first, and a fast
+ * replica may already have gone beyond); the checksums are taken there and both resume.
+ */
+async function compareStopped(master: MysqlAdmin, a: MysqlAdmin, b: MysqlAdmin, timeoutMs: number, only: readonly string[] | undefined, atPosition?: () => void | Promise<void>): Promise<ChecksumReport> {
+  try {
+    await Promise.all([a, b].map((x) => x.session.query('STOP SLAVE')));
+    const position = String((await master.session.query('SELECT @@gtid_binlog_pos AS pos'))[0]?.['pos'] ?? '');
+    await Promise.all([runUntil(a, position, timeoutMs), runUntil(b, position, timeoutMs)]);
+    await atPosition?.();
+    return await compareAt(a, b, position, 'stop-both', timeoutMs, only);
+  } finally {
+    await Promise.all([a, b].map((x) => x.session.query('START SLAVE').catch(() => undefined)));
+  }
+}
+
+/** The new copy stops and runs up to the position of a snapshot opened on the reference, which never stops. */
+async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, timeoutMs: number, atPosition?: () => void | Promise<void>): Promise<ChecksumReport> {
+  await checkReferenceReplicates(a);
+  try {
+    await b.session.query('STOP SLAVE');
+    const stoppedAt = await gtidSlavePos(b);
+    // the reference has applied at least what the new copy has, so the snapshot is not behind it
+    if (stoppedAt) await a.waitForGtid(stoppedAt, timeoutMs);
+    const position = await openSnapshot(a);
+    await runUntil(b, position, timeoutMs, ` (the reference's snapshot position: a transaction of ${a.endpoint.host}'s own, not from the master?)`);
+    await atPosition?.();
+    return await compareAt(a, b, position, 'snapshot', timeoutMs);
+  } finally {
+    await a.session.query('COMMIT').catch(() => undefined);
+    await b.session.query('START SLAVE').catch(() => undefined);
+  }
 }
 
 /**
  * Compares every table of two replicas of one master, `a` the reference (a current, serving
  * replica) and `b` the new copy, at the same replication position, without blocking the master.
- * By default (`snapshot`, when the reference logs what it applies) the reference never stops:
- * `b` stops, the reference is waited for until it has applied at least as much, a consistent
- * snapshot is opened on it, and `b` is run up to exactly the snapshot's position; a crash leaves
- * only `b` (not serving) stopped, and the snapshot ends with the connection. Otherwise both stop
- * and run up to the master's position. Replication resumes on what was stopped.
+ * By default (`snapshot`) the reference never stops: `b` stops, the reference is waited for until
+ * it has applied at least as much, a consistent snapshot is opened on it, and `b` is run up to
+ * exactly the snapshot's position; a crash leaves only `b` (not serving) stopped, and the snapshot
+ * ends with the connection. Tables that differ there are compared again with both stopped at the
+ * master's position, and only that verdict counts. Replication resumes on what was stopped.
  */
 export async function compareReplicas(master: MysqlAdmin, a: MysqlAdmin, b: MysqlAdmin, o: CompareOptions = {}): Promise<ChecksumReport> {
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const how = o.mode ?? (await referenceMode(a));
-  if (how === 'snapshot') {
-    try {
-      await b.session.query('STOP SLAVE');
-      const stoppedAt = await gtidSlavePos(b);
-      // the reference has applied at least what the new copy has, so the snapshot is not behind it
-      if (stoppedAt) await a.waitForGtid(stoppedAt, timeoutMs);
-      const position = await openSnapshot(a);
-      await runUntil(b, position, timeoutMs, ` (the reference's snapshot position: a transaction of ${a.endpoint.host}'s own, not from the master?)`);
-      o.atPosition?.();
-      return await compareAt(a, b, position, how, timeoutMs);
-    } finally {
-      await a.session.query('COMMIT').catch(() => undefined);
-      await b.session.query('START SLAVE').catch(() => undefined);
-    }
+  const unusable = o.mode === 'stop-both' ? 'asked for' : o.mode === 'snapshot' ? undefined : await snapshotUnusable(a);
+  if (unusable !== undefined) {
+    o.onReferenceStopped?.(`the reference cannot be read in a snapshot: ${unusable}`);
+    return compareStopped(master, a, b, timeoutMs, undefined, o.atPosition);
   }
-  try {
-    // Stop both first, then read the master: neither can be past that position, so both can be
-    // run up to exactly it (read first, and a fast replica may already have gone beyond).
-    await Promise.all([a, b].map((x) => x.session.query('STOP SLAVE')));
-    const position = String((await master.session.query('SELECT @@gtid_binlog_pos AS pos'))[0]?.['pos'] ?? '');
-    await Promise.all([runUntil(a, position, timeoutMs), runUntil(b, position, timeoutMs)]);
-    o.atPosition?.();
-    return await compareAt(a, b, position, how, timeoutMs);
-  } finally {
-    await Promise.all([a, b].map((x) => x.session.query('START SLAVE').catch(() => undefined)));
-  }
+  const snap = await compareInSnapshot(a, b, timeoutMs, o.atPosition);
+  const differ = snap.tables.filter((t) => !t.equal).map((t) => t.table);
+  if (differ.length === 0) return snap;
+  // a DDL replicated after the snapshot, a table made after its position, a non-transactional
+  // table: each differs in a snapshot without any drift; only both stopped at one position decide
+  o.onReferenceStopped?.(`${differ.join(', ')} differed in the snapshot at ${snap.position}: comparing ${differ.length === 1 ? 'it' : 'them'} again with both stopped`);
+  const again = await compareStopped(master, a, b, timeoutMs, differ);
+  const redone = new Map(again.tables.map((t) => [t.table, t]));
+  const tables = snap.tables.map((t) => redone.get(t.table) ?? t);
+  return { position: snap.position, mode: 'snapshot', tables, equal: tables.every((t) => t.equal), rechecked: { position: again.position, tables: differ } };
 }
