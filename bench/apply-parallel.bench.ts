@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { openSession } from '../src/mysql/mysql2-session.js';
 import { missingWrites } from '../src/failover/meter/lost-writes.js';
 import { dbfleet } from '../test/support/cli.js';
-import { ConsolidationRig } from '../test/support/consolidation-fixture.js';
+import { ConsolidationRig, journalEntries } from '../test/support/consolidation-fixture.js';
 import { ShardWriters, valueOn } from '../test/support/consolidation-writers.js';
 import { max, median, round } from './lib/stats.js';
 import { writeResult } from './lib/result.js';
@@ -28,6 +28,8 @@ interface Run {
   acknowledged: number;
   dataMb: number;
   waves: number;
+  /** Each phase's own duration (journal `done` entries), by phase kind, over the run's shards. */
+  phaseMs: Record<string, number[]>;
 }
 
 async function once(parallel: number): Promise<Run> {
@@ -60,8 +62,13 @@ async function once(parallel: number): Promise<Run> {
       acknowledged += report.acknowledged.length;
       lost += (await missingWrites(openSession, { host: move.to.master.ip, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, 'writes', w.client, report.acknowledged)).length;
     }
-    process.stdout.write(`  --parallel ${parallel}: ${round(ms / 1000)} s for ${SHARDS} shards of ${dataMb} MB; ${acknowledged} writes acknowledged, ${lost} lost\n`);
-    return { parallel, ms, lost, acknowledged, dataMb, waves: new Set(setup.plan.moves.map((m) => m.wave)).size };
+    const phaseMs: Record<string, number[]> = {};
+    for (const e of await journalEntries(setup.journalFile)) {
+      const kind = e.phase.split('/')[1];
+      if (e.event === 'done' && kind !== undefined && e.ms !== undefined) (phaseMs[kind] ??= []).push(e.ms);
+    }
+    process.stdout.write(`  --parallel ${parallel}: ${round(ms / 1000)} s for ${SHARDS} shards of ${dataMb} MB; ${acknowledged} writes acknowledged, ${lost} lost; phase medians ${Object.entries(phaseMs).map(([k, v]) => `${k} ${round(median(v))} ms`).join(', ')}\n`);
+    return { parallel, ms, lost, acknowledged, dataMb, waves: new Set(setup.plan.moves.map((m) => m.wave)).size, phaseMs };
   } finally {
     await writers?.stop();
     await rig.down();
@@ -87,7 +94,12 @@ writeResult('apply-parallel', {
     acknowledged_writes: runs.reduce((n, r) => n + r.acknowledged, 0),
   },
   targets: { lost_writes: '0' },
-  samples: { apply_ms_parallel_1: ms(1), apply_ms_parallel_2: ms(2) },
+  samples: {
+    apply_ms_parallel_1: ms(1),
+    apply_ms_parallel_2: ms(2),
+    // where one move's time goes, one move at a time
+    ...Object.fromEntries(['provision', 'seed', 'catch-up', 'verify', 'switchover', 'readers'].map((k) => [`phase_ms_${k}_parallel_1`, runs.filter((r) => r.parallel === 1).flatMap((r) => r.phaseMs[k] ?? [])])),
+  },
   notes: [
     'apply_ms = wall time of `dbfleet shard apply PLAN --parallel N` (the CLI process: provision, seed, catch-up, verify, switchover, readers of every shard)',
     'all processes (8 source mariadbd, 8 new ones, 2 sshd, MyDNS, PowerDNS, the writers) share this machine; on separate hosts the moves of a wave do not compete for CPU and disk',
