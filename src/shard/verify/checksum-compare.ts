@@ -1,6 +1,6 @@
 import { RemoteError } from '../../core/errors.js';
 import type { MysqlAdmin } from '../../mysql/admin.js';
-import { checkReferenceReplicates, openSnapshot, snapshotUnusable } from './reference-snapshot.js';
+import { checkReferenceReplicates, openSnapshot, snapshotSupport, type SlavePosTables } from './reference-snapshot.js';
 
 export interface TableChecksum {
   table: string;
@@ -95,7 +95,7 @@ async function compareAt(a: MysqlAdmin, b: MysqlAdmin, position: string, mode: C
 export interface CompareOptions {
   /** Deadline of each wait and of each table's checksum (default 60 s). */
   timeoutMs?: number;
-  /** Default: `snapshot` unless the reference's gtid_slave_pos is not InnoDB. */
+  /** Default: `snapshot` unless the reference's gtid_slave_pos is not InnoDB (then `stop-both`); `snapshot` given refuses that fallback. */
   mode?: CompareMode;
   /** Called once both copies stand at the position, before the checksums (a test crash point). */
   atPosition?: () => void | Promise<void>;
@@ -120,14 +120,14 @@ async function compareStopped(master: MysqlAdmin, a: MysqlAdmin, b: MysqlAdmin, 
 }
 
 /** The new copy stops and runs up to the position of a snapshot opened on the reference, which never stops. */
-async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, timeoutMs: number, atPosition?: () => void | Promise<void>): Promise<ChecksumReport> {
+async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, tables: SlavePosTables, timeoutMs: number, atPosition?: () => void | Promise<void>): Promise<ChecksumReport> {
   await checkReferenceReplicates(a);
   try {
     await b.session.query('STOP SLAVE');
     const stoppedAt = await gtidSlavePos(b);
     // the reference has applied at least what the new copy has, so the snapshot is not behind it
     if (stoppedAt) await a.waitForGtid(stoppedAt, timeoutMs);
-    const position = await openSnapshot(a);
+    const position = await openSnapshot(a, tables);
     await runUntil(b, position, timeoutMs, ` (the reference's snapshot position: a transaction of ${a.endpoint.host}'s own, not from the master?)`);
     await atPosition?.();
     return await compareAt(a, b, position, 'snapshot', timeoutMs);
@@ -148,12 +148,17 @@ async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, timeoutMs: number
  */
 export async function compareReplicas(master: MysqlAdmin, a: MysqlAdmin, b: MysqlAdmin, o: CompareOptions = {}): Promise<ChecksumReport> {
   const timeoutMs = o.timeoutMs ?? 60_000;
-  const unusable = o.mode === 'stop-both' ? 'asked for' : o.mode === 'snapshot' ? undefined : await snapshotUnusable(a);
-  if (unusable !== undefined) {
-    o.onReferenceStopped?.(`the reference cannot be read in a snapshot: ${unusable}`);
+  if (o.mode === 'stop-both') {
+    o.onReferenceStopped?.('stopping both copies, as asked');
     return compareStopped(master, a, b, timeoutMs, undefined, o.atPosition);
   }
-  const snap = await compareInSnapshot(a, b, timeoutMs, o.atPosition);
+  const support = await snapshotSupport(a);
+  if ('unusable' in support) {
+    if (o.mode === 'snapshot') throw new RemoteError('VERIFY_NO_SNAPSHOT', `${a.endpoint.host} cannot be read in a snapshot: ${support.unusable}`, { next: 'compare with both stopped (the default falls back to it)' });
+    o.onReferenceStopped?.(`the reference cannot be read in a snapshot: ${support.unusable}`);
+    return compareStopped(master, a, b, timeoutMs, undefined, o.atPosition);
+  }
+  const snap = await compareInSnapshot(a, b, support.tables, timeoutMs, o.atPosition);
   const differ = snap.tables.filter((t) => !t.equal).map((t) => t.table);
   if (differ.length === 0) return snap;
   // a DDL replicated after the snapshot, a table made after its position, a non-transactional

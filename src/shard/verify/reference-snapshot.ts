@@ -14,15 +14,19 @@ async function slavePosTables(a: MysqlAdmin): Promise<{ name: string; engine: st
   return rows.map((r) => ({ name: String(r['t']), engine: String(r['e'] ?? '') }));
 }
 
+/** The reference's gtid_slave_pos tables, read once per compare: what openSnapshot reads its position from. */
+export type SlavePosTables = readonly { name: string; engine: string }[];
+
 /**
- * Why the reference cannot be read in a snapshot (then verify stops both copies instead), or
- * undefined when it can: every gtid_slave_pos table must be InnoDB.
+ * The reference's gtid_slave_pos tables when it can be read in a snapshot (every one InnoDB), or
+ * why not (then verify stops both copies instead).
  */
-export async function snapshotUnusable(a: MysqlAdmin): Promise<string | undefined> {
+export async function snapshotSupport(a: MysqlAdmin): Promise<{ tables: SlavePosTables } | { unusable: string }> {
   const tables = await slavePosTables(a);
-  if (tables.length === 0) return 'it has no mysql.gtid_slave_pos table';
+  if (tables.length === 0) return { unusable: 'it has no mysql.gtid_slave_pos table' };
   const other = tables.filter((t) => t.engine.toLowerCase() !== 'innodb');
-  return other.length > 0 ? `its ${other.map((t) => `mysql.${t.name} (${t.engine})`).join(', ')} is not InnoDB, so a snapshot does not show its position` : undefined;
+  if (other.length > 0) return { unusable: `its ${other.map((t) => `mysql.${t.name} (${t.engine})`).join(', ')} is not InnoDB, so a snapshot does not show its position` };
+  return { tables };
 }
 
 /** The reference must replicate: it is waited for, and it serves reads. */
@@ -40,8 +44,7 @@ export async function checkReferenceReplicates(a: MysqlAdmin): Promise<void> {
  * per domain, the row of highest sub_id in the gtid_slave_pos tables, read inside the snapshot.
  * The transaction stays open (the caller's COMMIT ends it; so does closing the connection).
  */
-export async function openSnapshot(a: MysqlAdmin): Promise<string> {
-  const tables = await slavePosTables(a);
+export async function openSnapshot(a: MysqlAdmin, tables: SlavePosTables): Promise<string> {
   await a.session.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
   await a.session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
   const rows = [];
