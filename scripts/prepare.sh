@@ -1,5 +1,6 @@
 #!/bin/sh
-# Set-up shared by `npm test`, `npm run demo` and `npm run bench`: npm packages, then system packages.
+# Set-up shared by `npm test`, `npm run demo` and `npm run bench`: npm packages, system packages,
+# then Oracle MySQL 9.7 in its private prefix (the second engine every real-server test runs on).
 set -eu
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -7,3 +8,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund >&2
 fi
 sh scripts/ensure-deps
+sh scripts/ensure-mysql

@@ -9,3 +9,11 @@ export function intOption(name: string, min: number, max: number): (value: strin
     return n;
   };
 }
+
+/** Parses an option whose value is one of a fixed set, naming the choices when it is not. */
+export function choiceOption<T extends string>(name: string, choices: readonly T[]): (value: string) => T {
+  return (value: string) => {
+    if (!(choices as readonly string[]).includes(value)) throw new UsageError(`${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+    return value as T;
+  };
+}

@@ -7,7 +7,8 @@ import { sandboxStatus, type SandboxStatus } from '../sandbox/sandbox-status.js'
 import { sandboxUp } from '../sandbox/sandbox-up.js';
 import type { SandboxState } from '../sandbox/sandbox-state.js';
 import { printJson, type CliContext } from './context.js';
-import { intOption } from './parse.js';
+import { ENGINE_KINDS, engineFromOption, type EngineKind } from '../shard/mysqld/mysqld-engine.js';
+import { choiceOption, intOption } from './parse.js';
 import { renderTable } from './table.js';
 
 export const DEFAULT_SANDBOX_DIR = '.sandbox';
@@ -15,7 +16,7 @@ export const DEFAULT_SANDBOX_DIR = '.sandbox';
 export function createSandboxDeps(ctx: CliContext): SandboxDeps {
   // DBFLEET_MYSQLD names another server binary (e.g. a MySQL build); tests use it to check the
   // missing-binary error.
-  return localSandboxDeps(ctx.logger, { slotDir: ctx.env.DBFLEET_SLOT_DIR, binaries: ctx.env.DBFLEET_MYSQLD ? { server: ctx.env.DBFLEET_MYSQLD } : {} });
+  return localSandboxDeps(ctx.logger, { slotDir: ctx.env['DBFLEET_SLOT_DIR'], binaries: ctx.env['DBFLEET_MYSQLD'] ? { server: ctx.env['DBFLEET_MYSQLD'] } : {} });
 }
 
 /** The document `sandbox up --json` prints (and `status` extends with live fields). */
@@ -23,11 +24,12 @@ export function upDocument(state: SandboxState): unknown {
   return {
     dir: state.dir,
     config: state.config,
+    engine: state.engine.kind,
     clusters: state.clusters.map((c) => ({
       name: c.name,
       writer_record: c.writer_record,
       reader_record: c.reader_record,
-      instances: c.instances.map((i) => ({ id: i.id, host: i.host, port: i.port, socket: i.socket, pid: i.pid, role: i.role })),
+      instances: c.instances.map((i) => ({ id: i.id, host: i.host, port: i.port, socket: i.socket, pid: i.pid, role: i.role, engine: state.engine.kind, version: i.version ?? null })),
     })),
     dns: { dsn: state.dns.dsn, server: state.dns.server, zone: state.dns.zone, db: { host: state.dnsDb.host, port: state.dnsDb.port, socket: state.dnsDb.socket, pid: state.dnsDb.pid } },
   };
@@ -58,14 +60,17 @@ export function registerSandboxCommands(program: Command, ctx: CliContext): void
     .option('--clusters <n>', 'number of clusters', intOption('--clusters', 1, 250), 2)
     .option('--readers <n>', 'readers per cluster', intOption('--readers', 0, 15), 2)
     .option('--slot <n>', 'use addresses 127.<n>.0.0/16 (default: a free slot from 100-239)', intOption('--slot', 1, 254))
+    .option('--engine <engine>', `what the clusters run: ${ENGINE_KINDS.join(' or ')} (MySQL from the prefix scripts/ensure-mysql fills)`, choiceOption('--engine', ENGINE_KINDS), 'mariadb')
     .option('--json', 'print one JSON document on stdout')
-    .action(async (opts: { dir: string; clusters: number; readers: number; slot?: number; json?: boolean }) => {
-      const state = await sandboxUp(createSandboxDeps(ctx), { dir: opts.dir, clusters: opts.clusters, readers: opts.readers, slot: opts.slot });
+    .action(async (opts: { dir: string; clusters: number; readers: number; slot?: number; engine: EngineKind; json?: boolean }) => {
+      const engine = engineFromOption(opts.engine, ctx.env);
+      const state = await sandboxUp(createSandboxDeps(ctx), { dir: opts.dir, clusters: opts.clusters, readers: opts.readers, slot: opts.slot, engine });
       if (opts.json) printJson(ctx, upDocument(state));
       else {
-        ctx.stdout.write(`sandbox up in ${state.dir}\nfleet config: ${state.config}\n`);
+        ctx.stdout.write(`sandbox up in ${state.dir} (${state.clusters[0]?.instances[0]?.version ?? state.engine.kind})\nfleet config: ${state.config}\n`);
         for (const c of state.clusters) for (const i of c.instances) ctx.stdout.write(`  ${i.id.padEnd(28)} ${i.host}:${i.port}  ${i.role.padEnd(6)} pid ${i.pid}  socket ${i.socket}\n`);
-        ctx.stdout.write(`inspect an instance with: mariadb -S <socket>\n`);
+        const client = engine.kind === 'mysql' && engine.prefix ? `${engine.prefix}/bin/mysql --no-defaults -uroot` : 'mariadb';
+        ctx.stdout.write(`inspect an instance with: ${client} -S <socket>\n`);
       }
     });
 

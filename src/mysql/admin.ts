@@ -131,6 +131,15 @@ export interface MysqlAdmin {
   stopReplica(options?: QueryOptions): Promise<void>;
   resetReplicaAll(options?: QueryOptions): Promise<void>;
   changeSource(source: ChangeSource, options?: QueryOptions): Promise<void>;
+  /**
+   * Makes this server a GTID replica of `source`, starting after every transaction its own binlog
+   * holds: for a former source, or a fresh copy. (MariaDB sets gtid_slave_pos to
+   * @@gtid_binlog_pos first; MySQL's auto-position does it by itself.) Never for a copy seeded
+   * from a dump, whose position is not in its binlog.
+   */
+  changeSourceFromOwnBinlog(source: Omit<ChangeSourceByGtid, 'kind' | 'startGtid'>, options?: QueryOptions): Promise<void>;
+  /** Every transaction this server holds, its own and replicated (the dialect's appliedGtidQuery). */
+  appliedGtid(options?: QueryOptions): Promise<string>;
   /** Current binlog coordinates of this server as a source. */
   binlogPosition(options?: QueryOptions): Promise<BinlogPosition>;
   /** Waits until this replica has applied the given source position; throws TimeoutError. */

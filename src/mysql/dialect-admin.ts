@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import type {
   BinlogPosition,
   ChangeSource,
+  ChangeSourceByGtid,
   Endpoint,
   MysqlAdmin,
   QueryOptions,
@@ -69,6 +70,15 @@ export class DialectAdmin implements MysqlAdmin {
 
   async changeSource(source: ChangeSource, options?: QueryOptions): Promise<void> {
     await this.mutate(`change source to ${source.host}:${source.port} by ${source.kind}`, this.dialect.changeSource(source), options);
+  }
+
+  async changeSourceFromOwnBinlog(source: Omit<ChangeSourceByGtid, 'kind' | 'startGtid'>, options?: QueryOptions): Promise<void> {
+    const startGtid = this.dialect.gtidStartFromOwnBinlog ? await this.gtidPosition(options) : undefined;
+    await this.changeSource({ kind: 'gtid', ...source, ...(startGtid !== undefined ? { startGtid } : {}) }, options);
+  }
+
+  async appliedGtid(options?: QueryOptions): Promise<string> {
+    return asGtidSet((await this.run(this.dialect.appliedGtidQuery(), options))[0]?.['gtid']);
   }
 
   /**

@@ -2,6 +2,7 @@ import type { ChangeSource, ServerVersion } from './admin.js';
 import type { Dialect, WaitPlan } from './dialect.js';
 import { interpretMariadbGtidWait, parseBinlogStatus, parseRole, renderOptions, type OptionItem } from './dialect-common.js';
 import { positionWait } from './dialect-mysql.js';
+import { InvalidMysqlArgumentError } from './mysql-errors.js';
 import { parseReplicaStatus } from './replica-status.js';
 import { versionAtLeast } from './server-version.js';
 import {
@@ -53,7 +54,38 @@ export function mariadbDialect(version: ServerVersion): Dialect {
       };
     },
     setReadOnly: (readOnly) => [statement(`SET GLOBAL read_only = ${readOnly ? 1 : 0}`)],
+    // READ_ONLY ADMIN exists from 10.11 (SUPER held it before); both are looked for on every version.
+    readOnlyBypassPrivileges: () => ['SUPER', 'READ_ONLY ADMIN'],
+    appliedGtidQuery: () => statement('SELECT @@GLOBAL.gtid_current_pos AS gtid'),
+    gtidStateQuery: () => statement('SELECT @@GLOBAL.gtid_binlog_state AS gtid'),
+    errantGtids: mariadbErrantGtids,
+    startReplicaUntilGtid: (gtid) => [statement(`START ${replica} UNTIL master_gtid_pos = ?`, [checkGtidSet(gtid)])],
+    gtidStartFromOwnBinlog: true,
   };
+}
+
+/** Parses a MariaDB GTID state ("0-101-57,0-5-9,1-5-3"): every (domain, server) with its last seq. */
+export function parseMariadbGtidState(list: string): { domain: number; server: number; seq: number }[] {
+  return list
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const m = /^(\d+)-(\d+)-(\d+)$/.exec(part);
+      if (!m) throw new InvalidMysqlArgumentError(`not a MariaDB GTID: ${part}`);
+      return { domain: Number(m[1]), server: Number(m[2]), seq: Number(m[3]) };
+    });
+}
+
+/**
+ * From both servers' binlog states (the last GTID per domain AND server): every (domain, server)
+ * the master lacks, or has at a lower seq.
+ */
+export function mariadbErrantGtids(masterState: string, candidateState: string): string[] {
+  const master = parseMariadbGtidState(masterState);
+  return parseMariadbGtidState(candidateState)
+    .filter((c) => !master.some((m) => m.domain === c.domain && m.server === c.server && m.seq >= c.seq))
+    .map((c) => `${c.domain}-${c.server}-${c.seq}`);
 }
 
 function changeMaster(source: ChangeSource): Statement[] {

@@ -10,6 +10,7 @@ import {
   type OptionItem,
 } from './dialect-common.js';
 import { InvalidMysqlArgumentError } from './mysql-errors.js';
+import { formatGtidSet, parseGtidSet, subtractGtidSets } from './mysql-gtid-set.js';
 import { parseReplicaStatus } from './replica-status.js';
 import { versionAtLeast } from './server-version.js';
 import {
@@ -48,9 +49,10 @@ export function mysqlFeatures(v: ServerVersion): MysqlFeatures {
   };
 }
 
+/** 8.1 and later (the 8.4 LTS, 9.x innovation and the 9.7 LTS) share the 8.4 replication dialect. */
 export function mysqlDialectName(v: ServerVersion): DialectName {
   if (v.major === 5) return 'mysql-5.7';
-  return v.minor === 0 ? 'mysql-8.0' : 'mysql-8.4';
+  return v.major === 8 && v.minor === 0 ? 'mysql-8.0' : 'mysql-8.4';
 }
 
 export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDialectName(version)): Dialect {
@@ -86,6 +88,16 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
       readOnly
         ? [statement('SET GLOBAL read_only = 1'), statement('SET GLOBAL super_read_only = 1')]
         : [statement('SET GLOBAL super_read_only = 0'), statement('SET GLOBAL read_only = 0')],
+    readOnlyBypassPrivileges: () => [],
+    appliedGtidQuery: () => statement('SELECT @@GLOBAL.gtid_executed AS gtid'),
+    gtidStateQuery: () => statement('SELECT @@GLOBAL.gtid_executed AS gtid'),
+    errantGtids: (masterState, candidateState) => {
+      const errant = subtractGtidSets(parseGtidSet(candidateState), parseGtidSet(masterState));
+      return [...errant].map(([key, intervals]) => formatGtidSet(new Map([[key, intervals]])));
+    },
+    // Without a thread option both threads start and UNTIL applies to the applier (SQL thread).
+    startReplicaUntilGtid: (gtid) => [statement(`START ${replica} UNTIL SQL_AFTER_GTIDS = ?`, [checkGtidSet(gtid)])],
+    gtidStartFromOwnBinlog: false,
   };
 }
 

@@ -45,6 +45,32 @@ export interface Dialect {
   waitForGtid(gtidSet: string, timeoutMs: number): WaitPlan;
   /** Throws UnsupportedOperationError where read_only is not the operator's to set (Aurora). */
   setReadOnly(readOnly: boolean): Statement[];
+  /**
+   * Privileges with which an account still writes after setReadOnly(true): MariaDB's SUPER and
+   * READ_ONLY ADMIN; none on MySQL, where super_read_only stops them too.
+   */
+  readOnlyBypassPrivileges(): readonly string[];
+  /**
+   * Every transaction this server holds, its own and replicated, as one GTID value (column
+   * `gtid`): MySQL @@gtid_executed, MariaDB @@gtid_current_pos.
+   */
+  appliedGtidQuery(): Statement;
+  /**
+   * What an errant-transaction check compares (column `gtid`): MySQL @@gtid_executed; MariaDB
+   * @@gtid_binlog_state, the last GTID of every (domain, server) ever logged (its position shows
+   * one GTID per domain, behind which a write of the replica's own would hide).
+   */
+  gtidStateQuery(): Statement;
+  /** Transactions in the candidate's state that the master's lacks (both from gtidStateQuery). Pure. */
+  errantGtids(masterState: string, candidateState: string): string[];
+  /** Starts replication so that the applier stops once it has applied exactly `gtid`. */
+  startReplicaUntilGtid(gtid: string): Statement[];
+  /**
+   * True where a GTID replica starts from a position of its own (MariaDB's gtid_slave_pos), which
+   * a server whose binlog holds everything it has (a former source, a fresh copy) must first set
+   * to @@gtid_binlog_pos; MySQL's auto-position starts from gtid_executed by itself.
+   */
+  readonly gtidStartFromOwnBinlog: boolean;
 }
 
 /** One SHOW MASTER STATUS / SHOW BINARY LOG STATUS row. */

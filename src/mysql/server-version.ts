@@ -73,7 +73,7 @@ function detect(vars: VersionVariables): ServerVersion {
 
 function unsupported(raw: string, why: string): never {
   throw new UnsupportedServerError(`unsupported server version "${raw}": ${why}`, {
-    next: 'dbfleet supports MySQL 5.7 and 8.0-8.4, Aurora MySQL 2 and 3, MariaDB 10.4-11.x',
+    next: 'dbfleet supports MySQL 5.7, 8.0-8.4 and 9.x, Aurora MySQL 2 and 3, MariaDB 10.4-11.x',
   });
 }
 
@@ -85,7 +85,8 @@ function numbers(raw: string): [number, number, number] {
 
 function detectMysql(raw: string): ServerVersion {
   const [major, minor, patch] = numbers(raw);
-  const supported = (major === 5 && minor === 7) || (major === 8 && minor <= 4);
+  // 9.x (the 9.7 LTS) speaks the 8.4 dialect; checked against a real 9.7 server here.
+  const supported = (major === 5 && minor === 7) || (major === 8 && minor <= 4) || major === 9;
   if (!supported) unsupported(raw, `MySQL ${major}.${minor} has no dialect`);
   return { flavor: 'mysql', major, minor, patch, raw };
 }

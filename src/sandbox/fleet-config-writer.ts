@@ -22,9 +22,9 @@ export function sandboxFleetConfig(state: SandboxState): FleetConfigInput {
     checker: { interval_ms: 200, connect_timeout_ms: 500, query_timeout_ms: 500, fail_after: 2, recover_after: 3, fallback_weight: 100 },
     clusters: state.clusters.map((c) => ({
       name: c.name,
-      // MariaDB stands in for Aurora here; its role query is @@read_only (innodb_read_only is
-      // start-up only on MariaDB, so a reader started with it could not replicate).
-      engine: 'mariadb' as const,
+      // MariaDB or MySQL stands in for Aurora here; the role query is @@read_only (innodb_read_only
+      // is start-up only outside Aurora, so a reader started with it could not replicate).
+      engine: state.engine.kind,
       writer_record: c.writer_record,
       reader_record: c.reader_record,
       instances: c.instances.map((i) => ({ id: i.id, host: i.host, port: i.port })),

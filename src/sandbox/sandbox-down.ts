@@ -1,6 +1,6 @@
 import { readdir, rmdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { instanceSpec, mysqldBaseDir } from './sandbox-instance.js';
+import { mysqldBaseDir, stateInstanceSpec } from './sandbox-instance.js';
 import type { SandboxDeps } from './sandbox-deps.js';
 import { secretsDir } from './sandbox-secrets.js';
 import { allInstances, readState, statePath, type SandboxInstanceState, type SandboxState } from './sandbox-state.js';
@@ -16,7 +16,7 @@ export interface DownReport {
  * process is still the mysqld started with this instance's config (never some reused PID).
  */
 export async function livePid(deps: SandboxDeps, state: SandboxState, inst: SandboxInstanceState): Promise<number | undefined> {
-  const spec = instanceSpec(state.dir, inst, deps.runAsRoot);
+  const spec = stateInstanceSpec(state, inst, deps.runAsRoot);
   const fromFile = await deps.mysqld.pid(spec);
   if (fromFile !== undefined) return fromFile;
   if (inst.pid === null || !(await deps.host.isAlive(inst.pid))) return undefined;
@@ -44,8 +44,9 @@ export async function stopSandboxProcesses(deps: SandboxDeps, state: SandboxStat
     allInstances(state).map(async (inst) => {
       const pid = await livePid(deps, state, inst);
       if (pid === undefined) return;
-      // Sandbox data is disposable: a short grace keeps `down` quick.
-      await deps.mysqld.stopPid(pid, 5_000);
+      // Sandbox data is removed right after: no clean shutdown is worth waiting for (a MySQL
+      // source waits seconds for its replicas' dump threads), so SIGKILL at once.
+      await deps.mysqld.stopPid(pid, 0);
       stopped.push({ id: inst.id, pid });
     }),
   );
@@ -54,7 +55,7 @@ export async function stopSandboxProcesses(deps: SandboxDeps, state: SandboxStat
 
 /** Removes what `up` added under the dir, and the dir itself when nothing else is left in it. */
 export async function removeSandboxFiles(deps: SandboxDeps, state: SandboxState): Promise<void> {
-  for (const p of [mysqldBaseDir(state.dir), join(state.dir, 'template'), join(state.dir, 'pdns'), secretsDir(state.dir), state.config, statePath(state.dir)]) {
+  for (const p of [mysqldBaseDir(state.dir), join(state.dir, 'template'), join(state.dir, 'template-mysql'), join(state.dir, 'pdns'), secretsDir(state.dir), state.config, statePath(state.dir)]) {
     await deps.host.remove(p);
   }
   try {

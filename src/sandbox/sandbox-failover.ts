@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { SafetyRefusal, UsageError } from '../core/errors.js';
-import { instanceSpec, waitReplicating, withAdmin } from './sandbox-instance.js';
+import { stateInstanceSpec, waitReplicating, withAdmin } from './sandbox-instance.js';
 import type { SandboxDeps } from './sandbox-deps.js';
 import { readPasswords } from './sandbox-secrets.js';
 import { requireState, writeState, type SandboxInstanceState } from './sandbox-state.js';
@@ -63,7 +63,7 @@ export async function sandboxFailover(deps: SandboxDeps, options: FailoverOption
     timeline.push(entry);
     log.info(entry, `failover stage: ${name}`);
   };
-  const spec = (i: SandboxInstanceState): ReturnType<typeof instanceSpec> => instanceSpec(state.dir, i, deps.runAsRoot);
+  const spec = (i: SandboxInstanceState): ReturnType<typeof stateInstanceSpec> => stateInstanceSpec(state, i, deps.runAsRoot);
 
   // Precheck: the candidate replicates from the writer; refuse before changing anything.
   await withAdmin(deps, candidate, dbfleet, async (admin) => {
@@ -120,9 +120,7 @@ export async function sandboxFailover(deps: SandboxDeps, options: FailoverOption
   writer.pid = (await deps.mysqld.start(spec(writer))).pid;
   await withAdmin(deps, writer, dbfleet, async (admin) => {
     // It holds exactly the transactions the candidate had when it was promoted: start from there.
-    const rows = await admin.session.query('SELECT @@gtid_binlog_pos AS pos');
-    const pos = String(rows[0]?.pos ?? '');
-    await admin.changeSource({ kind: 'gtid', host: candidate.host, port: candidate.port, user: 'repl', password: repl, startGtid: pos });
+    await admin.changeSourceFromOwnBinlog({ host: candidate.host, port: candidate.port, user: 'repl', password: repl });
     await admin.startReplica();
     await waitReplicating(deps, admin, writer.id);
   });

@@ -1,16 +1,23 @@
 import { RemoteError } from '../core/errors.js';
 import { join } from 'node:path';
 import type { Endpoint, MysqlAdmin } from '../mysql/admin.js';
+import { MARIADB_ENGINE, type MysqldEngine } from '../shard/mysqld/mysqld-engine.js';
 import type { MysqldSpec } from '../shard/mysqld/mysqld-spec.js';
 import { SANDBOX_TIMEOUTS, type SandboxDeps } from './sandbox-deps.js';
-import type { SandboxInstanceState } from './sandbox-state.js';
+import { DNS_DB_ID } from './sandbox-layout.js';
+import type { SandboxInstanceState, SandboxState } from './sandbox-state.js';
 
 export function mysqldBaseDir(dir: string): string {
   return join(dir, 'mysqld');
 }
 
 /** The mysqld spec of a sandbox instance; derived from its state, so it never drifts. */
-export function instanceSpec(dir: string, inst: Pick<SandboxInstanceState, 'id' | 'host' | 'port' | 'serverId' | 'role'>, runAsRoot: boolean): MysqldSpec {
+export function instanceSpec(
+  dir: string,
+  inst: Pick<SandboxInstanceState, 'id' | 'host' | 'port' | 'serverId' | 'role'>,
+  runAsRoot: boolean,
+  engine: MysqldEngine = MARIADB_ENGINE,
+): MysqldSpec {
   return {
     name: inst.id,
     baseDir: mysqldBaseDir(dir),
@@ -20,7 +27,18 @@ export function instanceSpec(dir: string, inst: Pick<SandboxInstanceState, 'id' 
     bufferPoolMb: 16,
     readOnly: inst.role === 'reader',
     runAsRoot,
+    ...(engine.kind === 'mariadb' ? {} : { engine }),
   };
+}
+
+/** The engine an instance of this sandbox runs: the sandbox's, or MariaDB for the MyDNS database. */
+export function instanceEngine(state: Pick<SandboxState, 'engine'>, inst: Pick<SandboxInstanceState, 'id'>): MysqldEngine {
+  return inst.id === DNS_DB_ID ? MARIADB_ENGINE : state.engine;
+}
+
+/** instanceSpec for an instance of a sandbox whose state is known. */
+export function stateInstanceSpec(state: Pick<SandboxState, 'dir' | 'engine'>, inst: Pick<SandboxInstanceState, 'id' | 'host' | 'port' | 'serverId' | 'role'>, runAsRoot: boolean): MysqldSpec {
+  return instanceSpec(state.dir, inst, runAsRoot, instanceEngine(state, inst));
 }
 
 export function adminEndpoint(inst: Pick<SandboxInstanceState, 'host' | 'port'>, password: string): Endpoint {

@@ -1,5 +1,8 @@
 import { UsageError } from '../core/errors.js';
 
+/** The MyDNS database's instance id: it runs MariaDB whatever engine the clusters run. */
+export const DNS_DB_ID = 'mydns';
+
 /** The shape of a sandbox, decided before anything starts. Pure. */
 export interface PlannedInstance {
   id: string;
@@ -65,5 +68,5 @@ export function planLayout(slot: number, clusters: number, readers: number): San
     }
     planned.push({ name, writer_record: `${name}-w`, reader_record: `${name}-r`, instances });
   }
-  return { slot, clusters: planned, dnsDb: { id: 'mydns', host: `127.${slot}.0.53`, port: 3306, serverId: 53 }, zone: SANDBOX_ZONE };
+  return { slot, clusters: planned, dnsDb: { id: DNS_DB_ID, host: `127.${slot}.0.53`, port: 3306, serverId: 53 }, zone: SANDBOX_ZONE };
 }

@@ -7,6 +7,8 @@ import type { Host } from '../host/host.js';
 /** What `sandbox up` started, persisted in D/sandbox.json so that status/failover/down find it. */
 const instanceState = z.object({
   id: z.string(),
+  /** The server's @@version, read once it answered (absent in state files of older versions). */
+  version: z.string().optional(),
   host: z.string(),
   port: z.number(),
   socket: z.string(),
@@ -22,9 +24,16 @@ const clusterState = z.object({
   instances: z.array(instanceState),
 });
 
+/** The engine of the clusters' mysqld processes; the MyDNS database is always MariaDB. */
+const engineState = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('mariadb') }),
+  z.object({ kind: z.literal('mysql'), prefix: z.string().optional() }),
+]);
+
 export const sandboxStateSchema = z.object({
   version: z.literal(1),
   dir: z.string(),
+  engine: engineState.default({ kind: 'mariadb' }),
   slot: z.number(),
   created_at: z.string(),
   config: z.string(),

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { errorMessage } from '../core/errors.js';
-import { withAdmin } from './sandbox-instance.js';
+import { instanceEngine, withAdmin } from './sandbox-instance.js';
 import type { SandboxDeps } from './sandbox-deps.js';
 import { livePid } from './sandbox-down.js';
 import { readPasswords } from './sandbox-secrets.js';
@@ -15,6 +15,10 @@ export interface LiveInstance {
   pid: number | null;
   /** The role the sandbox assigned. */
   role: 'writer' | 'reader';
+  /** The engine the process runs (the MyDNS database is always MariaDB). */
+  engine: 'mariadb' | 'mysql';
+  /** The server's @@version, read live; null when unreachable. */
+  version: string | null;
   reachable: boolean;
   /** The role read from the server (@@read_only), null when unreachable. */
   live_role: 'writer' | 'reader' | null;
@@ -30,6 +34,8 @@ export interface LiveInstance {
 
 export interface SandboxStatus {
   dir: string;
+  /** The clusters' engine. */
+  engine: SandboxState['engine'];
   config: string;
   clusters: { name: string; writer_record: string; reader_record: string; instances: LiveInstance[] }[];
   dns: SandboxState['dns'] & { db: LiveInstance };
@@ -38,15 +44,16 @@ export interface SandboxStatus {
 }
 
 async function inspect(deps: SandboxDeps, state: SandboxState, inst: SandboxInstanceState, password: string): Promise<LiveInstance> {
-  const base = { id: inst.id, host: inst.host, port: inst.port, socket: inst.socket, role: inst.role };
+  const base = { id: inst.id, host: inst.host, port: inst.port, socket: inst.socket, role: inst.role, engine: instanceEngine(state, inst).kind };
   const pid = (await livePid(deps, state, inst)) ?? null;
-  if (pid === null) return { ...base, pid, reachable: false, live_role: null, replication: null, error: 'process not running' };
+  if (pid === null) return { ...base, version: null, pid, reachable: false, live_role: null, replication: null, error: 'process not running' };
   try {
     return await withAdmin(deps, inst, password, async (admin) => {
       const liveRole = await admin.role();
       const r = await admin.replicaStatus();
       return {
         ...base,
+        version: admin.version.raw,
         pid,
         reachable: true,
         live_role: liveRole,
@@ -62,7 +69,7 @@ async function inspect(deps: SandboxDeps, state: SandboxState, inst: SandboxInst
       };
     });
   } catch (e) {
-    return { ...base, pid, reachable: false, live_role: null, replication: null, error: errorMessage(e) };
+    return { ...base, version: null, pid, reachable: false, live_role: null, replication: null, error: errorMessage(e) };
   }
 }
 
@@ -94,5 +101,5 @@ export async function sandboxStatus(deps: SandboxDeps, dirOption: string): Promi
               i.replication.source === `${writerOf(c)?.host}:${writerOf(c)?.port}`)),
       ),
     );
-  return { dir: state.dir, config: state.config, clusters, dns: { ...state.dns, db }, healthy };
+  return { dir: state.dir, engine: state.engine, config: state.config, clusters, dns: { ...state.dns, db }, healthy };
 }

@@ -1,7 +1,8 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { StateError } from '../core/errors.js';
 import { renderFleetConfig } from './fleet-config-writer.js';
-import { instanceSpec, waitReplicating, withAdmin } from './sandbox-instance.js';
+import { MARIADB_ENGINE, type MysqldEngine } from '../shard/mysqld/mysqld-engine.js';
+import { instanceEngine, instanceSpec, stateInstanceSpec, waitReplicating, withAdmin } from './sandbox-instance.js';
 import type { SandboxDeps } from './sandbox-deps.js';
 import { planLayout } from './sandbox-layout.js';
 import { bootstrapSql, newPassword, writePasswords, type SandboxPasswords } from './sandbox-secrets.js';
@@ -15,6 +16,8 @@ export interface UpOptions {
   readers: number;
   /** Pin the sandbox to 127.<slot>.0.0/16 instead of picking a free slot. */
   slot?: number | undefined;
+  /** What the clusters run (MariaDB by default); the MyDNS database is MariaDB either way. */
+  engine?: MysqldEngine | undefined;
 }
 
 /**
@@ -38,7 +41,9 @@ export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<
   }
   if (!isAbsolute(dir)) throw new StateError('BAD_DIR', `sandbox dir must resolve to an absolute path: ${options.dir}`);
 
-  await deps.mysqld.requireBinaries();
+  const engine = options.engine ?? MARIADB_ENGINE;
+  await deps.mysqld.requireBinaries(MARIADB_ENGINE);
+  if (engine.kind !== 'mariadb') await deps.mysqld.requireBinaries(engine);
   const ownerAlive = async (owner: string): Promise<boolean> => {
     const s = await readState(owner).catch(() => undefined);
     return s !== undefined && (await sandboxAlive(deps, s));
@@ -54,6 +59,7 @@ export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<
   const state: SandboxState = {
     version: 1,
     dir,
+    engine,
     slot,
     created_at: new Date(deps.clock.now()).toISOString(),
     config: join(dir, 'fleet.yaml'),
@@ -69,9 +75,17 @@ export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<
     // Written before any process starts, so that `down` can always find what was started.
     await writeState(deps.host, state);
 
-    const template = instanceSpec(dir, { id: 'template', host: `127.${slot}.0.1`, port: 3306, serverId: 1, role: 'writer' }, deps.runAsRoot);
-    template.baseDir = dir;
-    const templatePaths = await deps.mysqld.createTemplate(template, bootstrapSql(passwords));
+    // One template datadir per engine (the MyDNS database is MariaDB), copied for every instance.
+    const engines = engine.kind === 'mariadb' ? [MARIADB_ENGINE] : [MARIADB_ENGINE, engine];
+    const templates = new Map<string, string>();
+    await settleAll(
+      engines.map(async (e) => {
+        const name = e.kind === 'mariadb' ? 'template' : `template-${e.kind}`;
+        const template = instanceSpec(dir, { id: name, host: `127.${slot}.0.1`, port: 3306, serverId: 1, role: 'writer' }, deps.runAsRoot, e);
+        template.baseDir = dir;
+        templates.set(e.kind, (await deps.mysqld.createTemplate(template, bootstrapSql(passwords))).dataDir);
+      }),
+    );
     log.info({ ms: Math.round(deps.clock.monotonic() - started) }, 'template datadir ready');
 
     const instances = allInstances(state);
@@ -79,8 +93,8 @@ export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<
     // PIDs known) before the cleanup below stops them, or one could come up after the cleanup.
     await settleAll(
       instances.map(async (inst) => {
-        const spec = instanceSpec(dir, inst, deps.runAsRoot);
-        await deps.mysqld.initDatadirFromTemplate(spec, templatePaths.dataDir);
+        const spec = stateInstanceSpec(state, inst, deps.runAsRoot);
+        await deps.mysqld.initDatadirFromTemplate(spec, templates.get(instanceEngine(state, inst).kind) ?? '');
         const { pid } = await deps.mysqld.start(spec);
         inst.pid = pid;
       }),
@@ -96,12 +110,20 @@ export async function sandboxUp(deps: SandboxDeps, options: UpOptions): Promise<
           .filter((i) => i.role === 'reader')
           .map((reader) =>
             withAdmin(deps, reader, passwords.dbfleet, async (admin) => {
-              await admin.changeSource({ kind: 'gtid', host: writer.host, port: writer.port, user: 'repl', password: passwords.repl, startGtid: '' });
+              // a fresh copy of the template: its binlog holds all it has (nothing)
+              await admin.changeSourceFromOwnBinlog({ host: writer.host, port: writer.port, user: 'repl', password: passwords.repl });
               await admin.startReplica();
               await waitReplicating(deps, admin, reader.id);
             }),
           );
       }),
+    );
+    await settleAll(
+      allInstances(state).map((inst) =>
+        withAdmin(deps, inst, passwords.dbfleet, async (admin) => {
+          inst.version = admin.version.raw;
+        }),
+      ),
     );
     await startSandboxDns(deps, state, passwords.dbfleet);
     await writeState(deps.host, state);

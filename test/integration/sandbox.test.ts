@@ -5,24 +5,23 @@ import { join } from 'node:path';
 import { Resolver } from 'node:dns/promises';
 import { createConnection, type Connection } from 'mysql2/promise';
 import { dbfleet, dbfleetJson } from '../support/cli.js';
+import { clientOf, TEST_ENGINES } from '../support/engines.js';
 import { makeTempDir } from '../support/temp-dir.js';
+import type { EngineKind } from '../../src/shard/mysqld/mysqld-engine.js';
 
 interface UpDoc {
   dir: string;
   config: string;
+  engine: string;
   dns: { dsn: string; server: string; zone: string };
-  clusters: { name: string; writer_record: string; reader_record: string; instances: { id: string; host: string; port: number; socket: string; pid: number; role: string }[] }[];
+  clusters: { name: string; writer_record: string; reader_record: string; instances: { id: string; host: string; port: number; socket: string; pid: number; role: string; engine: string; version: string }[] }[];
 }
 interface StatusDoc {
   healthy: boolean;
   clusters: { name: string; instances: { id: string; host: string; pid: number | null; role: string; reachable: boolean; live_role: string | null; replication: null | { source: string; io_running: string; sql_running: boolean } }[] }[];
 }
 
-let tmp: { path: string; remove: () => Promise<void> };
-let dir: string;
-let up: UpDoc;
 let appPassword: string;
-const dirsToDown: string[] = [];
 
 async function app(host: string): Promise<Connection> {
   return createConnection({ host, port: 3306, user: 'app', password: appPassword, database: 'app', connectTimeout: 2_000 });
@@ -67,22 +66,34 @@ async function processesUnder(d: string): Promise<number[]> {
   return out;
 }
 
-beforeAll(async () => {
-  tmp = await makeTempDir('sbx');
-  dir = join(tmp.path, 'a');
-  dirsToDown.push(dir);
-  up = await dbfleetJson<UpDoc>(['sandbox', 'up', '--dir', dir, '--clusters', '2', '--readers', '2', '--json']);
-  appPassword = (await readFile(join(dir, 'secrets', 'app.password'), 'utf8')).trim();
-});
+describe.each(TEST_ENGINES)('dbfleet sandbox --engine %s on real mysqld processes', (engine: EngineKind) => {
+  let tmp: { path: string; remove: () => Promise<void> };
+  let dir: string;
+  let up: UpDoc;
+  const dirsToDown: string[] = [];
+  const upArgs = (d: string, clusters: number, readers: number): string[] => ['sandbox', 'up', '--dir', d, '--clusters', String(clusters), '--readers', String(readers), '--engine', engine];
 
-afterAll(async () => {
-  for (const d of dirsToDown) await dbfleet(['sandbox', 'down', '--dir', d]);
-  await tmp.remove();
-});
+  beforeAll(async () => {
+    tmp = await makeTempDir('sbx');
+    dir = join(tmp.path, 'a');
+    dirsToDown.push(dir);
+    up = await dbfleetJson<UpDoc>([...upArgs(dir, 2, 2), '--json']);
+    appPassword = (await readFile(join(dir, 'secrets', 'app.password'), 'utf8')).trim();
+  }, 120_000);
 
-describe('dbfleet sandbox on real mysqld processes', () => {
+  afterAll(async () => {
+    for (const d of dirsToDown) await dbfleet(['sandbox', 'down', '--dir', d]);
+    await tmp?.remove();
+  });
+
   it('up --json describes 2 clusters of a writer and 2 readers, each on its own 127.x address', async () => {
     expect(up.dir).toBe(dir);
+    expect(up.engine).toBe(engine);
+    for (const i of up.clusters.flatMap((c) => c.instances)) {
+      expect(i.engine).toBe(engine);
+      // the server's own @@version: MariaDB 10.11 from apt, or Oracle MySQL 9.7 from the prefix
+      expect(i.version).toMatch(engine === 'mysql' ? /^9\.7\./ : /^10\.11\..*MariaDB/);
+    }
     expect(up.clusters.map((c) => [c.name, c.writer_record, c.reader_record])).toEqual([
       ['aurora-test-1', 'aurora-test-1-w', 'aurora-test-1-r'],
       ['aurora-test-2', 'aurora-test-2-w', 'aurora-test-2-r'],
@@ -124,12 +135,22 @@ describe('dbfleet sandbox on real mysqld processes', () => {
     for (const p of passwords) expect(out).not.toContain(p);
   });
 
-  it('lets root in over the unix socket with the stock mariadb client', async () => {
+  it("lets root in over the unix socket without a password, with the engine's own client", async () => {
     const inst = up.clusters[0]!.instances[1]!;
-    const r = await import('node:child_process').then(({ execFileSync }) =>
-      execFileSync('mariadb', ['-S', inst.socket, '-N', '-B', '-e', 'SELECT @@read_only, @@bind_address'], { encoding: 'utf8' }),
-    );
-    expect(r.trim()).toBe(`1\t${inst.host}`);
+    const { execFileSync } = await import('node:child_process');
+    const q = (sql: string): string => execFileSync(clientOf(engine), ['--no-defaults', '-uroot', '-S', inst.socket, '-N', '-B', '-e', sql], { encoding: 'utf8' }).trim();
+    expect(q('SELECT @@read_only, @@bind_address')).toBe(`1\t${inst.host}`);
+    if (engine === 'mysql') {
+      // readers refuse even SUPER users; replication is GTID auto-positioned
+      expect(q('SELECT @@super_read_only, @@gtid_mode, @@enforce_gtid_consistency')).toBe('1\tON\tON');
+      const status = execFileSync(clientOf(engine), ['--no-defaults', '-uroot', '-S', inst.socket, '-E', '-e', 'SHOW REPLICA STATUS'], { encoding: 'utf8' });
+      expect(status).toMatch(/Auto_Position: 1/);
+      // a copy of the template datadir gets its own server_uuid
+      const uuids = new Set(
+        up.clusters[0]!.instances.map((i) => execFileSync(clientOf(engine), ['--no-defaults', '-uroot', '-S', i.socket, '-N', '-B', '-e', 'SELECT @@server_uuid'], { encoding: 'utf8' }).trim()),
+      );
+      expect(uuids.size).toBe(3);
+    }
   });
 
   it('replicates writes from each writer to its readers; the DML-only app user cannot write on a reader', async () => {
@@ -158,7 +179,7 @@ describe('dbfleet sandbox on real mysqld processes', () => {
   });
 
   it('refuses a second up on the same dir with exit 2 and leaves the running sandbox alone', async () => {
-    const r = await dbfleet(['sandbox', 'up', '--dir', dir, '--clusters', '1', '--readers', '0']);
+    const r = await dbfleet(upArgs(dir, 1, 0));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/already running in/);
     const s = await dbfleetJson<StatusDoc>(['sandbox', 'status', '--dir', dir, '--json']);
@@ -226,13 +247,14 @@ describe('dbfleet sandbox on real mysqld processes', () => {
   });
 
   it('reports a taken address as a clear failure (exit 1) and leaves nothing running', async () => {
-    // 247-249: outside the automatic range (100-239) and the fake fleets' octets (241-246, 250)
-    const slot = 247 + Math.floor(Math.random() * 3);
+    // 247-249 (MariaDB) and 251-253 (MySQL): outside the automatic range (100-239) and the fake
+    // fleets' octets (241-246, 250), and apart per engine since both describe blocks may run at once
+    const slot = (engine === 'mysql' ? 251 : 247) + Math.floor(Math.random() * 3);
     const blocker: Server = createServer();
     await new Promise<void>((r) => blocker.listen(3306, `127.${slot}.1.2`, r));
     const d = join(tmp.path, 'clash');
     try {
-      const r = await dbfleet(['sandbox', 'up', '--dir', d, '--clusters', '1', '--readers', '1', '--slot', String(slot)]);
+      const r = await dbfleet([...upArgs(d, 1, 1), '--slot', String(slot)]);
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/aurora-test-1-instance-02 exited during start-up: .*(Address already in use|bind)/i);
       // an instance still starting when the clash was seen must not come up after the cleanup
@@ -244,16 +266,16 @@ describe('dbfleet sandbox on real mysqld processes', () => {
     }
   });
 
-  it('names a missing mariadbd binary (exit 2) without starting anything', async () => {
+  it('names a missing server binary (exit 2) without starting anything', async () => {
     const d = join(tmp.path, 'nobin');
-    const r = await dbfleet(['sandbox', 'up', '--dir', d, '--clusters', '1', '--readers', '0'], { env: { DBFLEET_MYSQLD: 'mariadbd-not-installed' } });
+    const r = await dbfleet(upArgs(d, 1, 0), { env: { DBFLEET_MYSQLD: 'mariadbd-not-installed' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/mariadbd-not-installed is not installed/);
     expect(await processesUnder(d)).toEqual([]);
   });
 
   it('rejects bad numbers with exit 2, naming the option', async () => {
-    const r = await dbfleet(['sandbox', 'up', '--dir', join(tmp.path, 'bad'), '--clusters', 'two']);
+    const r = await dbfleet([...upArgs(join(tmp.path, 'bad'), 1, 0), '--clusters', 'two']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--clusters must be a whole number/);
   });
@@ -261,18 +283,18 @@ describe('dbfleet sandbox on real mysqld processes', () => {
   it('detects stale PIDs after a crash, then down cleans up and a new up works; two sandboxes run side by side', async () => {
     const d = join(tmp.path, 'stale');
     dirsToDown.push(d);
-    const first = await dbfleetJson<UpDoc>(['sandbox', 'up', '--dir', d, '--clusters', '1', '--readers', '0', '--json']);
+    const first = await dbfleetJson<UpDoc>([...upArgs(d, 1, 0), '--json']);
     // runs beside the main sandbox without sharing any address
     const mainHosts = new Set(up.clusters.flatMap((c) => c.instances.map((i) => i.host)));
     expect(first.clusters[0]!.instances.some((i) => mainHosts.has(i.host))).toBe(false);
     for (const pid of await processesUnder(d)) process.kill(pid, 'SIGKILL');
     await waitFor('processes to die', async () => (await processesUnder(d)).length === 0);
-    const again = await dbfleet(['sandbox', 'up', '--dir', d, '--clusters', '1', '--readers', '0']);
+    const again = await dbfleet(upArgs(d, 1, 0));
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/stale PIDs/);
     const down = await dbfleet(['sandbox', 'down', '--dir', d]);
     expect(down.code).toBe(0);
-    const second = await dbfleetJson<UpDoc>(['sandbox', 'up', '--dir', d, '--clusters', '1', '--readers', '0', '--json']);
+    const second = await dbfleetJson<UpDoc>([...upArgs(d, 1, 0), '--json']);
     expect(pidAlive(second.clusters[0]!.instances[0]!.pid)).toBe(true);
   });
 
@@ -284,5 +306,27 @@ describe('dbfleet sandbox on real mysqld processes', () => {
     const s = await dbfleet(['sandbox', 'status', '--dir', dir]);
     expect(s.code).toBe(2);
     expect(s.stderr).toMatch(/no sandbox in/);
+  });
+});
+
+describe('dbfleet sandbox up: engine selection errors', () => {
+  it('rejects an unknown --engine with exit 2, naming the choices', async () => {
+    const r = await dbfleet(['sandbox', 'up', '--dir', '/tmp/dbf-never-made', '--engine', 'postgres']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--engine must be one of mariadb, mysql/);
+  });
+
+  it('names scripts/ensure-mysql (exit 2) when the MySQL prefix is not installed, starting nothing', async () => {
+    const t = await makeTempDir('nomy');
+    try {
+      const d = join(t.path, 's');
+      const r = await dbfleet(['sandbox', 'up', '--dir', d, '--engine', 'mysql', '--clusters', '1', '--readers', '0'], { env: { DBFLEET_MYSQL_PREFIX: join(t.path, 'no-mysql') } });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/no-mysql\/bin\/mysqld is not installed/);
+      expect(r.stderr).toMatch(/scripts\/ensure-mysql/);
+      expect(await processesUnder(d)).toEqual([]);
+    } finally {
+      await t.remove();
+    }
   });
 });

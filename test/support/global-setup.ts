@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { engineMissing, TEST_ENGINES } from './engines.js';
 
 /** Newest modification time of any file under dir. */
 function newest(dir: string): number {
@@ -17,6 +18,9 @@ function newest(dir: string): number {
  * Build it when the sources are newer than the build, so `npx vitest` alone also works.
  */
 export default function setup(): void {
+  // A tier that cannot run fails the whole run here, naming what is missing; it never skips.
+  const missing = TEST_ENGINES.map((e) => engineMissing(e)).filter((m): m is string => m !== undefined);
+  if (missing.length > 0) throw new Error(`the integration tests cannot run: ${missing.join('; ')}`);
   const root = process.cwd();
   const built = join(root, 'dist', 'cli', 'main.js');
   if (!existsSync(built) || newest(join(root, 'src')) > statSync(built).mtimeMs) {

@@ -10,7 +10,9 @@ import type { Endpoint } from '../../src/mysql/admin.js';
 import type { SandboxDeps } from '../../src/sandbox/sandbox-deps.js';
 import { sandboxDown } from '../../src/sandbox/sandbox-down.js';
 import { sandboxFailover, type FailoverReport } from '../../src/sandbox/sandbox-failover.js';
-import { instanceSpec } from '../../src/sandbox/sandbox-instance.js';
+import { stateInstanceSpec } from '../../src/sandbox/sandbox-instance.js';
+import type { EngineKind } from '../../src/shard/mysqld/mysqld-engine.js';
+import { clientOf, testEngine } from './engines.js';
 import { readPasswords, type SandboxPasswords } from '../../src/sandbox/sandbox-secrets.js';
 import { readState, type SandboxInstanceState, type SandboxState } from '../../src/sandbox/sandbox-state.js';
 import { sandboxUp } from '../../src/sandbox/sandbox-up.js';
@@ -26,22 +28,25 @@ export class SandboxFixture {
     readonly passwords: SandboxPasswords,
     readonly config: FleetConfig,
     private readonly removeTmp: () => Promise<void>,
+    /** What the clusters run (the MyDNS database is MariaDB either way). */
+    readonly engine: EngineKind,
   ) {}
 
-  static async up(clusters: number, readers: number, logger: Logger = silentLogger): Promise<SandboxFixture> {
+  static async up(clusters: number, readers: number, logger: Logger = silentLogger, options: { engine?: EngineKind } = {}): Promise<SandboxFixture> {
+    const engine = options.engine ?? 'mariadb';
     const tmp = await makeTempDir('fx');
     const dir = join(tmp.path, 's');
     const deps = localSandboxDeps(logger, { slotDir: join(tmp.path, '..', 'dbfleet-sandbox-slots') });
     const host = deps.host;
     try {
-      await sandboxUp(deps, { dir, clusters, readers });
+      await sandboxUp(deps, { dir, clusters, readers, engine: testEngine(engine) });
     } catch (e) {
       await tmp.remove();
       throw e;
     }
     const passwords = await readPasswords(host, dir);
     const config = await loadFleetConfig(join(dir, 'fleet.yaml'));
-    return new SandboxFixture(dir, deps, passwords, config, tmp.remove);
+    return new SandboxFixture(dir, deps, passwords, config, tmp.remove, engine);
   }
 
   async state(): Promise<SandboxState> {
@@ -62,16 +67,17 @@ export class SandboxFixture {
     return { host: dsn.host, port: dsn.port, user: dsn.user, password: this.passwords.dbfleet, database: dsn.database };
   }
 
-  /** Runs SQL as root over the instance's socket with the stock client. */
+  /** Runs SQL as root over the instance's socket with its engine's own client. */
   async sql(id: string, query: string): Promise<string> {
     const i = await this.instance(id);
-    return execFileSync('mariadb', ['-S', i.socket, '-N', '-B', '-e', query], { encoding: 'utf8', timeout: 10_000 }).trim();
+    const client = clientOf(id === (await this.state()).dnsDb.id ? 'mariadb' : this.engine);
+    return execFileSync(client, ['--no-defaults', '-uroot', '-S', i.socket, '-N', '-B', '-e', query], { encoding: 'utf8', timeout: 10_000 }).trim();
   }
 
   async pid(id: string): Promise<number> {
     const i = await this.instance(id);
     const state = await this.state();
-    const pid = await this.deps.mysqld.pid(instanceSpec(state.dir, i, this.deps.runAsRoot));
+    const pid = await this.deps.mysqld.pid(stateInstanceSpec(state, i, this.deps.runAsRoot));
     if (pid === undefined) throw new Error(`${id} is not running`);
     return pid;
   }
@@ -82,12 +88,12 @@ export class SandboxFixture {
 
   async stopInstance(id: string): Promise<void> {
     const i = await this.instance(id);
-    await this.deps.mysqld.stop(instanceSpec(this.dir, i, this.deps.runAsRoot), { graceMs: 5_000 });
+    await this.deps.mysqld.stop(stateInstanceSpec(await this.state(), i, this.deps.runAsRoot), { graceMs: 5_000 });
   }
 
   async startInstance(id: string): Promise<void> {
     const i = await this.instance(id);
-    await this.deps.mysqld.start(instanceSpec(this.dir, i, this.deps.runAsRoot));
+    await this.deps.mysqld.start(stateInstanceSpec(await this.state(), i, this.deps.runAsRoot));
   }
 
   failover(cluster: string, options: { candidate?: string; restartMs?: number; oldWriterReturnAfterMs?: number } = {}): Promise<FailoverReport> {

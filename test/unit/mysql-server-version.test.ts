@@ -11,6 +11,9 @@ describe('parseServerVersion: realistic version strings', () => {
     ['MySQL 8.0.21 (before REPLICA keywords)', { version: '8.0.21' }, 'mysql', [8, 0, 21], 'mysql-8.0', undefined],
     ['MySQL 8.4 LTS', { version: '8.4.3', versionComment: 'MySQL Community Server - GPL' }, 'mysql', [8, 4, 3], 'mysql-8.4', undefined],
     ['MySQL 8.2 innovation', { version: '8.2.0' }, 'mysql', [8, 2, 0], 'mysql-8.4', undefined],
+    // what the real 9.7.4 server here reports (Debian's mysql-server-core)
+    ['MySQL 9.7 LTS, Debian', { version: '9.7.4-2', versionComment: '(Debian)' }, 'mysql', [9, 7, 4], 'mysql-8.4', undefined],
+    ['MySQL 9.1 innovation', { version: '9.1.0', versionComment: 'MySQL Community Server - GPL' }, 'mysql', [9, 1, 0], 'mysql-8.4', undefined],
     ['MySQL 5.7 with -log', { version: '5.7.44-log', versionComment: 'MySQL Community Server (GPL)' }, 'mysql', [5, 7, 44], 'mysql-5.7', undefined],
     ['Percona Server 8.0', { version: '8.0.35-27', versionComment: 'Percona Server (GPL), Release 27, Revision 2f8eeab2' }, 'mysql', [8, 0, 35], 'mysql-8.0', undefined],
     ['Aurora MySQL 2', { version: '5.7.12', versionComment: 'MySQL Community Server (GPL)', auroraVersion: '2.11.2' }, 'aurora-mysql', [5, 7, 12], 'aurora-mysql-2', '2.11.2'],
@@ -34,7 +37,7 @@ describe('parseServerVersion: realistic version strings', () => {
 
   const unsupported: Array<[string, VersionVariables]> = [
     ['MySQL 5.6', { version: '5.6.51-log' }],
-    ['MySQL 9.1', { version: '9.1.0' }],
+    ['MySQL 10.0', { version: '10.0.1' }],
     ['MariaDB 10.3', { version: '10.3.39-MariaDB' }],
     ['MariaDB 12', { version: '12.0.1-MariaDB' }],
     ['Aurora MySQL 1', { version: '5.6.10', auroraVersion: '1.23.4' }],

@@ -4,17 +4,10 @@ import { MissingDependencyError, RemoteError, StateError, TimeoutError } from '.
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Host } from '../../host/host.js';
 import { renderMyCnf } from './my-cnf.js';
+import { engineBinaries, installHint, MARIADB_ENGINE, type MysqldBinaries, type MysqldEngine } from './mysqld-engine.js';
 import { mysqldPaths, validateSpec, type MysqldPaths, type MysqldSpec } from './mysqld-spec.js';
 
-export interface MysqldBinaries {
-  /** The server: mariadbd here, mysqld in production. */
-  server: string;
-  installDb: string;
-  /** The command-line client used for readiness and bootstrap over the local socket. */
-  client: string;
-}
-
-export const MARIADB_BINARIES: MysqldBinaries = { server: 'mariadbd', installDb: 'mariadb-install-db', client: 'mariadb' };
+export { MARIADB_BINARIES, type MysqldBinaries } from './mysqld-engine.js';
 
 export interface StartOptions {
   /** How long to wait for the server to answer a real query. */
@@ -28,6 +21,11 @@ export interface StopOptions {
 
 const READY_POLL_MS = 40;
 
+/** Arguments of the engine's client for root over a local socket, never reading /etc/mysql. */
+export function rootClientArgs(socket: string): string[] {
+  return ['--no-defaults', '-S', socket, '-uroot'];
+}
+
 /**
  * Manages mysqld processes on one host: config files, datadirs, start, readiness, stop. Used by
  * the sandbox on the local machine and by the consolidator over SSH, through the same Host.
@@ -36,9 +34,15 @@ export class MysqldManager {
   constructor(
     private readonly host: Host,
     private readonly logger: Logger = silentLogger,
-    private readonly binaries: MysqldBinaries = MARIADB_BINARIES,
+    /** Replaces the engine's binaries (tests name a missing one to check the error). */
+    private readonly overrides: Partial<MysqldBinaries> = {},
     private readonly clock: Clock = systemClock,
   ) {}
+
+  /** The programs of the spec's engine (MariaDB when it names none). */
+  binaries(spec: Pick<MysqldSpec, 'engine'> = {}): MysqldBinaries {
+    return { ...engineBinaries(spec.engine), ...this.overrides };
+  }
 
   paths(spec: Pick<MysqldSpec, 'name' | 'baseDir' | 'configPath'>): MysqldPaths {
     return mysqldPaths(spec);
@@ -55,20 +59,38 @@ export class MysqldManager {
 
   /**
    * Creates an empty datadir holding only the system tables, then runs `bootstrapSql` (users and
-   * grants) in bootstrap mode. Used once per sandbox or host as the template for every datadir.
-   * The SQL goes through stdin, so no secret ever appears in a process argument.
+   * grants). Used once per sandbox or host as the template for every datadir. The SQL goes
+   * through stdin (MariaDB) or a 0600 init file removed right after (MySQL), so no secret ever
+   * appears in a process argument.
    */
   async createTemplate(spec: MysqldSpec, bootstrapSql: string): Promise<MysqldPaths> {
-    const p = await this.writeConfig(spec);
+    // MySQL applies super_read_only during --initialize too, which would refuse the bootstrap SQL
+    const p = await this.writeConfig(spec.engine?.kind === 'mysql' ? { ...spec, readOnly: false } : spec);
     if (await this.host.exists(join(p.dataDir, 'mysql'))) {
       throw new StateError('DATADIR_EXISTS', `datadir ${p.dataDir} already holds a database`, { next: 'remove it first or use a fresh directory' });
     }
-    await this.requireBinary(this.binaries.installDb);
-    await this.host.check(this.binaries.installDb, [`--defaults-file=${p.configFile}`, '--skip-test-db', '--auth-root-authentication-method=socket'], {
+    const b = this.binaries(spec);
+    if ((spec.engine ?? MARIADB_ENGINE).kind === 'mysql') {
+      await this.requireBinary(b.server, spec.engine);
+      // --initialize-insecure: root@localhost without a password, reachable over the socket
+      // only (TCP from 127.x is never "localhost" with skip-name-resolve). The init file runs
+      // unlogged, so every copy of the template starts with an empty gtid_executed.
+      const initFile = join(p.dir, 'init.sql');
+      await this.host.writeFile(initFile, `SET SESSION sql_log_bin = 0;\n${bootstrapSql}\n`, 0o600);
+      try {
+        await this.host.check(b.server, [`--defaults-file=${p.configFile}`, '--initialize-insecure', `--init-file=${initFile}`], { timeoutMs: 120_000 });
+      } finally {
+        await this.host.remove(initFile);
+      }
+      return p;
+    }
+    const installDb = b.installDb ?? 'mariadb-install-db';
+    await this.requireBinary(installDb, spec.engine);
+    await this.host.check(installDb, [`--defaults-file=${p.configFile}`, '--skip-test-db', '--auth-root-authentication-method=socket'], {
       timeoutMs: 60_000,
     });
     // FLUSH PRIVILEGES turns the grant tables on inside bootstrap mode, so CREATE USER works.
-    await this.host.check(this.binaries.server, [`--defaults-file=${p.configFile}`, '--bootstrap'], {
+    await this.host.check(b.server, [`--defaults-file=${p.configFile}`, '--bootstrap'], {
       timeoutMs: 60_000,
       input: `FLUSH PRIVILEGES;\n${bootstrapSql}\n`,
     });
@@ -82,6 +104,9 @@ export class MysqldManager {
       throw new StateError('DATADIR_EXISTS', `datadir ${p.dataDir} already holds a database`, { next: 'remove it first or use a fresh directory' });
     }
     await this.host.check('cp', ['-a', '--', templateDataDir, p.dataDir], { timeoutMs: 120_000 });
+    // MySQL keeps its server_uuid in auto.cnf: without it the copy makes its own at start, so
+    // copies of one template never share a GTID source id.
+    if (spec.engine?.kind === 'mysql') await this.host.remove(join(p.dataDir, 'auto.cnf'));
     return p;
   }
 
@@ -114,9 +139,10 @@ export class MysqldManager {
     }
     // mariadbd refuses to start over a stale pid file only sometimes; remove ours to be sure.
     await this.host.remove(p.pidFile);
-    await this.requireBinary(this.binaries.server);
+    const server = this.binaries(spec).server;
+    await this.requireBinary(server, spec.engine);
     const started = this.clock.monotonic();
-    const { pid } = await this.host.spawnDetached(this.binaries.server, [`--defaults-file=${p.configFile}`], { logFile: p.consoleLog });
+    const { pid } = await this.host.spawnDetached(server, [`--defaults-file=${p.configFile}`], { logFile: p.consoleLog });
     this.logger.debug({ mysqld: spec.name, pid, address: `${spec.bindAddress}:${spec.port}` }, 'mysqld started');
     await this.waitReady(spec, pid, options.readyTimeoutMs ?? 30_000);
     this.logger.info({ mysqld: spec.name, pid, address: `${spec.bindAddress}:${spec.port}`, ms: Math.round(this.clock.monotonic() - started) }, 'mysqld ready');
@@ -136,7 +162,7 @@ export class MysqldManager {
       }
       const remaining = Math.max(200, Math.min(2_000, deadline - this.clock.monotonic()));
       try {
-        const r = await this.host.run(this.binaries.client, ['--no-defaults', '-S', p.socket, '-uroot', '-N', '-B', '-e', 'SELECT 1'], { timeoutMs: remaining });
+        const r = await this.host.run(this.binaries(spec).client, [...rootClientArgs(p.socket), '-N', '-B', '-e', 'SELECT 1'], { timeoutMs: remaining });
         if (r.exitCode === 0 && r.stdout.trim() === '1') return;
         lastError = r.stderr.trim();
       } catch (e) {
@@ -189,16 +215,16 @@ export class MysqldManager {
     return !(await this.host.isAlive(pid));
   }
 
-  /** Fails with MissingDependencyError naming the first program of the set that is not installed. */
-  async requireBinaries(): Promise<void> {
-    for (const b of [this.binaries.server, this.binaries.installDb, this.binaries.client]) await this.requireBinary(b);
+  /** Fails with MissingDependencyError naming the first program of the engine that is not installed. */
+  async requireBinaries(engine: MysqldEngine = MARIADB_ENGINE): Promise<void> {
+    const b = this.binaries({ engine });
+    for (const name of [b.server, b.installDb, b.client]) if (name !== undefined) await this.requireBinary(name, engine);
   }
 
-  private async requireBinary(name: string): Promise<void> {
-    if ((await this.host.which(name)) === undefined) {
-      throw new MissingDependencyError(`${name} is not installed on ${this.host.name}`, {
-        next: 'run scripts/ensure-deps (or: apt-get install -y mariadb-server)',
-      });
+  private async requireBinary(name: string, engine: MysqldEngine = MARIADB_ENGINE): Promise<void> {
+    const found = name.startsWith('/') ? ((await this.host.exists(name)) ? name : undefined) : await this.host.which(name);
+    if (found === undefined) {
+      throw new MissingDependencyError(`${name} is not installed on ${this.host.name}`, { next: installHint(engine) });
     }
   }
 

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { UsageError } from '../../core/errors.js';
+import type { MysqldEngine } from './mysqld-engine.js';
 
 /** Everything that defines one mysqld process on a host (one per secondary IP). */
 export interface MysqldSpec {
@@ -19,6 +20,8 @@ export interface MysqldSpec {
   extra?: Readonly<Record<string, string>>;
   /** Where `my-<name>.cnf` goes when not in its own directory (the plan's `/etc/my-<shard>.cnf`). */
   configPath?: string;
+  /** The server this process runs; MariaDB when absent. */
+  engine?: MysqldEngine | undefined;
 }
 
 export interface MysqldPaths {
@@ -70,6 +73,8 @@ export function validateSpec(spec: MysqldSpec): void {
   if (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535) bad('port', 'must be an integer 1-65535');
   if (!Number.isInteger(spec.serverId) || spec.serverId < 1 || spec.serverId > 4294967295) bad('serverId', 'must be an integer 1-4294967295');
   if (!Number.isInteger(spec.bufferPoolMb) || spec.bufferPoolMb < 5) bad('bufferPoolMb', 'must be an integer of at least 5');
+  const prefix = spec.engine?.kind === 'mysql' ? spec.engine.prefix : undefined;
+  if (prefix !== undefined && !/^\/[A-Za-z0-9._/-]+$/.test(prefix)) bad('engine.prefix', 'must be an absolute path of letters, digits, ".", "_", "/" or "-"');
   for (const [k, v] of Object.entries(spec.extra ?? {})) {
     if (!OPTION.test(k)) bad(`extra.${k}`, 'is not a valid option name');
     if (!OPTION_VALUE.test(v)) bad(`extra.${k}`, `has a value with characters not allowed in a config file: ${JSON.stringify(v)}`);
