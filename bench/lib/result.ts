@@ -3,17 +3,20 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, platform, release } from 'node:os';
 import { join } from 'node:path';
 
+/** Figures by name; one engine's under its name (metrics.mysql.<name>, see engines.ts). */
+export type Figures<T> = Record<string, T | Record<string, T>>;
+
 export interface BenchResult {
   /** What the figures compare against (a baseline, a target, a seed measurement). */
   compared_against: string;
   /** Headline figures, named as the issues ask (e.g. commit_to_answer_ms_p50). */
-  metrics: Record<string, number>;
+  metrics: Figures<number>;
   /** Targets the metrics are judged by, e.g. { detect_to_dns_ms_p50: '< 300' }. */
   targets?: Record<string, string>;
   /** How many repetitions the medians and maxima come from. */
   runs: number;
   /** Raw samples, so anyone can recompute the figures. */
-  samples?: Record<string, number[]>;
+  samples?: Figures<number[]>;
   notes?: string[];
 }
 
@@ -40,11 +43,14 @@ export function writeResult(name: string, result: BenchResult): string {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${name}.json`);
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
-  const width = Math.max(...Object.keys(result.metrics).map((k) => k.length));
+  const flat = Object.entries(result.metrics).flatMap(([k, v]): [string, string, number][] =>
+    typeof v === 'number' ? [[k, k, v]] : Object.entries(v).map(([k2, v2]): [string, string, number] => [`${k}.${k2}`, k2, v2]),
+  );
+  const width = Math.max(...flat.map(([k]) => k.length));
   process.stdout.write(`\n${name} (${result.runs} runs; vs ${result.compared_against})\n`);
-  for (const [k, v] of Object.entries(result.metrics)) {
-    const target = result.targets?.[k] ? `   target ${result.targets[k]}` : '';
-    process.stdout.write(`  ${k.padEnd(width)}  ${v}${target}\n`);
+  for (const [k, bare, v] of flat) {
+    const t = result.targets?.[k] ?? result.targets?.[bare];
+    process.stdout.write(`  ${k.padEnd(width)}  ${v}${t ? `   target ${t}` : ''}\n`);
   }
   process.stdout.write(`  -> ${file}\n`);
   return file;
