@@ -14,25 +14,31 @@ import { TEST_ENGINES } from '../support/engines.js';
 import { withWriter } from '../support/writer-fixture.js';
 
 const C = 'aurora-test-1';
-/**
- * The anti-flapping window must outlast one sandbox failover, or the second flip lands after it
- * and is rightly not held: MariaDB restarts the candidate in ~0.3 s, MySQL 9.7's clean stop alone
- * takes ~3 s (environment.md), so its failover takes 4-5 s here, more on a loaded machine.
- */
-const windowMs = (engine: EngineKind): number => (engine === 'mysql' ? 12_000 : 4_000);
 
 interface Snap {
   clusters: { cluster: string; situation: { kind: string } | null; hold: { kind: string; to: string; until: number; reason: string } | null; last_flip: { at: number; to: string } | null }[];
 }
 
-// Real sandbox; the checker in this process with an anti-flapping window (windowMs).
+// Real sandbox; the checker in this process with an anti-flapping window sized in beforeAll.
 describe.each(TEST_ENGINES)('checker on %s', (engine: EngineKind) => {
-  const WINDOW_MS = windowMs(engine);
+  let WINDOW_MS = 0;
   let fx: SandboxFixture;
   let checker: CheckerService;
 
   beforeAll(async () => {
     fx = await SandboxFixture.up(1, 1, undefined, { engine });
+    // The window must outlast what lies between the first flip and the second new writer (the end
+    // of one sandbox failover and most of the next: two instance starts and a clean stop), or the
+    // second flip lands after it and is rightly not held. That is ~0.3 s per restart on MariaDB and
+    // ~4 s on MySQL 9.7 (its clean stop), and several times more on a loaded machine: so restart the
+    // reader once, before the checker runs, and size the window from how long that took here.
+    const reader = `${C}-instance-02`;
+    const t0 = Date.now();
+    await fx.stopInstance(reader);
+    await fx.startInstance(reader);
+    const restartMs = Date.now() - t0;
+    await runStatements(fx, reader, (d) => d.startReplica());
+    WINDOW_MS = 4_000 + 3 * restartMs;
     checker = await startChecker(fx, { writer_flip_min_interval_ms: WINDOW_MS, http_port: 18000 + Math.floor(Math.random() * 1000) });
   }, 120_000);
 
@@ -48,7 +54,7 @@ describe.each(TEST_ENGINES)('checker on %s', (engine: EngineKind) => {
       const run = await withWriter(fx, C, async () => {
         const first = await fx.failover(C);
         const firstTo = (await fx.instance(first.new_writer)).host;
-        await eventually('first flip applied', async () => (await fx.writerRecord(C))[0] === firstTo, 5_000);
+        await eventually('first flip applied', async () => (await fx.writerRecord(C))[0] === firstTo, 10_000);
         // the window runs from the checker's decision of the first flip (its own clock, this
         // process), not from when the test saw the record: the failover goes on for a while after
         const lastFlip = (checker.snapshot() as Snap).clusters.find((x) => x.cluster === C)?.last_flip;
@@ -60,7 +66,7 @@ describe.each(TEST_ENGINES)('checker on %s', (engine: EngineKind) => {
         const held = await eventually('second flip held', async () => {
           const c = (checker.snapshot() as Snap).clusters.find((x) => x.cluster === C);
           return c?.situation?.kind === 'WriterFlipHeld' && c.hold ? c.hold : undefined;
-        }, 5_000);
+        }, WINDOW_MS);
         expect(held).toMatchObject({ kind: 'flip-rate-limit', to: secondTo });
         expect(held.reason).toMatch(/flip/i);
         expect(held.until).toBeGreaterThan(Date.now());

@@ -22,6 +22,8 @@ let fx: SandboxFixture;
 let config: string;
 const procs: ChildProcess[] = [];
 const C = 'aurora-test-1';
+/** Patience for a `checker run` process to start and show in `checker status` (not a product bound). */
+const PROCESS_START_MS = 30_000;
 
 function runChecker(name: string): ChildProcess {
   const child = spawn(process.execPath, [join(process.cwd(), 'bin', 'dbfleet.js'), 'checker', 'run', '--config', config], {
@@ -62,10 +64,12 @@ describe.each(TEST_ENGINES)('checker high availability (%s)', (engine: EngineKin
 
   it('exactly one of two checkers acts; killing it hands over to the standby within a few seconds', async () => {
     const a = runChecker('a');
-    const holder = await eventually('a holds the lease', async () => ((await leaseHolderPid()) === a.pid ? a.pid : undefined));
+    // waits for node processes to start and report, each poll itself a CLI run: on a loaded 2-core
+    // machine (load average 19 seen) that took over 10 s, so these waits have 30 s of patience
+    const holder = await eventually('a holds the lease', async () => ((await leaseHolderPid()) === a.pid ? a.pid : undefined), PROCESS_START_MS);
     expect(holder).toBe(a.pid);
     const b = runChecker('b');
-    await eventually('both report', async () => (await dbfleetJson<StatusDoc>(['checker', 'status', '--config', config, '--json'])).checkers.filter((c) => c.state === 'running').length === 2);
+    await eventually('both report', async () => (await dbfleetJson<StatusDoc>(['checker', 'status', '--config', config, '--json'])).checkers.filter((c) => c.state === 'running').length === 2, PROCESS_START_MS);
     const s = await dbfleetJson<StatusDoc>(['checker', 'status', '--config', config, '--json']);
     expect(s.checkers.filter((c) => c.active && c.state === 'running')).toHaveLength(1);
 
@@ -85,20 +89,21 @@ describe.each(TEST_ENGINES)('checker high availability (%s)', (engine: EngineKin
     });
     expect(run.acknowledged).toBeGreaterThan(10);
     expect(run.lost).toBe(0);
-  });
+  }, 120_000);
 
   it('a graceful stop (SIGTERM) releases the lease so a standby takes over at once', async () => {
     const active = procs.find((p) => p.exitCode === null && p.signalCode === null)!;
     const standby = runChecker('c');
     await eventually('standby reports', async () =>
       (await dbfleetJson<StatusDoc>(['checker', 'status', '--config', config, '--json'])).checkers.some((c) => c.checker.split(':')[1] === String(standby.pid) && c.state === 'running'),
+      PROCESS_START_MS,
     );
     active.kill('SIGTERM');
     const code = await new Promise<number | null>((r) => active.once('exit', (c) => r(c)));
     expect(code).toBe(0);
     expect((active as ChildProcess & { log: () => string }).log()).toMatch(/lease released/);
     await eventually('standby holds the lease', async () => (await leaseHolderPid()) === standby.pid, 3_000, 50);
-  });
+  }, 120_000);
 
   it('a write fenced by a lease that was taken over is refused and changes nothing', async () => {
     const s = await openSession(fx.dnsEndpoint, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
