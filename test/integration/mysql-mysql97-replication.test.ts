@@ -161,6 +161,8 @@ describe.skipIf(!TEST_ENGINES.includes('mysql'))('MySQL 9.7 admin: source and re
       await loop;
       await writer.close();
     }
+    // one more commit, so that an offset read after the writer's last commit has an event after it
+    await sourceServer.root('INSERT INTO app.busy (v) VALUES (2)');
     // the event after each offset is the GTID after its set's last one: read from the binlog itself
     // (SHOW BINARY LOG STATUS alone failed this: its Executed_Gtid_Set is read before its offset)
     expect(new Set(seen.map((p) => p.gtidSet)).size).toBeGreaterThan(1);
