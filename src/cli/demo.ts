@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runFailoverDrill, type DrillResult } from '../failover/drill/failover-drill.js';
@@ -8,8 +8,9 @@ import type { CheckerService } from '../failover/service/checker-service.js';
 import { sandboxDown } from '../sandbox/sandbox-down.js';
 import { sandboxStatus } from '../sandbox/sandbox-status.js';
 import { sandboxUp } from '../sandbox/sandbox-up.js';
+import { describeEngine, ENGINE_KINDS, engineFromOption, MARIADB_ENGINE, type EngineKind } from '../shard/mysqld/mysqld-engine.js';
 import type { CliContext } from './context.js';
-import { intOption } from './parse.js';
+import { choiceOption, intOption } from './parse.js';
 import { createSandboxDeps, statusTable } from './sandbox.js';
 import { renderTable } from './table.js';
 
@@ -32,16 +33,22 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
     .description('sandbox + checker + downtime meter: five failovers, a downtime table, then tear down')
     .option('--dir <dir>', 'sandbox directory (default: a new temp dir)')
     .option('--failovers <n>', 'how many failovers', intOption('--failovers', 1, 100), 5)
-    .action(async (opts: { dir?: string; failovers: number }) => {
+    .option('--engine <engine>', `what the clusters run: ${ENGINE_KINDS.join(' or ')} (MySQL from the prefix scripts/ensure-mysql fills)`, choiceOption('--engine', ENGINE_KINDS), 'mariadb')
+    .action(async (opts: { dir?: string; failovers: number; engine: EngineKind }) => {
+      const engine = engineFromOption(opts.engine, ctx.env);
       const deps = createSandboxDeps(ctx);
+      // a missing server (the MyDNS database is MariaDB either way) is named before anything is made
+      await deps.mysqld.requireBinaries(MARIADB_ENGINE);
+      if (engine.kind !== 'mariadb') await deps.mysqld.requireBinaries(engine);
       const dir = opts.dir ?? (await mkdtemp(join(tmpdir(), 'dbfleet-demo-')));
       const out = (s: string): void => void ctx.stdout.write(s);
       const t0 = performance.now();
       out(`== dbfleet demo: sandbox in ${dir}\n`);
       let checker: CheckerService | undefined;
       try {
-        const state = await sandboxUp(deps, { dir, clusters: 2, readers: 2 });
-        out(`sandbox up in ${Math.round(performance.now() - t0)} ms: ${state.clusters.length} Aurora-like clusters (MariaDB), MyDNS db, PowerDNS on ${state.dns.server}\n\n`);
+        const state = await sandboxUp(deps, { dir, clusters: 2, readers: 2, engine });
+        const version = state.clusters[0]?.instances[0]?.version;
+        out(`sandbox up in ${Math.round(performance.now() - t0)} ms: ${state.clusters.length} Aurora-like clusters (${describeEngine(engine)}${version ? `, ${version}` : ''}), MyDNS db, PowerDNS on ${state.dns.server}\n\n`);
         out(statusTable(await sandboxStatus(deps, dir)));
         const started = await sandboxChecker(dir, ctx.logger);
         checker = started.service;
@@ -60,7 +67,9 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
       } finally {
         await checker?.stop({ release: true });
         const down = await sandboxDown(deps, dir);
-        out(`\n== sandbox down: stopped ${down.stopped.length} processes, removed ${dir}\n`);
+        // the temp dir is the demo's own even when the sandbox never came up
+        if (opts.dir === undefined) await rm(dir, { recursive: true, force: true });
+        out(`\n== sandbox down: stopped ${down.stopped.length} processes${down.found || opts.dir === undefined ? `, removed ${dir}` : ''}\n`);
       }
     });
 }

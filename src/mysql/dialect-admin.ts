@@ -1,4 +1,4 @@
-import { TimeoutError } from '../core/errors.js';
+import { isDbfleetError, TimeoutError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type {
   BinlogPosition,
@@ -14,7 +14,7 @@ import type {
   SqlSession,
   Timeouts,
 } from './admin.js';
-import type { Dialect, WaitPlan } from './dialect.js';
+import type { BinlogStatusRow, Dialect, WaitPlan } from './dialect.js';
 import { MysqlErrorCode, mysqlRemoteError } from './mysql-errors.js';
 import { describeServer } from './server-name.js';
 import { asGtidSet, asSwitch } from './row-values.js';
@@ -34,6 +34,8 @@ export class DialectAdmin implements MysqlAdmin {
   readonly version: ServerVersion;
   private readonly log: Logger;
   private readonly server: string;
+  /** Set once the server refused the consistent position read: not asked again on this session. */
+  private consistentPositionRefused = false;
 
   constructor(
     endpoint: Endpoint,
@@ -82,22 +84,27 @@ export class DialectAdmin implements MysqlAdmin {
   }
 
   /**
-   * MySQL's status row carries Executed_Gtid_Set, read atomically with the coordinates. MariaDB's
-   * does not: BINLOG_GTID_POS gives the GTID of exactly the offset read. Where that answers NULL,
-   * a commit between reading @@gtid_binlog_pos and SHOW MASTER STATUS would pair a GTID with the
-   * wrong position: read the GTID before and after, and retry until they agree.
+   * The three values must describe one moment, or a consumer waits for a GTID set that lacks
+   * transactions before the offset (or the reverse). MySQL 8.0.14+: performance_schema.log_status,
+   * one consistent read (it needs BACKUP_ADMIN; without it, or before 8.0.14, the status row is
+   * read until two reads agree: its Executed_Gtid_Set is read before its offset, so a busy source
+   * pairs them wrongly). MariaDB's status row has no GTID: BINLOG_GTID_POS gives the GTID of
+   * exactly the offset read; where that answers NULL, the GTID is read before and after, and the
+   * read retried until they agree.
    */
   async binlogPosition(options?: QueryOptions): Promise<BinlogPosition> {
+    const consistent = await this.consistentPosition(options);
+    if (consistent) return consistent;
     for (let attempt = 1; attempt <= BINLOG_READ_ATTEMPTS; attempt++) {
       const before = await this.gtidPosition(options);
-      const status = this.dialect.parseBinlogStatus(await this.run(this.dialect.binlogStatusQuery(), options));
-      if (!status) {
-        throw mysqlRemoteError(MysqlErrorCode.binlogDisabled, `${this.server} has no binary log position (binary logging is off)`, {
-          next: 'enable log_bin on this server; a source needs it',
-          details: { server: this.server },
-        });
+      const status = await this.binlogStatus(options);
+      if (status.gtidSet !== undefined) {
+        const again = await this.binlogStatus(options);
+        if (again.file === status.file && again.position === status.position && again.gtidSet === status.gtidSet) {
+          return { file: status.file, position: status.position, gtidSet: status.gtidSet };
+        }
+        continue;
       }
-      if (status.gtidSet !== undefined) return { file: status.file, position: status.position, gtidSet: status.gtidSet };
       const exact = this.dialect.gtidAtPositionQuery?.(status.file, status.position);
       if (exact) {
         // the GTID of exactly that offset: commits since the status read do not matter
@@ -109,7 +116,40 @@ export class DialectAdmin implements MysqlAdmin {
     }
     throw mysqlRemoteError(MysqlErrorCode.unexpectedResult, `${this.server}: binlog position kept moving during ${BINLOG_READ_ATTEMPTS} reads`, {
       retryable: true,
-      next: 'retry when the write rate is lower, or stop writes first (a switchover does)',
+      next: 'retry when the write rate is lower, or stop writes first (a switchover does); on MySQL 8.0.14+ grant BACKUP_ADMIN for a consistent read',
+    });
+  }
+
+  /** The dialect's consistent read, or undefined where there is none or the server refuses it. */
+  private async consistentPosition(options?: QueryOptions): Promise<BinlogPosition | undefined> {
+    const plan = this.dialect.consistentPosition();
+    if (!plan || this.consistentPositionRefused) return undefined;
+    let rows: Row[];
+    try {
+      rows = await this.run(plan.statement, options);
+    } catch (e) {
+      // a refusal by the server (no BACKUP_ADMIN, no such table on a fork): use the status row
+      // from now on; a timeout or a lost connection is an answer for the caller
+      if (!isDbfleetError(e) || typeof e.details['errno'] !== 'number') throw e;
+      this.consistentPositionRefused = true;
+      this.log.warn({ err: e.message }, 'performance_schema.log_status is not readable (grant BACKUP_ADMIN); reading SHOW BINARY LOG STATUS until two reads agree');
+      return undefined;
+    }
+    const pos = plan.parse(rows);
+    if (!pos) throw this.binlogDisabled();
+    return pos;
+  }
+
+  private async binlogStatus(options?: QueryOptions): Promise<BinlogStatusRow> {
+    const status = this.dialect.parseBinlogStatus(await this.run(this.dialect.binlogStatusQuery(), options));
+    if (!status) throw this.binlogDisabled();
+    return status;
+  }
+
+  private binlogDisabled(): Error {
+    return mysqlRemoteError(MysqlErrorCode.binlogDisabled, `${this.server} has no binary log position (binary logging is off)`, {
+      next: 'enable log_bin on this server; a source needs it',
+      details: { server: this.server },
     });
   }
 

@@ -1,4 +1,4 @@
-import type { Role, Row } from './admin.js';
+import type { BinlogPosition, Role, Row } from './admin.js';
 import type { BinlogStatusRow, WaitOutcome } from './dialect.js';
 import { checkWaitTimeout } from './sql-literal.js';
 import { asGtidSet, asNumber, asNumberOrNull, asSwitch, asText, pick, unexpected } from './row-values.js';
@@ -80,4 +80,27 @@ export function renderOptions(head: string, items: readonly OptionItem[], mask: 
   const sql = `${head} ${items.map((i) => `${i.key} = ${i.sql}`).join(', ')}`;
   const redacted = `${head} ${items.map((i) => `${i.key} = ${i.secret ? `'${mask}'` : i.sql}`).join(', ')}`;
   return { sql, redacted };
+}
+
+/**
+ * performance_schema.log_status's LOCAL column: {"binary_log_file", "binary_log_position",
+ * "gtid_executed"} as JSON (an object from mysql2, or text). Null without a binary log file.
+ */
+export function parseLogStatus(rows: readonly Row[]): BinlogPosition | null {
+  const row = rows[0];
+  if (!row) return null;
+  const raw = pick(row, ['LOCAL', 'local']);
+  let local: unknown = raw;
+  if (typeof raw === 'string' || Buffer.isBuffer(raw)) {
+    try {
+      local = JSON.parse(asText(raw));
+    } catch {
+      unexpected('log_status LOCAL column', asText(raw).slice(0, 200));
+    }
+  }
+  if (typeof local !== 'object' || local === null) unexpected('log_status LOCAL column', raw);
+  const l = local as Record<string, unknown>;
+  const file = asText(l['binary_log_file']);
+  if (file === '') return null;
+  return { file, position: asNumber(l['binary_log_position'], 'log_status binary_log_position'), gtidSet: asGtidSet(l['gtid_executed']) };
 }

@@ -61,6 +61,8 @@ export function mariadbDialect(version: ServerVersion): Dialect {
     errantGtids: mariadbErrantGtids,
     startReplicaUntilGtid: (gtid) => [statement(`START ${replica} UNTIL master_gtid_pos = ?`, [checkGtidSet(gtid)])],
     gtidStartFromOwnBinlog: true,
+    // no log_status; BINLOG_GTID_POS (gtidAtPositionQuery) pairs a GTID with an exact offset
+    consistentPosition: () => undefined,
   };
 }
 

@@ -4,6 +4,7 @@ import {
   interpretMysqlGtidWait,
   interpretPositionWait,
   parseBinlogStatus,
+  parseLogStatus,
   parseRole,
   renderOptions,
   wholeSeconds,
@@ -37,6 +38,8 @@ export interface MysqlFeatures {
   binaryLogStatus: boolean;
   /** GET_SOURCE_PUBLIC_KEY: caching_sha2_password replication users need it without TLS (8.0+). */
   publicKeyOption: boolean;
+  /** performance_schema.log_status, a consistent binlog position and gtid_executed (8.0.14). */
+  logStatus: boolean;
 }
 
 export function mysqlFeatures(v: ServerVersion): MysqlFeatures {
@@ -46,6 +49,7 @@ export function mysqlFeatures(v: ServerVersion): MysqlFeatures {
     sourcePosWait: versionAtLeast(v, 8, 0, 26),
     binaryLogStatus: versionAtLeast(v, 8, 2, 0),
     publicKeyOption: v.major >= 8,
+    logStatus: versionAtLeast(v, 8, 0, 14),
   };
 }
 
@@ -98,6 +102,7 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
     // Without a thread option both threads start and UNTIL applies to the applier (SQL thread).
     startReplicaUntilGtid: (gtid) => [statement(`START ${replica} UNTIL SQL_AFTER_GTIDS = ?`, [checkGtidSet(gtid)])],
     gtidStartFromOwnBinlog: false,
+    consistentPosition: () => (f.logStatus ? { statement: statement('SELECT LOCAL FROM performance_schema.log_status'), parse: parseLogStatus } : undefined),
   };
 }
 

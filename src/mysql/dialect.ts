@@ -71,6 +71,21 @@ export interface Dialect {
    * to @@gtid_binlog_pos; MySQL's auto-position starts from gtid_executed by itself.
    */
   readonly gtidStartFromOwnBinlog: boolean;
+  /** Binlog file, offset and GTID set read in one consistent snapshot (MySQL 8.0.14+ log_status); undefined where there is none. */
+  consistentPosition(): PositionPlan | undefined;
+}
+
+/**
+ * How to read a source's position in one consistent snapshot. SHOW BINARY LOG STATUS reads
+ * gtid_executed first and the offset after it, and a transaction is written to the binlog before
+ * its GTID joins gtid_executed: on a busy source the offset can lie past transactions its
+ * Executed_Gtid_Set lacks (seen on 9.7). performance_schema.log_status holds commits while it is
+ * filled, so its three values agree.
+ */
+export interface PositionPlan {
+  statement: Statement;
+  /** Null when the server returned no usable row (binary logging off). */
+  parse(rows: readonly Row[]): BinlogPosition | null;
 }
 
 /** One SHOW MASTER STATUS / SHOW BINARY LOG STATUS row. */

@@ -82,11 +82,25 @@ export function subtractGtidSets(a: GtidSet, b: GtidSet): GtidSet {
   return out;
 }
 
-/** The canonical text, keys sorted, as the server prints it (`uuid:1-5:7`). */
+/**
+ * The canonical text, as the server prints it: one entry per server uuid (sorted), its untagged
+ * intervals first, then each tag (sorted) with its intervals: `uuid:1-5:7:tag_a:1-3:tag_b:2`.
+ */
 export function formatGtidSet(set: GtidSet): string {
-  return [...set.keys()]
+  const intervals = (key: string): string => (set.get(key) ?? []).map(([a, b]) => (a === b ? String(a) : `${a}-${b}`)).join(':');
+  const byUuid = new Map<string, string[]>();
+  for (const key of set.keys()) {
+    if ((set.get(key) ?? []).length === 0) continue;
+    const uuid = key.slice(0, 36);
+    byUuid.set(uuid, [...(byUuid.get(uuid) ?? []), key]);
+  }
+  return [...byUuid.keys()]
     .sort()
-    .map((key) => `${key}:${(set.get(key) ?? []).map(([a, b]) => (a === b ? String(a) : `${a}-${b}`)).join(':')}`)
+    .map((uuid) => {
+      // the untagged key is the uuid itself, which sorts before every "uuid:tag"
+      const parts = (byUuid.get(uuid) ?? []).sort().map((key) => (key === uuid ? intervals(key) : `${key.slice(37)}:${intervals(key)}`));
+      return `${uuid}:${parts.join(':')}`;
+    })
     .join(',');
 }
 

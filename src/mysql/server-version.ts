@@ -35,7 +35,7 @@ const AURORA_IN_VERSION = /^(\d+)\.(\d+)\.mysql_aurora\.(\d+\.\d+\.\d+)/;
 // Aurora 3 is at least 8.0.23, so an unknown minor falls back to that (the conservative choice:
 // every feature dbfleet gates on a later 8.0 patch has an older spelling that still works).
 const AURORA3_MYSQL_PATCH: Readonly<Record<number, number>> = {
-  1: 23, 2: 23, 3: 26, 4: 28, 5: 32, 6: 34, 7: 36, 8: 39, 9: 40, 10: 42,
+  1: 23, 2: 23, 3: 26, 4: 28, 5: 32, 6: 34, 7: 36, 8: 39, 9: 40, 10: 42, 11: 43, 12: 44, 13: 45,
 };
 
 export function parseServerVersion(vars: VersionVariables, flavorHint?: Flavor): ServerVersion {

@@ -1,10 +1,17 @@
 import { createServer } from 'node:net';
-import { mkdir, open, readFile, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StateError } from '../core/errors.js';
 
 /** Slots handed to sandboxes: 127.<slot>.0.0/16. Tests elsewhere use octets below 100. */
 export const SLOT_RANGE = { first: 100, last: 239 } as const;
+
+/**
+ * A claim this young is never taken over: its sandbox may still be making its datadirs (MySQL's
+ * template takes seconds) with no process running yet, so "its owner is not alive" does not mean
+ * it is gone. Taking it over gave two sandboxes one slot ("Address already in use").
+ */
+export const CLAIM_GRACE_MS = 120_000;
 
 /**
  * Gives each running sandbox its own 127.<slot>.0.0/16, so several can run at once (parallel test
@@ -27,7 +34,7 @@ export class SlotRegistry {
         continue;
       }
       const current = await readFile(file, 'utf8').catch(() => '');
-      if (current !== '' && current !== owner && !(await isOwnerAlive(current))) {
+      if (current !== '' && current !== owner && !(await this.recentlyClaimed(file)) && !(await isOwnerAlive(current))) {
         await rm(file, { force: true });
         if ((await this.tryCreate(file, owner)) && (await addressFree(`127.${slot}.1.1`, 3306))) return slot;
       }
@@ -55,6 +62,11 @@ export class SlotRegistry {
   async release(slot: number, owner: string): Promise<void> {
     const current = await readFile(this.file(slot), 'utf8').catch(() => '');
     if (current === owner) await rm(this.file(slot), { force: true });
+  }
+
+  private async recentlyClaimed(file: string): Promise<boolean> {
+    const st = await stat(file).catch(() => undefined);
+    return st !== undefined && Date.now() - st.mtimeMs < CLAIM_GRACE_MS;
   }
 
   private file(slot: number): string {

@@ -1,12 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuroraCluster } from '../../src/aws/rds-api.js';
 import type { CheckerService } from '../../src/failover/service/checker-service.js';
+import type { EngineKind } from '../../src/shard/mysqld/mysqld-engine.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { startChecker } from '../support/checker-fixture.js';
+import { TEST_ENGINES } from '../support/engines.js';
+import { withWriter } from '../support/writer-fixture.js';
 
-// The instances are real (sandbox mariadbd, MyDNS, PowerDNS). RDS cannot be reached from this
-// machine, so DescribeDBClusters/Instances are answered by a scripted stand-in returning the
-// AuroraCluster shape the real adapter (src/aws/rds-describe-cluster.ts) produces.
+// The instances are real (sandbox mysqld of each engine in TEST_ENGINES: the checker probes them
+// and fails one over; MyDNS, PowerDNS). RDS cannot be reached from this machine, so
+// DescribeDBClusters/Instances are answered by a scripted stand-in returning the AuroraCluster
+// shape the real adapter (src/aws/rds-describe-cluster.ts) produces.
 let fx: SandboxFixture;
 let checker: CheckerService;
 let members: string[];
@@ -27,32 +31,33 @@ function cluster(): AuroraCluster {
   };
 }
 
-beforeAll(async () => {
-  fx = await SandboxFixture.up(1, 2);
-  const state = await fx.state();
-  addresses = new Map(state.clusters[0]!.instances.map((i) => [i.id, i.host]));
-  members = [`${C}-instance-01`, `${C}-instance-02`]; // instance-03 is not (yet) part of the cluster
-  const base = fx.config.clusters[0]!;
-  checker = await startChecker(fx, { topology_refresh_ms: 1000 }, undefined, undefined, {
-    clusters: [{ name: base.name, engine: base.engine, writer_record: base.writer_record, reader_record: base.reader_record, discover: { rds_cluster: 'aurora-test-1', region: 'ap-northeast-1' } }],
-    rdsFor: (region) => {
-      expect(region).toBe('ap-northeast-1');
-      return {
-        describeAuroraCluster: async () => {
-          calls += 1;
-          return cluster();
-        },
-      };
-    },
+describe.each(TEST_ENGINES)('a cluster discovered through RDS (%s)', (engine: EngineKind) => {
+  beforeAll(async () => {
+    calls = 0;
+    fx = await SandboxFixture.up(1, 2, undefined, { engine });
+    const state = await fx.state();
+    addresses = new Map(state.clusters[0]!.instances.map((i) => [i.id, i.host]));
+    members = [`${C}-instance-01`, `${C}-instance-02`]; // instance-03 is not (yet) part of the cluster
+    const base = fx.config.clusters[0]!;
+    checker = await startChecker(fx, { topology_refresh_ms: 1000 }, undefined, undefined, {
+      clusters: [{ name: base.name, engine: base.engine, writer_record: base.writer_record, reader_record: base.reader_record, discover: { rds_cluster: 'aurora-test-1', region: 'ap-northeast-1' } }],
+      rdsFor: (region) => {
+        expect(region).toBe('ap-northeast-1');
+        return {
+          describeAuroraCluster: async () => {
+            calls += 1;
+            return cluster();
+          },
+        };
+      },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await checker?.stop({ release: true });
+    await fx?.down();
   });
-}, 60_000);
 
-afterAll(async () => {
-  await checker?.stop({ release: true });
-  await fx?.down();
-});
-
-describe('a cluster discovered through RDS', () => {
   it('watches the discovered members; an address no longer in the cluster leaves the reader record', async () => {
     expect(calls).toBeGreaterThan(0);
     const gone = addresses.get(`${C}-instance-03`)!;
@@ -68,8 +73,12 @@ describe('a cluster discovered through RDS', () => {
   });
 
   it('a failover of the discovered cluster still moves the writer record', async () => {
-    const report = await fx.failover(C);
-    const to = (await fx.instance(report.new_writer)).host;
-    await eventually('writer record follows', async () => (await fx.writerRecord(C))[0] === to, 5_000);
+    const run = await withWriter(fx, C, async () => {
+      const report = await fx.failover(C);
+      const to = (await fx.instance(report.new_writer)).host;
+      await eventually('writer record follows', async () => (await fx.writerRecord(C))[0] === to, 10_000);
+    });
+    expect(run.acknowledged).toBeGreaterThan(10);
+    expect(run.lost).toBe(0);
   });
 });

@@ -6,9 +6,16 @@ import { openSession } from '../../src/mysql/mysql2-session.js';
 import { dbfleet } from '../support/cli.js';
 import { startChecker } from '../support/checker-fixture.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
+import { TEST_ENGINES } from '../support/engines.js';
+import type { EngineKind } from '../../src/shard/mysqld/mysqld-engine.js';
 
-// Operator drains end to end: the real CLI, the real MyDNS database and PowerDNS, and a checker
-// converging weights to health every 100 ms in this process.
+/**
+ * Operator drains end to end: the real CLI, the real MyDNS database and PowerDNS, and a checker
+ * converging weights to health every 100 ms in this process. On both engines (TEST_ENGINES): the
+ * drains live in the MyDNS database (MariaDB on both), but whether a drain holds depends on the
+ * checker probing the drained instance healthy, so the instances run MariaDB 10.11 and MySQL 9.7
+ * in turn (one sandbox of 1 cluster x 3 instances each; the helpers below read the current one).
+ */
 let fx: SandboxFixture;
 let checker: CheckerService;
 let config: string;
@@ -47,20 +54,20 @@ const dnsState = async (): Promise<string> => {
   }
 };
 
-beforeAll(async () => {
-  fx = await SandboxFixture.up(1, 2);
-  slot = (await fx.state()).slot;
-  config = `${fx.dir}/fleet.yaml`;
-  checker = await startChecker(fx);
-  await eventually('checker active and every instance up', async () => checker.active && [1, 2, 3].every((i) => health(addr(i)) === 'up'));
-}, 60_000);
+describe.each(TEST_ENGINES)('operator drains with a checker running (%s)', (engine: EngineKind) => {
+  beforeAll(async () => {
+    fx = await SandboxFixture.up(1, 2, undefined, { engine });
+    slot = (await fx.state()).slot;
+    config = `${fx.dir}/fleet.yaml`;
+    checker = await startChecker(fx);
+    await eventually('checker active and every instance up', async () => checker.active && [1, 2, 3].every((i) => health(addr(i)) === 'up'));
+  }, 120_000);
 
-afterAll(async () => {
-  await checker?.stop({ release: true });
-  await fx?.down();
-});
+  afterAll(async () => {
+    await checker?.stop({ release: true });
+    await fx?.down();
+  });
 
-describe('operator drains with a checker running', () => {
   it('a drained healthy reader stays at weight 0 and out of DNS for many checker intervals', async () => {
     expect(await fx.readerWeights(C)).toEqual({ [addr(1)]: 0, [addr(2)]: 100, [addr(3)]: 100 });
     const r = await dbfleet(['dns', 'drain', READER, addr(2), '--reason', 'instance type change', '--config', config]);

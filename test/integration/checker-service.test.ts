@@ -1,41 +1,50 @@
+/**
+ * The checker service's surfaces (metrics, health, hooks around a writer change, `checker once`
+ * and `checker status`) on both engines (TEST_ENGINES): it fails a cluster over and probes a
+ * stopped reader, so MariaDB 10.11 and MySQL 9.7 each get a sandbox (1 cluster x 3 instances).
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { CheckerService } from '../../src/failover/service/checker-service.js';
+import type { EngineKind } from '../../src/shard/mysqld/mysqld-engine.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { startChecker } from '../support/checker-fixture.js';
 import { dbfleet } from '../support/cli.js';
+import { TEST_ENGINES } from '../support/engines.js';
+import { withWriter } from '../support/writer-fixture.js';
 
-// Real sandbox; the checker in this process with hooks and the loopback HTTP endpoint on.
-let fx: SandboxFixture;
-let checker: CheckerService;
-let hookLog: string;
 const C = 'aurora-test-1';
 
-beforeAll(async () => {
-  fx = await SandboxFixture.up(1, 2);
-  hookLog = join(fx.dir, 'hook.log');
-  const before = join(fx.dir, 'before-hook.sh');
-  const after = join(fx.dir, 'after-hook.sh');
-  // the before-hook fails; the after-hook records what it was told, then hangs past its timeout
-  await writeFile(before, `#!/bin/sh\necho "before $DBFLEET_OLD_WRITER -> $DBFLEET_NEW_WRITER" >> ${hookLog}\necho "cannot reach the pager" >&2\nexit 3\n`);
-  await writeFile(after, `#!/bin/sh\necho "after $DBFLEET_CLUSTER $DBFLEET_NEW_WRITER" >> ${hookLog}\nsleep 30\n`);
-  await chmod(before, 0o755);
-  await chmod(after, 0o755);
-  checker = await startChecker(fx, {
-    http_port: 19000 + Math.floor(Math.random() * 1000),
-    http_address: '127.0.0.1',
-    hooks: { before_writer_change: { command: before, args: [], timeout_ms: 2_000 }, after_writer_change: { command: after, args: [], timeout_ms: 300 } },
+// Real sandbox; the checker in this process with hooks and the loopback HTTP endpoint on.
+describe.each(TEST_ENGINES)('checker service surfaces (%s)', (engine: EngineKind) => {
+  let fx: SandboxFixture;
+  let checker: CheckerService;
+  let hookLog: string;
+
+  beforeAll(async () => {
+    fx = await SandboxFixture.up(1, 2, undefined, { engine });
+    hookLog = join(fx.dir, 'hook.log');
+    const before = join(fx.dir, 'before-hook.sh');
+    const after = join(fx.dir, 'after-hook.sh');
+    // the before-hook fails; the after-hook records what it was told, then hangs past its timeout
+    await writeFile(before, `#!/bin/sh\necho "before $DBFLEET_OLD_WRITER -> $DBFLEET_NEW_WRITER" >> ${hookLog}\necho "cannot reach the pager" >&2\nexit 3\n`);
+    await writeFile(after, `#!/bin/sh\necho "after $DBFLEET_CLUSTER $DBFLEET_NEW_WRITER" >> ${hookLog}\nsleep 30\n`);
+    await chmod(before, 0o755);
+    await chmod(after, 0o755);
+    checker = await startChecker(fx, {
+      http_port: 19000 + Math.floor(Math.random() * 1000),
+      http_address: '127.0.0.1',
+      hooks: { before_writer_change: { command: before, args: [], timeout_ms: 2_000 }, after_writer_change: { command: after, args: [], timeout_ms: 300 } },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await checker?.stop({ release: true });
+    await fx?.down();
   });
-}, 60_000);
 
-afterAll(async () => {
-  await checker?.stop({ release: true });
-  await fx?.down();
-});
-
-describe('checker service surfaces', () => {
   it('serves Prometheus metrics and a health check on loopback', async () => {
     const base = `http://127.0.0.1:${checker.httpPort}`;
     await eventually('probes counted', async () => (await (await fetch(`${base}/metrics`)).text()).includes('dbfleet_probe_latency_ms_count'));
@@ -49,9 +58,15 @@ describe('checker service surfaces', () => {
   });
 
   it('runs hooks around a writer change with enforced timeouts; failing hooks are reported, the failover completes', async () => {
-    const report = await fx.failover(C);
-    const to = (await fx.instance(report.new_writer)).host;
-    await eventually('writer record moved', async () => (await fx.writerRecord(C))[0] === to);
+    // a client writes through the writer record during the failover: no acknowledged write is lost
+    const { result: to, lost, acknowledged } = await withWriter(fx, C, async () => {
+      const report = await fx.failover(C);
+      const moved = (await fx.instance(report.new_writer)).host;
+      await eventually('writer record moved', async () => (await fx.writerRecord(C))[0] === moved);
+      return moved;
+    });
+    expect(acknowledged).toBeGreaterThan(10);
+    expect(lost).toBe(0);
     const timeline = await eventually('timeline with both hooks', async () => {
       const snap = checker.snapshot() as { recent_failovers: { to: string; hooks?: { hook: string; ok: boolean; durationMs: number }[] }[] };
       const t = snap.recent_failovers.find((x) => x.to === to);

@@ -2,7 +2,7 @@
 // Aurora MySQL's information_schema.replica_host_status as mysql2 returns them with
 // dateStrings: true (DATETIME(6) as a string, DOUBLE as a number, BIGINT as a number).
 import { describe, expect, it } from 'vitest';
-import { parseReplicaHostStatus, REPLICA_HOST_STATUS_SQL, writerFromReplicaHostStatus } from '../../src/failover/topology/replica-host-status.js';
+import { parseReplicaHostStatus, REPLICA_HOST_STATUS_SQL, replicaHostStatusSql, writerFromReplicaHostStatus } from '../../src/failover/topology/replica-host-status.js';
 
 const row = (serverId: string, sessionId: string, lag: unknown, last: unknown, ageUs?: unknown) => ({
   SERVER_ID: serverId,
@@ -39,6 +39,16 @@ describe('parseReplicaHostStatus', () => {
   it('the SQL reads the documented columns from the Aurora table', () => {
     for (const col of ['SERVER_ID', 'SESSION_ID', 'REPLICA_LAG_IN_MILLISECONDS', 'LAST_UPDATE_TIMESTAMP', 'AGE_US']) expect(REPLICA_HOST_STATUS_SQL).toContain(col);
     expect(REPLICA_HOST_STATUS_SQL).toMatch(/FROM information_schema\.replica_host_status$/);
+  });
+
+  it('ages rows against UTC, as Aurora stamps them, never against the session time zone', () => {
+    // a real server in +09:00 shows the difference: test/integration/checker-replica-host-status.test.ts
+    expect(REPLICA_HOST_STATUS_SQL).toContain('TIMESTAMPDIFF(MICROSECOND, LAST_UPDATE_TIMESTAMP, UTC_TIMESTAMP(6)) AS AGE_US');
+    expect(REPLICA_HOST_STATUS_SQL).not.toMatch(/NOW\(/);
+  });
+
+  it.each(['x', 'a.b.c', 'db.t; DROP TABLE rr', 'db.`t`', ''])('refuses %j as the table to read', (table) => {
+    expect(() => replicaHostStatusSql(table)).toThrow(/db\.table/);
   });
 });
 

@@ -9,6 +9,7 @@ import { resolverLookup } from '../meter/name-lookups.js';
 import type { Window } from '../meter/unavailability.js';
 import { AnswerWatch } from './answer-watch.js';
 import { missingWrites } from '../meter/lost-writes.js';
+import { WritableWatch } from './writable-watch.js';
 
 export interface DrillTarget {
   cluster: string;
@@ -34,7 +35,7 @@ export interface DrillResult {
   to: string;
   /** The cluster had no writable instance: writer read-only -> candidate accepts writes (the "instance's own" downtime). */
   instanceUnavailableMs: number;
-  /** Candidate accepts writes -> PowerDNS answers it for the writer name. */
+  /** Candidate accepts writes (first seen writable by WritableWatch) -> PowerDNS answers it for the writer name. */
   newWriterToDnsMs: number | undefined;
   /** Candidate accepts writes -> a fresh read of the MyDNS tables (the weighted resolver without cache) returns it. */
   newWriterToResolverMs: number | undefined;
@@ -85,11 +86,13 @@ export async function runFailoverDrill(t: DrillTarget, count: number, options: {
   const dnsWatch = new AnswerWatch(async () => (await queryA(dns, fqdn)).map((a) => a.address).join(','));
   const tables = createTableReader({ connect: () => openSession(t.dnsEndpoint, { connectTimeoutMs: 500, queryTimeoutMs: 500 }), zone: t.zone, timeoutMs: 500 });
   const tableWatch = new AnswerWatch(async () => (await tables.read(t.writerName)).entries.map((e) => e.address).join(','));
+  const writable = new WritableWatch([...t.addresses.values()], { port: 3306, user: t.app.user, password: t.app.password }, openSession);
 
   const stop = new AbortController();
   const metering = meter.run(stop.signal);
   dnsWatch.start();
   tableWatch.start();
+  writable.start();
   const results: DrillResult[] = [];
   try {
     await t.settled();
@@ -99,7 +102,8 @@ export async function runFailoverDrill(t: DrillTarget, count: number, options: {
       const to = t.addresses.get(report.new_writer) ?? report.new_writer;
       const from = t.addresses.get(report.old_writer) ?? report.old_writer;
       const start = stageAt(report, 'writer-read-only');
-      const writable = stageAt(report, 'candidate-writer');
+      // seen from outside; the simulation's own stamp comes later (after it reset replication)
+      const writableAt = Math.min(writable.firstWritableAt(to, start) ?? Infinity, stageAt(report, 'candidate-writer'));
       const dnsAt = dnsWatch.firstAt(to, start);
       const tableAt = tableWatch.firstAt(to, start);
       const m = meter.report();
@@ -108,9 +112,9 @@ export async function runFailoverDrill(t: DrillTarget, count: number, options: {
         n,
         from,
         to,
-        instanceUnavailableMs: writable - start,
-        newWriterToDnsMs: dnsAt === undefined ? undefined : dnsAt - writable,
-        newWriterToResolverMs: tableAt === undefined ? undefined : tableAt - writable,
+        instanceUnavailableMs: writableAt - start,
+        newWriterToDnsMs: dnsAt === undefined ? undefined : dnsAt - writableAt,
+        newWriterToResolverMs: tableAt === undefined ? undefined : tableAt - writableAt,
         writeDowntimeMs: downtimeIn(m.writeWindows, start - intervalMs, end),
         readDowntimeMs: downtimeIn(m.readWindows, start - intervalMs, end),
       };
@@ -123,6 +127,7 @@ export async function runFailoverDrill(t: DrillTarget, count: number, options: {
     await metering;
     await dnsWatch.stop();
     await tableWatch.stop();
+    await writable.stop();
     await tables.close();
   }
   const report = meter.report();

@@ -1,7 +1,7 @@
 import { errorMessage } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Endpoint, Flavor, MysqlAdmin, Role, SqlSession, Timeouts } from '../../mysql/admin.js';
-import { parseReplicaHostStatus, REPLICA_HOST_STATUS_SQL, writerFromReplicaHostStatus } from '../topology/replica-host-status.js';
+import { parseReplicaHostStatus, replicaHostStatusSql, writerFromReplicaHostStatus } from '../topology/replica-host-status.js';
 
 /** What one probe of one instance saw. Plain data: the decision core consumes it. */
 export interface ProbeResult {
@@ -36,6 +36,8 @@ export interface ProberOptions {
   newConnectionEvery: number;
   now?: () => number;
   logger?: Logger;
+  /** Where Aurora probes read replica_host_status: information_schema's by default (a table shaped like it in tests). */
+  replicaHostStatusTable?: string;
 }
 
 /**
@@ -62,6 +64,7 @@ export class InstanceProber {
   private count = 0;
   private readonly now: () => number;
   private readonly log: Logger;
+  private readonly hostStatusSql: string;
 
   constructor(
     private readonly options: ProberOptions,
@@ -69,6 +72,7 @@ export class InstanceProber {
   ) {
     this.now = options.now ?? Date.now;
     this.log = (options.logger ?? silentLogger).child({ instance: options.instanceId });
+    this.hostStatusSql = replicaHostStatusSql(options.replicaHostStatusTable);
   }
 
   async probe(): Promise<ProbeResult> {
@@ -122,7 +126,7 @@ export class InstanceProber {
   /** Who replica_host_status here names as the writer; undefined when it cannot tell (never a failure). */
   private async writerView(admin: MysqlAdmin): Promise<ProbeResult['auroraWriterView']> {
     try {
-      const rows = await admin.session.query(REPLICA_HOST_STATUS_SQL, [], { timeoutMs: this.options.timeouts.queryTimeoutMs });
+      const rows = await admin.session.query(this.hostStatusSql, [], { timeoutMs: this.options.timeouts.queryTimeoutMs });
       const view = writerFromReplicaHostStatus(parseReplicaHostStatus(rows), WRITER_VIEW_MAX_AGE_MS, this.now());
       return view.writer !== undefined && !view.ambiguous ? { reporterId: this.options.instanceId, writerServerId: view.writer } : undefined;
     } catch (e) {

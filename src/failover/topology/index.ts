@@ -10,6 +10,8 @@ export { dnsResolver, resolveTopologyAddresses, type ResolveAddress } from './en
 export {
   parseReplicaHostStatus,
   REPLICA_HOST_STATUS_SQL,
+  REPLICA_HOST_STATUS_TABLE,
+  replicaHostStatusSql,
   WRITER_SESSION_ID,
   writerFromReplicaHostStatus,
   type ReplicaHostStatus,

@@ -1,17 +1,31 @@
 import { RemoteError } from '../../core/errors.js';
 import type { Row } from '../../mysql/admin.js';
 
+/** Where Aurora MySQL keeps its own view of the cluster. */
+export const REPLICA_HOST_STATUS_TABLE = 'information_schema.replica_host_status';
+
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}\.[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
 /**
  * Aurora MySQL's own view of its cluster, readable on any instance: one row per instance,
  * SERVER_ID = the DB instance identifier (@@aurora_server_id), SESSION_ID = 'MASTER_SESSION_ID' on
  * the writer's row. The checker uses it as a second vantage point to confirm a new writer.
  * AGE_US is computed on the server that stamped the row, so the checker's clock skew does not
- * matter (RDS runs its servers on UTC, like LAST_UPDATE_TIMESTAMP).
+ * matter. Aurora stores LAST_UPDATE_TIMESTAMP in UTC whatever the session's time_zone, so the age
+ * is taken against UTC_TIMESTAMP(6): against NOW(6) every row looked hours old (or in the future)
+ * on a server or session whose time_zone is not UTC, and the second vantage point never confirmed.
+ * `table` is `db.table` (another table shaped like it, in tests).
  */
-export const REPLICA_HOST_STATUS_SQL =
-  'SELECT SERVER_ID, SESSION_ID, REPLICA_LAG_IN_MILLISECONDS, LAST_UPDATE_TIMESTAMP, ' +
-  'TIMESTAMPDIFF(MICROSECOND, LAST_UPDATE_TIMESTAMP, NOW(6)) AS AGE_US ' +
-  'FROM information_schema.replica_host_status';
+export function replicaHostStatusSql(table: string = REPLICA_HOST_STATUS_TABLE): string {
+  if (!TABLE_NAME.test(table)) throw new Error(`replica_host_status table must be db.table with plain identifiers, got ${JSON.stringify(table)}`);
+  return (
+    'SELECT SERVER_ID, SESSION_ID, REPLICA_LAG_IN_MILLISECONDS, LAST_UPDATE_TIMESTAMP, ' +
+    'TIMESTAMPDIFF(MICROSECOND, LAST_UPDATE_TIMESTAMP, UTC_TIMESTAMP(6)) AS AGE_US ' +
+    `FROM ${table}`
+  );
+}
+
+export const REPLICA_HOST_STATUS_SQL = replicaHostStatusSql();
 
 export const WRITER_SESSION_ID = 'MASTER_SESSION_ID';
 

@@ -1,7 +1,10 @@
 /**
- * The mysql2 session against a real MariaDB: results of each statement kind, and the fault paths.
- * A hung (SIGSTOPped) server must fail queries and new connections within their deadlines, and
- * no error may carry a password.
+ * The mysql2 session against a real server of each engine (TEST_ENGINES: MariaDB 10.11 and
+ * Oracle MySQL 9.7, whose admin user authenticates with caching_sha2_password over TCP without
+ * TLS): results of each statement kind, and the fault paths. A hung (SIGSTOPped) server must fail
+ * queries and new connections within their deadlines, and no error may carry a password. Each
+ * engine refuses the other's statements with typed errors; on MySQL 9.7 that includes every
+ * legacy statement it removed (which the dialect tables still build for 5.7 / 8.0 / Aurora).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, TimeoutError, isDbfleetError } from '../../src/core/errors.js';
@@ -9,7 +12,9 @@ import type { Timeouts } from '../../src/mysql/admin.js';
 import { connectAdmin } from '../../src/mysql/connect-admin.js';
 import { MysqlErrorCode } from '../../src/mysql/mysql-errors.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
-import { MariadbFixture, mariadbInstalled, type MariadbServer } from './mysql-fixture.js';
+import type { EngineKind } from '../../src/shard/mysqld/mysqld-engine.js';
+import { TEST_ENGINES } from '../support/engines.js';
+import { ADMIN_USER, ServerFixture, type TestServer } from './mysql-fixture.js';
 
 const TIMEOUTS: Timeouts = { connectTimeoutMs: 1_000, queryTimeoutMs: 3_000 };
 
@@ -39,12 +44,12 @@ async function timed<T>(work: () => Promise<T>): Promise<{ error: unknown; ms: n
   }
 }
 
-describe.skipIf(!mariadbInstalled())('MariaDB session: results, deadlines, errors', () => {
-  let fixture: MariadbFixture;
-  let server: MariadbServer;
+describe.each(TEST_ENGINES)('%s session: results, deadlines, errors', (engine: EngineKind) => {
+  let fixture: ServerFixture;
+  let server: TestServer;
 
   beforeAll(async () => {
-    fixture = await MariadbFixture.create();
+    fixture = await ServerFixture.create(engine);
     server = await fixture.start('faults', 11);
   });
 
@@ -139,21 +144,24 @@ describe.skipIf(!mariadbInstalled())('MariaDB session: results, deadlines, error
     expect(error).toMatchObject({ code: MysqlErrorCode.connect, retryable: true });
   });
 
-  it('a failing CHANGE MASTER does not leak the replication password, even when the server echoes it', async () => {
+  it('a failing change of source does not leak the replication password, even when the server echoes it', async () => {
     const admin = await connectAdmin(server.endpoint(), TIMEOUTS);
     try {
-      // Longer than MariaDB accepts for MASTER_PASSWORD: the server quotes the value in its error.
+      // Longer than the server accepts for the password: MariaDB quotes the value in its error,
+      // MySQL 9.7 names the limit only.
       const secret = `s3cret'${'x'.repeat(120)}`;
       const { error } = await timed(() =>
         admin.changeSource({ kind: 'position', host: '127.0.0.1', port: 3306, user: 'repl', password: secret, file: 'bin.000001', position: 4 }),
       );
       expect(isDbfleetError(error)).toBe(true);
       // The server's reason survives; only the value is masked.
-      expect((error as Error).message).toMatch(/too long for MASTER_PASSWORD/);
+      expect((error as Error).message).toMatch(engine === 'mysql' ? /password provided for the replication user exceeds the maximum length of 32/ : /too long for MASTER_PASSWORD/);
       const text = everything(error);
       expect(text).not.toContain(secret);
       expect(text).not.toContain('xxxxxxxx');
-      expect((error as { details: Record<string, unknown> }).details['statement']).toContain("MASTER_PASSWORD = '***'");
+      const statement = (error as { details: Record<string, unknown> }).details['statement'];
+      expect(statement).toContain(engine === 'mysql' ? "CHANGE REPLICATION SOURCE TO SOURCE_HOST = '127.0.0.1'" : 'CHANGE MASTER TO');
+      expect(statement).toContain(engine === 'mysql' ? "SOURCE_PASSWORD = '***'" : "MASTER_PASSWORD = '***'");
     } finally {
       await admin.close();
     }
@@ -163,10 +171,13 @@ describe.skipIf(!mariadbInstalled())('MariaDB session: results, deadlines, error
     const session = await openSession(server.endpoint(), TIMEOUTS);
     try {
       const secret = 'pw-in-a-broken-statement';
+      // a missing comma right before the password: the server's "near '…'" quotes it
+      const [head, k] = engine === 'mysql' ? ['CHANGE REPLICATION SOURCE TO', 'SOURCE'] : ['CHANGE MASTER TO', 'MASTER'];
       const { error } = await timed(() =>
-        session.query(`CHANGE MASTER TO MASTER_PASSWORD = '${secret}' MASTER_HOST = 'h'`, [], { secrets: [secret], redactedSql: 'CHANGE MASTER TO …' }),
+        session.query(`${head} ${k}_HOST = 'h' ${k}_PASSWORD = '${secret}'`, [], { secrets: [secret], redactedSql: `${head} …` }),
       );
-      expect(error).toMatchObject({ code: MysqlErrorCode.query, details: { errno: 1064, statement: 'CHANGE MASTER TO …' } });
+      expect(error).toMatchObject({ code: MysqlErrorCode.query, details: { errno: 1064, statement: `${head} …` } });
+      expect((error as Error).message).toContain('statement text withheld');
       expect(everything(error)).not.toContain(secret);
       expect(everything(error)).not.toContain('pw-in-a');
     } finally {
@@ -174,15 +185,67 @@ describe.skipIf(!mariadbInstalled())('MariaDB session: results, deadlines, error
     }
   });
 
-  it('Aurora-only and MySQL-only statements are refused by MariaDB with typed errors', async () => {
-    const session = await openSession(server.endpoint(), TIMEOUTS);
+  // What the other engine (or Aurora) has and this one lacks is a typed error, never a hang or a
+  // broken session. On MySQL 9.7 these include the legacy statements it removed, which the dialect
+  // tables still build for MySQL 5.7 / 8.0 and Aurora 2 / 3 (test/unit/mysql-dialect-versions).
+  const refused: Record<EngineKind, [string, number][]> = {
+    mariadb: [
+      ['SELECT @@super_read_only', 1193],
+      ['SELECT @@gtid_executed', 1193],
+      ['SHOW BINARY LOG STATUS', 1064],
+      ['SHOW REPLICAS', 1064],
+      ["CHANGE REPLICATION SOURCE TO SOURCE_HOST = 'h'", 1064],
+      ["SELECT WAIT_FOR_EXECUTED_GTID_SET('', 1)", 1305],
+    ],
+    mysql: [
+      ['SELECT @@gtid_slave_pos', 1193],
+      ['SELECT @@gtid_binlog_state', 1193],
+      ['SELECT @@innodb_read_only_compressed', 1193],
+      ['SHOW ALL SLAVES STATUS', 1064],
+      ["CHANGE MASTER TO MASTER_HOST = 'h'", 1064],
+      ['SHOW SLAVE STATUS', 1064],
+      ['SHOW MASTER STATUS', 1064],
+      ['START SLAVE', 1064],
+      ['STOP SLAVE', 1064],
+      ['RESET SLAVE ALL', 1064],
+      ['RESET MASTER', 1064],
+      ['SHOW SLAVE HOSTS', 1064],
+      ["SELECT MASTER_GTID_WAIT('0-1-1', 1)", 1305],
+      ["SELECT BINLOG_GTID_POS('bin.000001', 4)", 1305],
+    ],
+  };
+
+  it.each(refused[engine])('refuses %s with a typed error (errno %i), and the session goes on', async (sql, errno) => {
+    // a default database, so an unknown function is "does not exist" (1305), not "no database" (1046)
+    const session = await openSession(server.endpoint({ database: 'mysql' }), TIMEOUTS);
     try {
-      const { error } = await timed(() => session.query('SELECT @@super_read_only'));
-      expect(error).toMatchObject({ code: MysqlErrorCode.query, details: { errno: 1193 } });
+      const { error } = await timed(() => session.query(sql));
+      expect(error).toMatchObject({ code: MysqlErrorCode.query, details: { errno } });
       // A server error does not break the session.
       expect(await session.query('SELECT 1 AS one')).toEqual([{ one: 1 }]);
     } finally {
       await session.close();
     }
+  });
+
+  if (engine === 'mysql') it('authenticates caching_sha2_password users over TCP without TLS, on first contact and from the cache', async () => {
+    expect(await server.root(`SELECT plugin FROM mysql.user WHERE user = '${ADMIN_USER}'`)).toEqual([{ plugin: 'caching_sha2_password' }]);
+    const password = `n3w'user"pw\\`;
+    await server.root(`CREATE USER 'sha2user'@'%' IDENTIFIED WITH caching_sha2_password BY '${password.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`);
+    // FLUSH PRIVILEGES empties the server's authentication cache: the next login takes the full
+    // path (RSA key exchange on a connection without TLS), the one after it the fast path
+    await server.root('FLUSH PRIVILEGES');
+    for (const round of ['full authentication', 'cached']) {
+      const session = await openSession({ host: server.host, port: 3306, user: 'sha2user', password }, TIMEOUTS);
+      try {
+        const [row] = await session.query('SELECT CURRENT_USER() AS u');
+        const [tls] = await session.query("SHOW SESSION STATUS LIKE 'Ssl_cipher'");
+        expect({ round, u: row?.['u'], tls: tls?.['Value'] }).toEqual({ round, u: 'sha2user@%', tls: '' });
+      } finally {
+        await session.close();
+      }
+    }
+    const wrong = await timed(() => openSession({ host: server.host, port: 3306, user: 'sha2user', password: 'nope' }, TIMEOUTS));
+    expect(wrong.error).toMatchObject({ code: MysqlErrorCode.accessDenied });
   });
 });
