@@ -27,6 +27,9 @@ export function auroraDialect(version: ServerVersion): Dialect {
         next: 'change the writer with a failover (RDS API), or set read_only in the DB cluster parameter group',
       });
     },
+    // Aurora's read-only state is not the operator's: nothing to lower before a rename.
+    beforeRenameOnReadOnly: () => [],
+    assignGtidsToAnonymous: () => (v3 ? [statement("CALL mysql.rds_assign_gtids_to_anonymous_transactions('LOCAL')")] : undefined),
   };
 }
 

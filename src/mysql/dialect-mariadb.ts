@@ -61,6 +61,12 @@ export function mariadbDialect(version: ServerVersion): Dialect {
     errantGtids: mariadbErrantGtids,
     startReplicaUntilGtid: (gtid) => [statement(`START ${replica} UNTIL master_gtid_pos = ?`, [checkGtidSet(gtid)])],
     gtidStartFromOwnBinlog: true,
+    fullReadOnlyQuery: () => statement('SELECT @@GLOBAL.read_only AS ro'),
+    beforeRenameOnReadOnly: () => [],
+    // MariaDB renames a DEFINER account without a check (its objects are orphaned meanwhile).
+    renameDefinerOverridePrivileges: () => undefined,
+    gtidModeQuery: () => undefined,
+    assignGtidsToAnonymous: () => undefined,
   };
 }
 

@@ -98,6 +98,13 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
     // Without a thread option both threads start and UNTIL applies to the applier (SQL thread).
     startReplicaUntilGtid: (gtid) => [statement(`START ${replica} UNTIL SQL_AFTER_GTIDS = ?`, [checkGtidSet(gtid)])],
     gtidStartFromOwnBinlog: false,
+    fullReadOnlyQuery: () => statement('SELECT @@GLOBAL.super_read_only AS ro'),
+    // super_read_only refuses RENAME USER even to the admin (ER 1290); read_only stays 1.
+    beforeRenameOnReadOnly: () => [statement('SET GLOBAL super_read_only = 0')],
+    renameDefinerOverridePrivileges: () => (!versionAtLeast(version, 8, 0, 22) ? undefined : versionAtLeast(version, 8, 2, 0) ? ['SET_ANY_DEFINER', 'ALLOW_NONEXISTENT_DEFINER'] : ['SET_USER_ID']),
+    gtidModeQuery: () => statement('SELECT @@GLOBAL.gtid_mode AS mode'),
+    // An applier option: needs the SQL thread stopped and SOURCE_AUTO_POSITION = 0 (a change by position sets it).
+    assignGtidsToAnonymous: () => (f.sourceOptions ? [statement('CHANGE REPLICATION SOURCE TO ASSIGN_GTIDS_TO_ANONYMOUS_TRANSACTIONS = LOCAL')] : undefined),
   };
 }
 

@@ -1,9 +1,9 @@
 /**
- * The whole migration on the sandbox: a MariaDB source and an Aurora-like target (real mariadbd
- * with the emulated mysql.rds_* procedures) replicating from it, MyDNS and PowerDNS. An
- * application writes through the writer record (weighted resolver, new connection per write)
- * through the cutover and through the rollback; every acknowledged write must be on the new
- * writer afterwards.
+ * The whole migration on the sandbox, on each engine: a source and an Aurora-like target (real
+ * mariadbd 10.11 with emulated Aurora 2 procedures, or real mysqld 9.7 with emulated Aurora 3
+ * procedures) replicating from it, MyDNS and PowerDNS. An application writes through the writer
+ * record (weighted resolver, new connection per write) through the cutover and through the
+ * rollback; every acknowledged write must be on the new writer afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireRunLock } from '../../src/core/phases/run-lock.js';
@@ -12,17 +12,18 @@ import { migrateRollback } from '../../src/migrate/rollback.js';
 import { migratePreflight } from '../../src/migrate/preflight-gather.js';
 import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
+import { TEST_ENGINES } from '../support/engines.js';
 import { expectInitialState, MigrateFixture, runAndKill } from '../support/migrate-fixture.js';
 
-let fx: MigrateFixture;
-beforeAll(async () => {
-  fx = await MigrateFixture.up();
-});
-afterAll(async () => {
-  await fx?.down();
-});
+describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
+  let fx: MigrateFixture;
+  beforeAll(async () => {
+    fx = await MigrateFixture.up({ engine });
+  });
+  afterAll(async () => {
+    await fx?.down();
+  });
 
-describe('migrate on the sandbox', () => {
   it('preflight passes and the runbook names the real hosts and statements, with no secret in any output', async () => {
     await expectInitialState(fx, expect);
     const pf = await fx.cli(['migrate', 'preflight', '--config', fx.sb.configFile]);
@@ -35,7 +36,7 @@ describe('migrate on the sandbox', () => {
     expect(rb.stdout).toContain('CALL mysql.rds_stop_replication');
     expect(rb.stdout).toContain(`aurora-test-1-w: ${source.host} -> ${target.host}`);
     expect(rb.stdout).toContain(`add ${targetReader.host} weight 100`);
-    expect(rb.stdout).toContain("MASTER_PASSWORD = '***'");
+    expect(rb.stdout).toContain(engine === 'mysql' ? "SOURCE_PASSWORD = '***'" : "MASTER_PASSWORD = '***'");
     for (const pw of Object.values(fx.sb.passwords)) expect(`${pf.stdout}${pf.stderr}${rb.stdout}${rb.stderr}`).not.toContain(pw);
     // --dry-run prints the same steps and changes nothing
     const dry = await fx.cli(['migrate', 'run', '--dry-run', '--config', fx.sb.configFile, '--journal', fx.journal('none')]);
@@ -77,6 +78,7 @@ describe('migrate on the sandbox', () => {
     expect((await fx.records()).writer).toEqual([target.host]);
     expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
     expect(await fx.readOnly(source.host)).toBe(1);
+    expect(await fx.fullReadOnly(source.host)).toBe(1);
     expect(await fx.accounts(source.host)).toEqual(['app']);
     expect(await fx.accounts(target.host)).toEqual(['app']);
     // re-running a finished run is a no-op; a second run on the same journal is refused
@@ -178,7 +180,7 @@ describe('migrate on the sandbox', () => {
     // test renamed the account back there first, and the source's replicated rename froze it again
     // only once it arrived: a window for a client of the cluster endpoint)
     expect(await fx.accounts(target.host)).toEqual(['app_frozen_dbfleet']);
-    await fx.sql(target.host, 'STOP SLAVE SQL_THREAD');
+    await fx.sql(target.host, 'STOP REPLICA SQL_THREAD');
     const login = () => openSession({ host: target.host, port: 3306, user: 'app', password: fx.sb.passwords.app, database: 'app' }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
     const w = new DnsWriter(fx.sb);
     w.start();
@@ -192,7 +194,7 @@ describe('migrate on the sandbox', () => {
       expect(await fx.accounts(source.host)).toEqual(['app_frozen_dbfleet']);
       // the source's rename did not replicate (sql_log_bin = 0): the target's SQL thread, started
       // again, applies everything without an error
-      await fx.sql(target.host, 'START SLAVE SQL_THREAD');
+      await fx.sql(target.host, 'START REPLICA SQL_THREAD');
       const resumed = await migrateRun(fx.env, { journal, resume: true });
       expect(resumed.ran).toEqual(['4-thaw-on-new-writer', '5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows']);
       await w.waitForMore(10);
