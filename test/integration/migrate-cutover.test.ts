@@ -12,7 +12,10 @@ import { migrateRollback } from '../../src/migrate/rollback.js';
 import { migratePreflight } from '../../src/migrate/preflight-gather.js';
 import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
+import { transactionsSince } from '../../src/migrate/late-writes.js';
+import { toRecorded } from '../../src/migrate/replication-checks.js';
 import { TEST_ENGINES } from '../support/engines.js';
+import { eventually } from '../support/sandbox-fixture.js';
 import { expectInitialState, MigrateFixture, runAndKill } from '../support/migrate-fixture.js';
 
 describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
@@ -208,4 +211,59 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
     const s = await login();
     await s.close();
   });
+
+  if (engine === 'mysql') {
+    // Last in the file: the target's transactions written at OFF_PERMISSIVE have no GTID there, so
+    // its channel from the source stays by position (as every rollback leaves it) from here on.
+    it("gtid_mode: with the Aurora-like cluster at OFF_PERMISSIVE (Aurora's default: anonymous transactions), step 9 makes the source assign GTIDs of its own and it applies every write the new writer took; late anonymous transactions are counted; the rollback replicates back (writer running)", async () => {
+      const { source, target, targetReader } = fx.sb;
+      const maxId = async (host: string) => Number((await fx.sql(host, 'SELECT COALESCE(MAX(id), 0) AS m FROM app.writes'))[0]?.['m']);
+      // the test above ends cut over: roll that back first
+      if ((await fx.records()).writer[0] === target.host) expect((await migrateRollback(fx.env, { journal: fx.journal('after-rollback') })).mode).toBe('reverse');
+      await expectInitialState(fx, expect, { targetFrozen: true });
+      // the target's reader follows its writer by position and accepts both kinds (Aurora's readers share storage)
+      await fx.sql(targetReader.host, 'STOP REPLICA');
+      await fx.sql(targetReader.host, 'CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 0');
+      await fx.stepGtidMode(targetReader.host, 'ON_PERMISSIVE');
+      await fx.sql(targetReader.host, 'START REPLICA');
+      await fx.stepGtidMode(target.host, 'OFF_PERMISSIVE');
+      const journal = fx.journal('gtid-anonymous');
+      const w = new DnsWriter(fx.sb);
+      w.start();
+      try {
+        await w.waitForMore(20);
+        const report = await migrateRun(fx.env, { journal });
+        expect(report.ran).toHaveLength(10);
+        // the runbook said so, and the source's applier was set so
+        expect(report.runbook.steps[8]?.actions.map((a) => a.text)).toContain('CHANGE REPLICATION SOURCE TO ASSIGN_GTIDS_TO_ANONYMOUS_TRANSACTIONS = LOCAL');
+        expect(await fx.sql(source.host, 'SELECT Assign_gtids_to_anonymous_transactions_type AS t FROM mysql.slave_relay_log_info')).toEqual([{ t: 'LOCAL' }]);
+        await w.waitForMore(20);
+        // the new writer's transactions are anonymous; the source applies them, numbered in its own server_uuid
+        const gtidBefore = String((await fx.sql(source.host, 'SELECT @@GLOBAL.gtid_executed AS g'))[0]?.['g']);
+        const id = await maxId(target.host);
+        await eventually('the source applied the newest write', async () => (await maxId(source.host)) >= id);
+        expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+        expect(String((await fx.sql(source.host, 'SELECT @@GLOBAL.gtid_executed AS g'))[0]?.['g'])).not.toBe(gtidBefore);
+        // a transaction at OFF_PERMISSIVE leaves @@gtid_executed as it was: it is counted from the binlog
+        // events (by GTID it counted 0, and a late write on the rollback's old writer went unseen)
+        await fx.admin(target.host, async (a) => {
+          const p1 = toRecorded(await a.binlogPosition());
+          await a.session.query("INSERT INTO app.writes (client, seq) VALUES ('anonymous-count', 1)");
+          const p2 = await a.binlogPosition();
+          expect(p2.gtidSet).toBe(p1.gtid);
+          // the writer commits there too meanwhile: at least ours
+          expect(await transactionsSince(a, p1, p2)).toBeGreaterThanOrEqual(1);
+        });
+        const back = await migrateRollback(fx.env, { journal });
+        expect(back.mode).toBe('reverse');
+        await w.waitForMore(20);
+      } finally {
+        const final = await w.stop();
+        expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(source.host);
+        expect(await w.missingOn(source.host, final.acknowledged)).toEqual([]);
+      }
+      await expectInitialState(fx, expect, { targetFrozen: true });
+    });
+  }
 });
+

@@ -109,6 +109,20 @@ export class MigrateFixture {
     });
   }
 
+  /**
+   * Moves an instance's @@gtid_mode to `want` one step at a time (MySQL allows no jump):
+   * OFF <-> OFF_PERMISSIVE <-> ON_PERMISSIVE <-> ON.
+   */
+  async stepGtidMode(host: string, want: 'OFF' | 'OFF_PERMISSIVE' | 'ON_PERMISSIVE' | 'ON'): Promise<void> {
+    const order = ['OFF', 'OFF_PERMISSIVE', 'ON_PERMISSIVE', 'ON'];
+    let at = order.indexOf(String((await this.sql(host, 'SELECT @@GLOBAL.gtid_mode AS m'))[0]?.['m']));
+    const to = order.indexOf(want);
+    while (at !== to) {
+      at += at < to ? 1 : -1;
+      await this.sql(host, `SET GLOBAL gtid_mode = ${order[at]}`);
+    }
+  }
+
   /** Runs the real CLI in this process; stdout, stderr and every log line (debug level) are captured. */
   async cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
     let stdout = '';
