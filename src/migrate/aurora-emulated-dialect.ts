@@ -32,6 +32,7 @@ export function auroraEmulatedDialect(version: ServerVersion): Dialect {
     changeSource: aurora.changeSource,
     setReadOnly: aurora.setReadOnly,
     beforeRenameOnReadOnly: aurora.beforeRenameOnReadOnly,
+    killConnection: aurora.killConnection,
     // MariaDB has no gtid_mode, so Aurora 2's answer (none) is the base's as well.
     assignGtidsToAnonymous: version.flavor === 'mysql' ? aurora.assignGtidsToAnonymous : base.assignGtidsToAnonymous,
   };

@@ -233,7 +233,7 @@ function definerCheck(side: 'source' | 'target', where: string, fact: Fact<Defin
   const d = fact.value;
   if (d.objects.length === 0) return { check: name, ok: true, evidence: 'no view, routine, trigger or event has a write user as DEFINER' };
   const list = d.objects.map((o) => `${o.kind} ${o.name} (DEFINER ${o.definer})`).join(', ');
-  const orphaned = `${list}: their DEFINER does not exist from ${where} until the rename back (using them fails meanwhile)`;
+  const orphaned = `${list}: their DEFINER does not exist from ${where} until the rename back (what runs as its DEFINER fails meanwhile: every trigger and event, SQL SECURITY DEFINER views and routines)`;
   if (d.override === undefined) return { check: name, ok: true, evidence: `this server does not refuse the rename: ${orphaned}` };
   if (d.adminHas.length > 0) return { check: name, ok: true, evidence: `the admin holds ${d.adminHas.join(', ')}, so the rename goes through: ${orphaned}` };
   return {

@@ -12,6 +12,7 @@ import {
   checkHost,
   checkPassword,
   checkPort,
+  checkThreadId,
   checkUser,
   checkWaitTimeout,
   quote,
@@ -67,6 +68,7 @@ export function mariadbDialect(version: ServerVersion): Dialect {
     renameDefinerOverridePrivileges: () => undefined,
     gtidModeQuery: () => undefined,
     assignGtidsToAnonymous: () => undefined,
+    killConnection: (id) => statement('KILL CONNECTION ?', [checkThreadId(id)]),
   };
 }
 

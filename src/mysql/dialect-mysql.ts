@@ -20,6 +20,7 @@ import {
   checkHost,
   checkPassword,
   checkPort,
+  checkThreadId,
   checkUser,
   quote,
 } from './sql-literal.js';
@@ -105,6 +106,7 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
     gtidModeQuery: () => statement('SELECT @@GLOBAL.gtid_mode AS mode'),
     // An applier option: needs the SQL thread stopped and SOURCE_AUTO_POSITION = 0 (a change by position sets it).
     assignGtidsToAnonymous: () => (f.sourceOptions ? [statement('CHANGE REPLICATION SOURCE TO ASSIGN_GTIDS_TO_ANONYMOUS_TRANSACTIONS = LOCAL')] : undefined),
+    killConnection: (id) => statement('KILL CONNECTION ?', [checkThreadId(id)]),
   };
 }
 

@@ -89,6 +89,8 @@ export interface Dialect {
    * server cannot (MySQL < 8.0.23, Aurora 2, MariaDB).
    */
   assignGtidsToAnonymous(): Statement[] | undefined;
+  /** Ends another session by its processlist id: KILL CONNECTION, or Aurora's mysql.rds_kill (its master user may not KILL other users' threads). */
+  killConnection(id: number): Statement;
 }
 
 /** One SHOW MASTER STATUS / SHOW BINARY LOG STATUS row. */

@@ -32,6 +32,7 @@ interface Row {
   definerOverride: readonly string[] | undefined;
   gtidMode: string | undefined;
   assign: string[] | undefined;
+  kill?: string;
 }
 
 const SRO = 'SELECT @@GLOBAL.super_read_only AS ro';
@@ -50,12 +51,12 @@ const rows: Row[] = [
   { server: 'MySQL 8.4.3', d: dialect({ version: '8.4.3' }), fullReadOnly: SRO, beforeRename: LOWER_SRO, definerOverride: ['SET_ANY_DEFINER', 'ALLOW_NONEXISTENT_DEFINER'], gtidMode: GTID_MODE, assign: ASSIGN },
   { server: 'MySQL 9.7.4 (real here)', d: dialect({ version: '9.7.4-2' }), fullReadOnly: SRO, beforeRename: LOWER_SRO, definerOverride: ['SET_ANY_DEFINER', 'ALLOW_NONEXISTENT_DEFINER'], gtidMode: GTID_MODE, assign: ASSIGN },
   // Aurora's read-only state is not the operator's; the master user of Aurora 3 holds SET_USER_ID
-  { server: 'Aurora MySQL 2.11', d: dialect({ version: '5.7.12', auroraVersion: '2.11.2' }), fullReadOnly: SRO, beforeRename: [], definerOverride: undefined, gtidMode: GTID_MODE, assign: undefined },
-  { server: 'Aurora MySQL 3.05', d: dialect({ version: '8.0.32', auroraVersion: '3.05.2' }), fullReadOnly: SRO, beforeRename: [], definerOverride: ['SET_USER_ID'], gtidMode: GTID_MODE, assign: AURORA_ASSIGN },
+  { server: 'Aurora MySQL 2.11', d: dialect({ version: '5.7.12', auroraVersion: '2.11.2' }), fullReadOnly: SRO, beforeRename: [], definerOverride: undefined, gtidMode: GTID_MODE, assign: undefined, kill: 'CALL mysql.rds_kill(?)' },
+  { server: 'Aurora MySQL 3.05', d: dialect({ version: '8.0.32', auroraVersion: '3.05.2' }), fullReadOnly: SRO, beforeRename: [], definerOverride: ['SET_USER_ID'], gtidMode: GTID_MODE, assign: AURORA_ASSIGN, kill: 'CALL mysql.rds_kill(?)' },
   { server: 'MariaDB 10.11 (real here)', d: dialect({ version: '10.11.6-MariaDB-0+deb12u1' }), fullReadOnly: 'SELECT @@GLOBAL.read_only AS ro', beforeRename: [], definerOverride: undefined, gtidMode: undefined, assign: undefined },
   // the sandbox's Aurora: Aurora 3's procedures on MySQL 9.7, Aurora 2's on MariaDB; the rest is the base server's
-  { server: 'emulated Aurora on MySQL 9.7', d: auroraEmulatedDialect(version({ version: '9.7.4-2' })), fullReadOnly: SRO, beforeRename: [], definerOverride: ['SET_ANY_DEFINER', 'ALLOW_NONEXISTENT_DEFINER'], gtidMode: GTID_MODE, assign: AURORA_ASSIGN },
-  { server: 'emulated Aurora on MariaDB 10.11', d: auroraEmulatedDialect(version({ version: '10.11.6-MariaDB' })), fullReadOnly: 'SELECT @@GLOBAL.read_only AS ro', beforeRename: [], definerOverride: undefined, gtidMode: undefined, assign: undefined },
+  { server: 'emulated Aurora on MySQL 9.7', d: auroraEmulatedDialect(version({ version: '9.7.4-2' })), fullReadOnly: SRO, beforeRename: [], definerOverride: ['SET_ANY_DEFINER', 'ALLOW_NONEXISTENT_DEFINER'], gtidMode: GTID_MODE, assign: AURORA_ASSIGN, kill: 'CALL mysql.rds_kill(?)' },
+  { server: 'emulated Aurora on MariaDB 10.11', d: auroraEmulatedDialect(version({ version: '10.11.6-MariaDB' })), fullReadOnly: 'SELECT @@GLOBAL.read_only AS ro', beforeRename: [], definerOverride: undefined, gtidMode: undefined, assign: undefined, kill: 'CALL mysql.rds_kill(?)' },
 ];
 
 describe('the migrator\'s dialect operations per server (pure)', () => {
@@ -65,6 +66,13 @@ describe('the migrator\'s dialect operations per server (pure)', () => {
     expect(r.d.renameDefinerOverridePrivileges()).toEqual(r.definerOverride);
     expect(r.d.gtidModeQuery()?.sql).toBe(r.gtidMode);
     expect(sqls(r.d.assignGtidsToAnonymous())).toEqual(r.assign);
+    const kill = r.d.killConnection(42);
+    expect([kill.sql, kill.params]).toEqual([r.kill ?? 'KILL CONNECTION ?', [42]]);
+  });
+
+  it('a connection id must be a positive integer', () => {
+    expect(() => rows[0]?.d.killConnection(0)).toThrow(/connection id 0 is invalid/);
+    expect(() => rows[0]?.d.killConnection(1.5)).toThrow(/invalid/);
   });
 
   it('the emulated Aurora on MySQL 9.7 calls Aurora 3\'s procedures (rds_*_source), reads like 9.7, refuses SET read_only', () => {

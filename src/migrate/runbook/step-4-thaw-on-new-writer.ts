@@ -15,7 +15,7 @@ export function thawOnNewWriterStep(i: RunbookInput, f: RunbookFacts): RunbookSt
       { on: to, kind: 'wait', text: `${d.waitForPosition({ file: fromFinal?.file ?? 'mysql-bin.000001', position: fromFinal?.position ?? 4 }, i.replicationWaitMs).statement.redacted.replace(/\?/g, '…')} for ${positionText(fromFinal, 'final position from step 3')} of ${from}` },
       { on: to, kind: 'read', text: `mysql.user shows the *${FROZEN_SUFFIX} name(s)` },
       { on: to, kind: 'read', text: `the PROCESSLIST ids of ${users} (under either name), then for each:` },
-      { on: to, kind: 'sql', text: f.toAurora ? 'CALL mysql.rds_kill(<id>)' : 'KILL CONNECTION <id>' },
+      { on: to, kind: 'sql', text: d.killConnection(1).sql.replace('?', '<id>') },
       ...(f.toAurora ? [] : sql(to, d.beforeRenameOnReadOnly())),
       ...sql(to, i.writeUsers.map((u) => renameSql(u, 'thaw'))),
     ],

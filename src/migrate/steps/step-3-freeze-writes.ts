@@ -1,6 +1,7 @@
 import { RemoteError } from '../../core/errors.js';
 import type { Phase } from '../../core/phases/phase-runner.js';
 import { freezeReplicates } from '../late-writes.js';
+import { dialectOf } from '../migrate-connect.js';
 import type { MigrateState } from '../migrate-state.js';
 import { waitBinlogStill } from '../replication-checks.js';
 import { isAurora } from '../sides.js';
@@ -32,7 +33,7 @@ export function freezeWritesPhase(c: StepContext): Phase<MigrateState> {
         // replicate, and step 4 thaws the target after the final position, as always.
         await renameAccount(a.session, u, 'freeze', c.fromName, undefined, !freezeReplicates(await accountState(b.session, u)));
       }
-      const ended = await endConnections(a.session, users, isAurora(from.engine));
+      const ended = await endConnections(a.session, users, (id) => dialectOf(a).killConnection(id));
       // Stops every writer the rename does not (another host entry, an unlisted account, an event).
       await makeReadOnly(a, from);
       const fromFinal = await waitBinlogStill(a, cfg.cutover.writes_stopped_ms, c.wait, c.env.sleep);

@@ -1,8 +1,8 @@
 import { RemoteError } from '../../core/errors.js';
 import type { Phase } from '../../core/phases/phase-runner.js';
+import { dialectOf } from '../migrate-connect.js';
 import type { MigrateState } from '../migrate-state.js';
 import { applied } from '../replication-checks.js';
-import { isAurora } from '../sides.js';
 import { accountState, endConnections, renameAccount } from '../write-user-rename.js';
 import { prepareRename } from './side-read-only.js';
 import { need, type StepContext } from './step-context.js';
@@ -23,7 +23,7 @@ export function thawOnNewWriterPhase(c: StepContext): Phase<MigrateState> {
       if (!applied(await b.replicaStatus(), final)) await b.waitForPosition(final, c.wait);
       // Sessions opened on the target before the freeze arrived could write before step 6's
       // position (those writes would never reach the old writer): end them before the rename back.
-      const ended = await endConnections(b.session, users, isAurora(to.engine));
+      const ended = await endConnections(b.session, users, (id) => dialectOf(b).killConnection(id));
       await prepareRename(b, to);
       for (const u of users) await renameAccount(b.session, u, 'thaw', c.toName);
       c.env.logger.info({ ended }, `write user(s) back on ${c.toName}`);

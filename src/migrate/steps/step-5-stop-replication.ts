@@ -54,7 +54,7 @@ export function stopReplicationPhase(c: StepContext): Phase<MigrateState> {
         await b.startReplica();
       }
       throw new SafetyRefusal('MIGRATE_WRITES_AFTER_FREEZE', `${c.fromName} kept committing after writes were stopped (${late} transaction(s) in the last of ${STOP_ROUNDS} rounds): replication to ${c.toName} was not stopped`, {
-        next: `nothing is lost: replication runs again, so ${c.toName} receives those transactions; find and stop the account that still writes on ${c.fromName} (read_only does not stop SUPER / CONNECTION_ADMIN / READ_ONLY ADMIN on MariaDB; migrate preflight lists such writers), then retry step 5 with ${resumeCommand(c.rb.direction)} (or roll back with dbfleet migrate rollback${c.rb.direction === 'cutover' ? '' : ' --resume'})`,
+        next: `nothing is lost: replication runs again, so ${c.toName} receives those transactions; find and stop the account that still writes on ${c.fromName} (on MariaDB read_only does not stop SUPER / READ_ONLY ADMIN, and migrate preflight lists such writers; on MySQL nothing writes through super_read_only: look for a restart that lost it), then retry step 5 with ${resumeCommand(c.rb.direction)} (or roll back with dbfleet migrate rollback${c.rb.direction === 'cutover' ? '' : ' --resume'})`,
       });
     },
     verify: async () => {
