@@ -5,8 +5,9 @@ import { migratePreflight } from '../migrate/preflight-gather.js';
 import { migrateRollback } from '../migrate/rollback.js';
 import { renderRunbookMarkdown } from '../migrate/runbook-markdown.js';
 import { migrationSandboxUp } from '../migrate/sandbox/migration-sandbox.js';
+import { ENGINE_KINDS, engineFromOption, type EngineKind } from '../shard/mysqld/mysqld-engine.js';
 import { createSandboxDeps } from './sandbox.js';
-import { intOption } from './parse.js';
+import { choiceOption, intOption } from './parse.js';
 import { printJson, type CliContext } from './context.js';
 import { renderTable } from './table.js';
 
@@ -38,17 +39,19 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
 
   migrate
     .command('sandbox')
-    .description('bring up a migration sandbox: a MariaDB source with a replica, an Aurora-like target replicating from it (emulated mysql.rds_* procedures), MyDNS, PowerDNS; writes D/migrate.yaml. Tear down with: dbfleet sandbox down --dir D')
+    .description('bring up a migration sandbox: a source with a replica, an Aurora-like target replicating from it (emulated mysql.rds_* procedures), MyDNS, PowerDNS; writes D/migrate.yaml and D/fleet.yaml. Tear down with: dbfleet sandbox down --dir D')
     .requiredOption('--dir <dir>', 'sandbox directory')
     .option('--record-ttl <seconds>', 'TTL of the two records before the cutover (step 1 waits it out)', intOption('--record-ttl', 1, 3600), 5)
-    .action(async (o: { dir: string; recordTtl: number }) => {
-      const sb = await migrationSandboxUp(createSandboxDeps(ctx), { dir: o.dir, recordTtlS: o.recordTtl });
+    .option('--engine <engine>', `what both sides run: ${ENGINE_KINDS.join(' or ')} (MySQL 9.7 from the prefix scripts/ensure-mysql fills; the target emulates Aurora 3 there, Aurora 2 on MariaDB)`, choiceOption('--engine', ENGINE_KINDS), 'mariadb')
+    .action(async (o: { dir: string; recordTtl: number; engine: EngineKind }) => {
+      const sb = await migrationSandboxUp(createSandboxDeps(ctx), { dir: o.dir, recordTtlS: o.recordTtl, engine: engineFromOption(o.engine, ctx.env) });
+      const version = (id: string) => sb.state.clusters.flatMap((c) => c.instances).find((i) => i.id === id)?.version ?? sb.state.engine.kind;
       ctx.stdout.write(`migration sandbox up in ${sb.dir}\n`);
-      ctx.stdout.write(`${renderTable(['role', 'instance', 'address'], [
-        ['source (MySQL stand-in)', sb.source.id, `${sb.source.host}:${sb.source.port}`],
-        ['source replica', sb.sourceReader.id, `${sb.sourceReader.host}:${sb.sourceReader.port}`],
-        ['target writer (Aurora-like)', sb.target.id, `${sb.target.host}:${sb.target.port}`],
-        ['target reader', sb.targetReader.id, `${sb.targetReader.host}:${sb.targetReader.port}`],
+      ctx.stdout.write(`${renderTable(['role', 'instance', 'address', 'server'], [
+        ['source (the MySQL master)', sb.source.id, `${sb.source.host}:${sb.source.port}`, version(sb.source.id)],
+        ['source replica', sb.sourceReader.id, `${sb.sourceReader.host}:${sb.sourceReader.port}`, version(sb.sourceReader.id)],
+        ['target writer (Aurora-like)', sb.target.id, `${sb.target.host}:${sb.target.port}`, version(sb.target.id)],
+        ['target reader', sb.targetReader.id, `${sb.targetReader.host}:${sb.targetReader.port}`, version(sb.targetReader.id)],
       ])}\n`);
       ctx.stdout.write(`records ${sb.config.dns.writer_record} / ${sb.config.dns.reader_record} (TTL ${o.recordTtl} s); config ${sb.configFile}\n`);
     });

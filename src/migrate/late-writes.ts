@@ -1,4 +1,5 @@
 import type { BinlogPosition, MysqlAdmin, QueryOptions } from '../mysql/admin.js';
+import { gtidModeOf } from './gtid-mode-read.js';
 import { comparePositions } from './replication-checks.js';
 import type { RecordedPosition } from './runbook.js';
 
@@ -103,12 +104,16 @@ const EVENTS_LIMIT = 10_000;
 
 /**
  * The real transactions `a` binlogged after `since` (up to `now`, its current position): 0 when
- * the coordinates are equal; by GTID when both carry a set; else by reading the events after
- * `since` from every binlog file from its file on (SHOW BINARY LOGS, SHOW BINLOG EVENTS).
+ * the coordinates are equal; by GTID when both carry a set and every transaction the server
+ * binlogs has a GTID (MariaDB; MySQL at gtid_mode ON: at OFF / OFF_PERMISSIVE, and for relayed
+ * anonymous ones at ON_PERMISSIVE, a transaction leaves @@gtid_executed as it was); else by
+ * reading the events after `since` from every binlog file from its file on (SHOW BINARY LOGS,
+ * SHOW BINLOG EVENTS), where an anonymous transaction is an Anonymous_Gtid event.
  */
 export async function transactionsSince(a: MysqlAdmin, since: RecordedPosition, now: BinlogPosition, o?: QueryOptions): Promise<number> {
   if (comparePositions(now, since) === 0) return 0;
-  const byGtid = since.gtid !== undefined && now.gtidSet !== undefined ? gtidTransactionsAfter(since.gtid, now.gtidSet) : undefined;
+  const gtidComplete = since.gtid !== undefined && now.gtidSet !== undefined && ((await gtidModeOf(a)) ?? 'ON') === 'ON';
+  const byGtid = gtidComplete ? gtidTransactionsAfter(since.gtid as string, now.gtidSet as string) : undefined;
   if (byGtid !== undefined) return byGtid;
   const files = (await a.session.query('SHOW BINARY LOGS', [], o)).map((r) => String(r['Log_name'])).filter((f) => comparePositions({ file: f, position: 0 }, { file: since.file, position: 0 }) >= 0);
   const events: { type: string; info: string }[] = [];

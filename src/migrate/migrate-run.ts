@@ -2,7 +2,8 @@ import { ConfigError, StateError } from '../core/errors.js';
 import { acquireRunLock } from '../core/phases/run-lock.js';
 import { FileJournal } from '../core/phases/journal.js';
 import { journalProgress, planPhases, runPhases, type PhasePlanLine } from '../core/phases/phase-runner.js';
-import { cutoverPhases, type MigrateState } from './cutover-phases.js';
+import { cutoverPhases } from './cutover-phases.js';
+import type { MigrateState, WithSnapshot } from './migrate-state.js';
 import { readDnsSnapshot } from './dns-steps.js';
 import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
 import { readerEntriesFor, type Runbook } from './runbook.js';
@@ -26,8 +27,6 @@ export interface RunReport {
   writeUnavailableMs?: number | undefined;
   runbook: Runbook;
 }
-
-export type WithSnapshot = MigrateState & { snapshot: NonNullable<MigrateState['snapshot']> };
 
 /**
  * The state a run starts from: the journal's snapshot when it holds one (a resume, a dry-run after

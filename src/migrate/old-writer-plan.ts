@@ -1,29 +1,8 @@
-import type { Flavor } from '../mysql/admin.js';
-
 /**
- * Pure decisions about the read-only state of a migration's old writer, per server flavor
- * (MySQL 8 and MariaDB differ; Aurora cannot be made read-only at all). Table-tested without a
- * server: the MySQL 8 and Aurora cases cannot run on the sandbox's MariaDB.
+ * Pure decisions about step 9 on a migration's old writer (Aurora cannot be made read-only at all;
+ * the read-only statements themselves are each dialect's: setReadOnly, beforeRenameOnReadOnly,
+ * fullReadOnlyQuery). Table-tested without a server.
  */
-
-/** Plain read_only: the write users cannot write; the admin (SUPER / READ_ONLY ADMIN) still can. */
-export const READ_ONLY_ON = 'SET GLOBAL read_only = 1';
-
-/**
- * What must run before renaming an account on a read-only MySQL/MariaDB server. MySQL 8's
- * super_read_only=1 (set by step 9) refuses RENAME USER even to the admin (error 1290), so it is
- * lowered; read_only stays 1 (lowering super_read_only does not change it), so the write users
- * still cannot write. MariaDB has no
- * super_read_only; Aurora's read-only state is not the operator's.
- */
-export function beforeRenameOnReadOnly(flavor: Flavor): string[] {
-  return flavor === 'mysql' ? ['SET GLOBAL super_read_only = 0'] : [];
-}
-
-/** The variable that says the dialect's full read-only (setReadOnly(true)) is in place. */
-export function fullReadOnlyQuery(flavor: Flavor): string {
-  return flavor === 'mysql' ? 'SELECT @@GLOBAL.super_read_only AS ro' : 'SELECT @@GLOBAL.read_only AS ro';
-}
 
 /** What step 9 finds on the old writer (read before it acts, so a resume finishes instead of repeating). */
 export interface OldWriterObserved {
@@ -38,11 +17,16 @@ export interface OldWriterObserved {
   threadsRunning: boolean;
   /** Every write user exists under its real name. */
   usersActive: boolean;
-  /** The dialect's full read-only (super_read_only on MySQL 8, read_only on MariaDB). */
+  /** The dialect's full read-only (super_read_only on MySQL, read_only on MariaDB). */
   fullReadOnly: boolean;
+  /**
+   * The old writer (gtid_mode ON) must give the new writer's anonymous transactions GTIDs
+   * (gtid-mode-plan.ts): set before every start of its applier, which a change of source clears.
+   */
+  assignGtids?: boolean | undefined;
 }
 
-export type OldWriterAction = 'check-final-position' | 'read-only' | 'reset-and-change-source' | 'start-replica' | 'thaw-users' | 'full-read-only';
+export type OldWriterAction = 'check-final-position' | 'read-only' | 'reset-and-change-source' | 'assign-gtids' | 'start-replica' | 'thaw-users' | 'full-read-only';
 
 /**
  * Step 9's actions, in order, from what it observed. Replication is set up from the step 6 position
@@ -51,8 +35,9 @@ export type OldWriterAction = 'check-final-position' | 'read-only' | 'reset-and-
  * starts the threads. The write users are renamed back only where the server can be read-only.
  */
 export function oldWriterActions(o: OldWriterObserved): OldWriterAction[] {
-  // The rename may lower super_read_only (MySQL 8), so the full read-only always follows it.
+  // The rename may lower super_read_only (MySQL), so the full read-only always follows it.
   const tail: OldWriterAction[] = o.aurora ? [] : !o.usersActive ? ['thaw-users', 'full-read-only'] : o.fullReadOnly ? [] : ['full-read-only'];
-  if (!o.followsNewWriter) return ['check-final-position', ...(o.aurora ? [] : (['read-only'] as const)), 'reset-and-change-source', 'start-replica', ...tail];
-  return [...(o.threadsRunning ? [] : (['start-replica'] as const)), ...tail];
+  const start: OldWriterAction[] = o.assignGtids ? ['assign-gtids', 'start-replica'] : ['start-replica'];
+  if (!o.followsNewWriter) return ['check-final-position', ...(o.aurora ? [] : (['read-only'] as const)), 'reset-and-change-source', ...start, ...tail];
+  return [...(o.threadsRunning ? [] : start), ...tail];
 }

@@ -1,4 +1,5 @@
 import type { ReplicaStatus, Role } from '../mysql/admin.js';
+import { gtidPairPlan, type GtidMode } from './gtid-mode-plan.js';
 import { unlistedHostEntries } from './write-user-audit.js';
 import { FROZEN_SUFFIX, type AccountState } from './write-user-rename.js';
 
@@ -27,6 +28,23 @@ export interface OtherWriterFacts {
   bypass: Fact<{ account: string; on: string; privileges: string[] }[]>;
   /** The source's event scheduler and its enabled events. */
   events: Fact<{ scheduler: string; enabled: string[] }>;
+  /** The source's full read-only stops every privilege (MySQL super_read_only): its accounts are not looked at for `bypass`. */
+  sourceReadOnlyStopsAll?: boolean | undefined;
+}
+
+/** A writer's gtid_mode (undefined on MariaDB) and whether its server can assign GTIDs to anonymous transactions. */
+export interface GtidFacts {
+  mode: GtidMode | undefined;
+  canAssign: boolean;
+}
+
+/** Stored objects whose DEFINER is a write user, on one side, and whether the admin's RENAME USER goes through anyway. */
+export interface DefinerFacts {
+  objects: { kind: string; name: string; definer: string }[];
+  /** The dialect's renameDefinerOverridePrivileges(): undefined where RENAME USER does not check definers. */
+  override: readonly string[] | undefined;
+  /** Which of those the admin holds (its own SHOW GRANTS). */
+  adminHas: string[];
 }
 
 export interface PreflightFacts {
@@ -51,6 +69,8 @@ export interface PreflightFacts {
     served: Fact<string[]> | undefined;
   };
   replicationLogin: { target: Fact<true>; source: Fact<true> };
+  gtid: { source: Fact<GtidFacts>; target: Fact<GtidFacts> };
+  definers: { source: Fact<DefinerFacts>; target: Fact<DefinerFacts> };
   limits: { maxLagS: number; longTransactionS: number };
 }
 
@@ -123,6 +143,8 @@ export function evaluatePreflight(f: PreflightFacts): CheckResult[] {
     );
   }
   out.push(unloggedRenameCheck(f));
+  out.push(definerCheck('source', "step 3's rename", f.definers.source));
+  out.push(definerCheck('target', "a rollback's step 3 (and undo) rename", f.definers.target));
   const w = f.writers;
   out.push(
     check('every host entry of a write user is listed', w.hostEntries, (es) => {
@@ -136,7 +158,9 @@ export function evaluatePreflight(f: PreflightFacts): CheckResult[] {
   out.push(
     check('no write user can write through read_only', w.bypass, (bs) => ({
       ok: bs.length === 0,
-      evidence: bs.length ? bs.map((b) => `${b.account} on the ${b.on}: ${b.privileges.join(', ')}`).join('; ') : 'no SUPER / CONNECTION_ADMIN / READ_ONLY ADMIN / ALL on *.*',
+      evidence: bs.length
+        ? bs.map((b) => `${b.account} on the ${b.on}: ${b.privileges.join(', ')}`).join('; ')
+        : `no SUPER / CONNECTION_ADMIN / READ_ONLY ADMIN / ALL on *.*${w.sourceReadOnlyStopsAll ? " on the target; on the source step 3 sets super_read_only, which stops them too" : ''}`,
     })),
   );
   out.push(
@@ -160,6 +184,8 @@ export function evaluatePreflight(f: PreflightFacts): CheckResult[] {
   }
   out.push(check('the replication user can log in to the target (reverse direction)', f.replicationLogin.target, () => ({ ok: true, evidence: `logged in to ${tgt.address}` })));
   out.push(check('the replication user can log in to the source (rollback)', f.replicationLogin.source, () => ({ ok: true, evidence: `logged in to ${src.address}` })));
+  out.push(gtidCheck("step 9: the source can replicate from the target (gtid_mode)", f.gtid.source, 'the source', f.gtid.target, 'the target'));
+  out.push(gtidCheck("a rollback's step 9: the target can replicate from the source (gtid_mode)", f.gtid.target, 'the target', f.gtid.source, 'the source'));
   out.push(
     check('no long transaction on the source', src.longTransactions, (ts) => {
       const long = ts.filter((t) => t.seconds >= f.limits.longTransactionS);
@@ -186,4 +212,33 @@ function unloggedRenameCheck(f: PreflightFacts): CheckResult {
   return fact.ok
     ? { check: name, ok: true, evidence: `it can; step 3 renames ${frozen.join(', ')} unlogged (a rollback left that name frozen alone on the target)` }
     : { check: name, ok: false, evidence: `${fact.error}: step 3 must rename ${frozen.join(', ')} unlogged (a rollback left that name frozen alone on the target); grant the admin SUPER or BINLOG ADMIN (MariaDB) / SYSTEM_VARIABLES_ADMIN (MySQL 8) on the source` };
+}
+
+/** Whether the replica side can apply what the source side writes, by gtid_mode (gtid-mode-plan.ts). */
+function gtidCheck(name: string, replica: Fact<GtidFacts>, replicaName: string, source: Fact<GtidFacts>, sourceName: string): CheckResult {
+  if (!replica.ok) return { check: name, ok: false, evidence: replica.error };
+  if (!source.ok) return { check: name, ok: false, evidence: source.error };
+  const plan = gtidPairPlan({ name: replicaName, mode: replica.value.mode, canAssign: replica.value.canAssign }, { name: sourceName, mode: source.value.mode });
+  return plan.kind === 'refuse' ? { check: name, ok: false, evidence: `${plan.why}: ${plan.next}` } : { check: name, ok: true, evidence: plan.why };
+}
+
+/**
+ * RENAME USER of an account that is the DEFINER of a view, routine, trigger or event fails on MySQL
+ * 8.0.22+ (ER 4006) unless the admin holds the override privilege; with it, or on MariaDB, the
+ * rename goes through and those objects have no DEFINER until the rename back.
+ */
+function definerCheck(side: 'source' | 'target', where: string, fact: Fact<DefinerFacts>): CheckResult {
+  const name = `no stored object defined by a write user blocks RENAME USER on the ${side}`;
+  if (!fact.ok) return { check: name, ok: false, evidence: fact.error };
+  const d = fact.value;
+  if (d.objects.length === 0) return { check: name, ok: true, evidence: 'no view, routine, trigger or event has a write user as DEFINER' };
+  const list = d.objects.map((o) => `${o.kind} ${o.name} (DEFINER ${o.definer})`).join(', ');
+  const orphaned = `${list}: their DEFINER does not exist from ${where} until the rename back (what runs as its DEFINER fails meanwhile: every trigger and event, SQL SECURITY DEFINER views and routines)`;
+  if (d.override === undefined) return { check: name, ok: true, evidence: `this server does not refuse the rename: ${orphaned}` };
+  if (d.adminHas.length > 0) return { check: name, ok: true, evidence: `the admin holds ${d.adminHas.join(', ')}, so the rename goes through: ${orphaned}` };
+  return {
+    check: name,
+    ok: false,
+    evidence: `${where} would fail (ER 4006: RENAME USER of a DEFINER account): ${list}; give them another DEFINER (ALTER VIEW / ALTER EVENT ... DEFINER =, or re-create the routine or trigger), or grant the admin ${d.override.join(' or ')} on the ${side}`,
+  };
 }

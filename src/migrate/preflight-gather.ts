@@ -3,10 +3,12 @@ import { directResolver, queryA } from '../dns/dns-query.js';
 import { listRecords } from '../dns/record-store.js';
 import type { MysqlAdmin, SqlSession } from '../mysql/admin.js';
 import { asSwitch } from '../mysql/row-values.js';
+import { gtidModeOf } from './gtid-mode-read.js';
+import { dialectOf } from './migrate-connect.js';
 import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
-import { evaluatePreflight, type CheckResult, type Fact, type PreflightFacts } from './preflight-checks.js';
-import { readOnlyBypassPrivileges } from './write-user-audit.js';
-import { accountState, account, frozenName, grantsOf } from './write-user-rename.js';
+import { evaluatePreflight, type CheckResult, type DefinerFacts, type Fact, type GtidFacts, type PreflightFacts } from './preflight-checks.js';
+import { grantedGlobalPrivileges, readOnlyBypassPrivileges } from './write-user-audit.js';
+import { accountState, account, frozenName, grantsOf, type WriteUser } from './write-user-rename.js';
 
 async function fact<T>(work: () => Promise<T>): Promise<Fact<T>> {
   try {
@@ -87,11 +89,38 @@ export async function gatherPreflight(env: MigrateEnv, replicationLogin: (host: 
       writers: await otherWriters(src, tgt, [...new Set(c.write_users.map((u) => u.user))]),
       dns: { writerName: c.dns.writer_record, readerName: c.dns.reader_record, writer: await fact(() => names(c.dns.writer_record)), reader: await fact(() => names(c.dns.reader_record)), served },
       replicationLogin: { target: await login(target.writer.host, target.writer.port), source: await login(source.writer.host, source.writer.port) },
+      gtid: { source: await on(src, gtidFacts), target: await on(tgt, gtidFacts) },
+      definers: { source: await on(src, (a) => definerFacts(a, c.write_users)), target: await on(tgt, (a) => definerFacts(a, c.write_users)) },
       limits: { maxLagS: c.cutover.max_lag_s, longTransactionS: c.cutover.long_transaction_s },
     };
   } finally {
     await conns.closeAll();
   }
+}
+
+async function gtidFacts(a: MysqlAdmin): Promise<GtidFacts> {
+  return { mode: await gtidModeOf(a), canAssign: dialectOf(a).assignGtidsToAnonymous() !== undefined };
+}
+
+/** The same on every engine: information_schema's DEFINER columns read `user@host`. */
+function definerQuery(n: number): string {
+  const list = Array.from({ length: n }, () => '?').join(', ');
+  return [
+    `SELECT 'view' AS kind, CONCAT(TABLE_SCHEMA, '.', TABLE_NAME) AS name, DEFINER AS definer FROM information_schema.VIEWS WHERE DEFINER IN (${list})`,
+    `SELECT LOWER(ROUTINE_TYPE), CONCAT(ROUTINE_SCHEMA, '.', ROUTINE_NAME), DEFINER FROM information_schema.ROUTINES WHERE DEFINER IN (${list})`,
+    `SELECT 'trigger', CONCAT(TRIGGER_SCHEMA, '.', TRIGGER_NAME), DEFINER FROM information_schema.TRIGGERS WHERE DEFINER IN (${list})`,
+    `SELECT 'event', CONCAT(EVENT_SCHEMA, '.', EVENT_NAME), DEFINER FROM information_schema.EVENTS WHERE DEFINER IN (${list})`,
+  ].join(' UNION ALL ') + ' ORDER BY 1, 2';
+}
+
+/** Views, routines, triggers and events a write user defines, and whether this admin's RENAME USER still goes through (dialect). */
+async function definerFacts(a: MysqlAdmin, users: readonly WriteUser[]): Promise<DefinerFacts> {
+  const definers = users.map((u) => `${u.user}@${u.host}`);
+  const objects = (await a.session.query(definerQuery(definers.length), [...definers, ...definers, ...definers, ...definers])).map((r) => ({ kind: String(r['kind']), name: String(r['name']), definer: String(r['definer']) }));
+  const override = dialectOf(a).renameDefinerOverridePrivileges();
+  if (objects.length === 0 || override === undefined) return { objects, override, adminHas: [] };
+  const own = grantedGlobalPrivileges((await a.session.query('SHOW GRANTS')).map((r) => String(Object.values(r)[0])));
+  return { objects, override, adminHas: override.filter((p) => own.has(p)) };
 }
 
 /** Host entries of the listed user names, their read_only-bypassing privileges, and the source's events. */
@@ -105,6 +134,8 @@ async function otherWriters(src: Fact<MysqlAdmin>, tgt: Fact<MysqlAdmin>, names:
       const out: { account: string; on: string; privileges: string[] }[] = [];
       for (const [side, x] of [['source', a], ['target', tgt.ok ? tgt.value : undefined]] as const) {
         if (!x) continue;
+        // Step 3 sets the source's full read-only: MySQL's super_read_only stops SUPER / CONNECTION_ADMIN too.
+        if (side === 'source' && dialectOf(x).readOnlyBypassPrivileges().length === 0) continue;
         for (const e of await entries(x)) {
           const grants = (await x.session.query(`SHOW GRANTS FOR ${account(e.user, e.host)}`)).map((r) => String(Object.values(r)[0]));
           const privileges = readOnlyBypassPrivileges(grants);
@@ -113,6 +144,7 @@ async function otherWriters(src: Fact<MysqlAdmin>, tgt: Fact<MysqlAdmin>, names:
       }
       return out;
     }),
+    sourceReadOnlyStopsAll: src.ok && dialectOf(src.value).readOnlyBypassPrivileges().length === 0,
     events: await on(src, async (a) => ({
       scheduler: String((await a.session.query('SELECT @@GLOBAL.event_scheduler AS s'))[0]?.['s']),
       enabled: (await a.session.query("SELECT CONCAT(EVENT_SCHEMA, '.', EVENT_NAME) AS e FROM information_schema.EVENTS WHERE STATUS = 'ENABLED' ORDER BY 1")).map((r) => String(r['e'])),

@@ -2,11 +2,12 @@ import { StateError } from '../core/errors.js';
 import { FileJournal } from '../core/phases/journal.js';
 import { journalProgress, planPhases, runPhases, type Phase } from '../core/phases/phase-runner.js';
 import { listRecords } from '../dns/record-store.js';
-import { thawOnSource, verifyTargetAfterThaw, type MigrateState } from './cutover-phases.js';
+import type { MigrateState, WithSnapshot } from './migrate-state.js';
+import { thawOnSource, verifyTargetAfterThaw } from './steps/thaw-on-source.js';
 import type { UndoThawPlan } from './late-writes.js';
 import { applyPending } from './dns-steps.js';
 import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
-import { runDirection, underRunLock, type RunReport, type WithSnapshot } from './migrate-run.js';
+import { runDirection, underRunLock, type RunReport } from './migrate-run.js';
 import { applied, threadsStopped, toRecorded, waitRunning } from './replication-checks.js';
 import { rollbackMode, undoPhases, type RollbackMode, type UndoPhase } from './rollback-plan.js';
 import { readerChanges, ttlChanges } from './runbook.js';
@@ -147,7 +148,7 @@ function undoPhase(name: UndoPhase, env: MigrateEnv, conns: WriterConnections, f
           const a = await conns.get(from);
           // The target first applies what the source binlogged; each account's rename back then
           // replicates, or not, so the target's account ends as before the cutover (undoThawPlan).
-          plans = await thawOnSource(a, await conns.get(to), users, snap.targetFrozen, fromName, wait);
+          plans = await thawOnSource(a, await conns.get(to), from, users, snap.targetFrozen, fromName, wait);
           // Step 3 made a MySQL/MariaDB source read-only.
           if (!isAurora(from.engine)) await a.setReadOnly(false);
           await targetCaughtUp();

@@ -1,16 +1,9 @@
-import { BugError } from '../core/errors.js';
-import type { Dialect } from '../mysql/dialect.js';
-import { DialectAdmin } from '../mysql/dialect-admin.js';
-import type { MigrateState } from './cutover-phases.js';
+import { replicationGtidPlan } from './gtid-mode-read.js';
+import { dialectOf } from './migrate-connect.js';
+import type { MigrateState } from './migrate-state.js';
 import type { MigrateEnv, WriterConnections } from './migrate-env.js';
 import { buildRunbook, type Runbook, type RunbookInput } from './runbook.js';
-import type { Side } from './sides.js';
-
-async function dialectOf(conns: WriterConnections, side: Side): Promise<Dialect> {
-  const a = await conns.get(side);
-  if (!(a instanceof DialectAdmin)) throw new BugError('migration admin connections are DialectAdmins');
-  return a.dialect;
-}
+import { describeInstance, type Side } from './sides.js';
 
 /** The runbook for a direction, from the config, the servers' dialects and the journaled snapshot. */
 export async function runbookFor(
@@ -22,11 +15,13 @@ export async function runbookFor(
   state: MigrateState & { snapshot: NonNullable<MigrateState['snapshot']> },
 ): Promise<Runbook> {
   const c = env.config;
+  const [a, b] = [await conns.get(from), await conns.get(to)];
+  const gtid = await replicationGtidPlan(a, describeInstance(from.writer), b, describeInstance(to.writer));
   return buildRunbook({
     direction,
     from,
     to,
-    dialects: { from: await dialectOf(conns, from), to: await dialectOf(conns, to) },
+    dialects: { from: dialectOf(a), to: dialectOf(b) },
     zone: c.dns.zone,
     writeUsers: c.write_users,
     replication: { user: c.replication.user, ssl: c.replication.ssl },
@@ -36,5 +31,6 @@ export async function runbookFor(
     writesStoppedMs: c.cutover.writes_stopped_ms,
     replicationWaitMs: c.cutover.replication_wait_ms,
     recorded: { fromFinal: state.fromFinal, toPosition: state.toPosition },
+    oldWriterAssignsGtids: gtid.kind === 'assign',
   });
 }

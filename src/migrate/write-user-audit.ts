@@ -48,3 +48,17 @@ export function unlistedHostEntries(listed: readonly { user: string; host: strin
   const want = new Set(listed.map(key));
   return existing.filter((e) => !want.has(key(e)));
 }
+
+/**
+ * The global privileges SHOW GRANTS lines give (`GRANT A, B ON *.* TO ...`), upper-case with
+ * underscores (MariaDB's `READ ONLY ADMIN` as `READ_ONLY_ADMIN`). Roles are not expanded.
+ */
+export function grantedGlobalPrivileges(grants: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const g of grants) {
+    const m = /^GRANT (.+?) ON \*\.\* TO /i.exec(g.trim());
+    if (!m) continue;
+    for (const p of (m[1] as string).split(/\s*,\s*/)) out.add(p.trim().toUpperCase().replace(/\s+/g, '_'));
+  }
+  return out;
+}

@@ -1,6 +1,7 @@
 import { RemoteError } from '../core/errors.js';
 import type { QueryOptions, SqlSession } from '../mysql/admin.js';
 import { quote } from '../mysql/sql-literal.js';
+import type { Statement } from '../mysql/statement.js';
 import { CREDENTIAL_QUERY, credentialFingerprint } from './write-user-audit.js';
 
 /**
@@ -73,10 +74,10 @@ export async function renameAccount(s: SqlSession, u: WriteUser, direction: 'fre
 
 /**
  * Ends every connection of the given accounts (both names: a renamed account's sessions keep their
- * old user name in the processlist). Aurora's admin user has no KILL on other users' threads, so it
- * goes through mysql.rds_kill there. A thread that ended by itself meanwhile is not an error.
+ * old user name in the processlist), with the dialect's kill (Aurora's admin user has no KILL on
+ * other users' threads: mysql.rds_kill there). A thread that ended by itself meanwhile is not an error.
  */
-export async function endConnections(s: SqlSession, users: readonly WriteUser[], aurora: boolean, o?: QueryOptions): Promise<number> {
+export async function endConnections(s: SqlSession, users: readonly WriteUser[], kill: (id: number) => Statement, o?: QueryOptions): Promise<number> {
   const names = users.flatMap((u) => [u.user, frozenName(u.user)]);
   const rows = await s.query(`SELECT ID AS id FROM information_schema.PROCESSLIST WHERE USER IN (${names.map(() => '?').join(', ')}) AND ID <> CONNECTION_ID()`, names, o);
   let ended = 0;
@@ -84,7 +85,8 @@ export async function endConnections(s: SqlSession, users: readonly WriteUser[],
     const id = Number(r['id']);
     if (!Number.isSafeInteger(id)) continue;
     try {
-      await s.query(aurora ? `CALL mysql.rds_kill(${id})` : `KILL CONNECTION ${id}`, [], o);
+      const k = kill(id);
+      await s.query(k.sql, k.params, o);
       ended += 1;
     } catch (e) {
       if (!/unknown thread|1094/i.test(String((e as Error).message))) throw e;

@@ -2,7 +2,7 @@ import type { ChangeSource, ServerVersion } from './admin.js';
 import type { Dialect } from './dialect.js';
 import { mysqlDialect } from './dialect-mysql.js';
 import { InvalidMysqlArgumentError, UnsupportedOperationError } from './mysql-errors.js';
-import { checkBinlogFile, checkBinlogPosition, checkHost, checkPassword, checkPort, checkUser, quote } from './sql-literal.js';
+import { checkBinlogFile, checkBinlogPosition, checkHost, checkPassword, checkPort, checkThreadId, checkUser, quote } from './sql-literal.js';
 import { MASK, secretStatement, statement, type Statement } from './statement.js';
 
 /**
@@ -27,6 +27,10 @@ export function auroraDialect(version: ServerVersion): Dialect {
         next: 'change the writer with a failover (RDS API), or set read_only in the DB cluster parameter group',
       });
     },
+    // Aurora's read-only state is not the operator's: nothing to lower before a rename.
+    beforeRenameOnReadOnly: () => [],
+    assignGtidsToAnonymous: () => (v3 ? [statement("CALL mysql.rds_assign_gtids_to_anonymous_transactions('LOCAL')")] : undefined),
+    killConnection: (id) => statement('CALL mysql.rds_kill(?)', [checkThreadId(id)]),
   };
 }
 

@@ -12,6 +12,7 @@ import {
   checkHost,
   checkPassword,
   checkPort,
+  checkThreadId,
   checkUser,
   checkWaitTimeout,
   quote,
@@ -63,6 +64,13 @@ export function mariadbDialect(version: ServerVersion): Dialect {
     gtidStartFromOwnBinlog: true,
     // no log_status; BINLOG_GTID_POS (gtidAtPositionQuery) pairs a GTID with an exact offset
     consistentPosition: () => undefined,
+    fullReadOnlyQuery: () => statement('SELECT @@GLOBAL.read_only AS ro'),
+    beforeRenameOnReadOnly: () => [],
+    // MariaDB renames a DEFINER account without a check (its objects are orphaned meanwhile).
+    renameDefinerOverridePrivileges: () => undefined,
+    gtidModeQuery: () => undefined,
+    assignGtidsToAnonymous: () => undefined,
+    killConnection: (id) => statement('KILL CONNECTION ?', [checkThreadId(id)]),
   };
 }
 

@@ -21,6 +21,7 @@ import {
   checkHost,
   checkPassword,
   checkPort,
+  checkThreadId,
   checkUser,
   quote,
 } from './sql-literal.js';
@@ -103,6 +104,14 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
     startReplicaUntilGtid: (gtid) => [statement(`START ${replica} UNTIL SQL_AFTER_GTIDS = ?`, [checkGtidSet(gtid)])],
     gtidStartFromOwnBinlog: false,
     consistentPosition: () => (f.logStatus ? { statement: statement('SELECT LOCAL FROM performance_schema.log_status'), parse: parseLogStatus } : undefined),
+    fullReadOnlyQuery: () => statement('SELECT @@GLOBAL.super_read_only AS ro'),
+    // super_read_only refuses RENAME USER even to the admin (ER 1290); read_only stays 1.
+    beforeRenameOnReadOnly: () => [statement('SET GLOBAL super_read_only = 0')],
+    renameDefinerOverridePrivileges: () => (!versionAtLeast(version, 8, 0, 22) ? undefined : versionAtLeast(version, 8, 2, 0) ? ['SET_ANY_DEFINER', 'ALLOW_NONEXISTENT_DEFINER'] : ['SET_USER_ID']),
+    gtidModeQuery: () => statement('SELECT @@GLOBAL.gtid_mode AS mode'),
+    // An applier option: needs the SQL thread stopped and SOURCE_AUTO_POSITION = 0 (a change by position sets it).
+    assignGtidsToAnonymous: () => (f.sourceOptions ? [statement('CHANGE REPLICATION SOURCE TO ASSIGN_GTIDS_TO_ANONYMOUS_TRANSACTIONS = LOCAL')] : undefined),
+    killConnection: (id) => statement('KILL CONNECTION ?', [checkThreadId(id)]),
   };
 }
 

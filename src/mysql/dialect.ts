@@ -73,6 +73,26 @@ export interface Dialect {
   readonly gtidStartFromOwnBinlog: boolean;
   /** Binlog file, offset and GTID set read in one consistent snapshot (MySQL 8.0.14+ log_status); undefined where there is none. */
   consistentPosition(): PositionPlan | undefined;
+  /** The variable (column `ro`) that says setReadOnly(true) is complete: MySQL @@super_read_only, MariaDB @@read_only. */
+  fullReadOnlyQuery(): Statement;
+  /** Lets the admin RENAME USER on a server setReadOnly(true) made read-only, read_only staying 1 (MySQL lowers super_read_only; nothing elsewhere). */
+  beforeRenameOnReadOnly(): Statement[];
+  /**
+   * Undefined where RENAME USER ignores stored objects' DEFINER; else the global privileges with
+   * which it still renames a DEFINER account (orphaning its objects), without which it fails with
+   * ER 4006: MySQL 8.0.22-8.1 and Aurora 3 SET_USER_ID, 8.2+ SET_ANY_DEFINER / ALLOW_NONEXISTENT_DEFINER.
+   */
+  renameDefinerOverridePrivileges(): readonly string[] | undefined;
+  /** @@GLOBAL.gtid_mode (column `mode`); undefined where the server has no such mode (MariaDB's replicas apply either kind). */
+  gtidModeQuery(): Statement | undefined;
+  /**
+   * Run after a change of source by position and before START: a GTID_MODE=ON replica then gives
+   * the source's anonymous transactions GTIDs of its own server_uuid (LOCAL). Undefined where the
+   * server cannot (MySQL < 8.0.23, Aurora 2, MariaDB).
+   */
+  assignGtidsToAnonymous(): Statement[] | undefined;
+  /** Ends another session by its processlist id: KILL CONNECTION, or Aurora's mysql.rds_kill (its master user may not KILL other users' threads). */
+  killConnection(id: number): Statement;
 }
 
 /**

@@ -68,3 +68,9 @@ export function checkWaitTimeout(timeoutMs: number, field = 'wait timeout (ms)')
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) invalid(field, timeoutMs, 'expected a number > 0');
   return timeoutMs;
 }
+
+/** A processlist id (KILL, mysql.rds_kill): a positive integer. */
+export function checkThreadId(id: number, field = 'connection id'): number {
+  if (!Number.isSafeInteger(id) || id <= 0) invalid(field, id, 'expected an integer > 0');
+  return id;
+}

@@ -1,9 +1,9 @@
 /**
- * The whole migration on the sandbox: a MariaDB source and an Aurora-like target (real mariadbd
- * with the emulated mysql.rds_* procedures) replicating from it, MyDNS and PowerDNS. An
- * application writes through the writer record (weighted resolver, new connection per write)
- * through the cutover and through the rollback; every acknowledged write must be on the new
- * writer afterwards.
+ * The whole migration on the sandbox, on each engine: a source and an Aurora-like target (real
+ * mariadbd 10.11 with emulated Aurora 2 procedures, or real mysqld 9.7 with emulated Aurora 3
+ * procedures) replicating from it, MyDNS and PowerDNS. An application writes through the writer
+ * record (weighted resolver, new connection per write) through the cutover and through the
+ * rollback; every acknowledged write must be on the new writer afterwards.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acquireRunLock } from '../../src/core/phases/run-lock.js';
@@ -12,17 +12,21 @@ import { migrateRollback } from '../../src/migrate/rollback.js';
 import { migratePreflight } from '../../src/migrate/preflight-gather.js';
 import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
+import { transactionsSince } from '../../src/migrate/late-writes.js';
+import { toRecorded } from '../../src/migrate/replication-checks.js';
+import { TEST_ENGINES } from '../support/engines.js';
+import { eventually } from '../support/sandbox-fixture.js';
 import { expectInitialState, MigrateFixture, runAndKill } from '../support/migrate-fixture.js';
 
-let fx: MigrateFixture;
-beforeAll(async () => {
-  fx = await MigrateFixture.up();
-});
-afterAll(async () => {
-  await fx?.down();
-});
+describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
+  let fx: MigrateFixture;
+  beforeAll(async () => {
+    fx = await MigrateFixture.up({ engine });
+  });
+  afterAll(async () => {
+    await fx?.down();
+  });
 
-describe('migrate on the sandbox', () => {
   it('preflight passes and the runbook names the real hosts and statements, with no secret in any output', async () => {
     await expectInitialState(fx, expect);
     const pf = await fx.cli(['migrate', 'preflight', '--config', fx.sb.configFile]);
@@ -35,7 +39,7 @@ describe('migrate on the sandbox', () => {
     expect(rb.stdout).toContain('CALL mysql.rds_stop_replication');
     expect(rb.stdout).toContain(`aurora-test-1-w: ${source.host} -> ${target.host}`);
     expect(rb.stdout).toContain(`add ${targetReader.host} weight 100`);
-    expect(rb.stdout).toContain("MASTER_PASSWORD = '***'");
+    expect(rb.stdout).toContain(engine === 'mysql' ? "SOURCE_PASSWORD = '***'" : "MASTER_PASSWORD = '***'");
     for (const pw of Object.values(fx.sb.passwords)) expect(`${pf.stdout}${pf.stderr}${rb.stdout}${rb.stderr}`).not.toContain(pw);
     // --dry-run prints the same steps and changes nothing
     const dry = await fx.cli(['migrate', 'run', '--dry-run', '--config', fx.sb.configFile, '--journal', fx.journal('none')]);
@@ -77,6 +81,7 @@ describe('migrate on the sandbox', () => {
     expect((await fx.records()).writer).toEqual([target.host]);
     expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
     expect(await fx.readOnly(source.host)).toBe(1);
+    expect(await fx.fullReadOnly(source.host)).toBe(1);
     expect(await fx.accounts(source.host)).toEqual(['app']);
     expect(await fx.accounts(target.host)).toEqual(['app']);
     // re-running a finished run is a no-op; a second run on the same journal is refused
@@ -178,7 +183,7 @@ describe('migrate on the sandbox', () => {
     // test renamed the account back there first, and the source's replicated rename froze it again
     // only once it arrived: a window for a client of the cluster endpoint)
     expect(await fx.accounts(target.host)).toEqual(['app_frozen_dbfleet']);
-    await fx.sql(target.host, 'STOP SLAVE SQL_THREAD');
+    await fx.sql(target.host, 'STOP REPLICA SQL_THREAD');
     const login = () => openSession({ host: target.host, port: 3306, user: 'app', password: fx.sb.passwords.app, database: 'app' }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
     const w = new DnsWriter(fx.sb);
     w.start();
@@ -192,7 +197,7 @@ describe('migrate on the sandbox', () => {
       expect(await fx.accounts(source.host)).toEqual(['app_frozen_dbfleet']);
       // the source's rename did not replicate (sql_log_bin = 0): the target's SQL thread, started
       // again, applies everything without an error
-      await fx.sql(target.host, 'START SLAVE SQL_THREAD');
+      await fx.sql(target.host, 'START REPLICA SQL_THREAD');
       const resumed = await migrateRun(fx.env, { journal, resume: true });
       expect(resumed.ran).toEqual(['4-thaw-on-new-writer', '5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows']);
       await w.waitForMore(10);
@@ -206,4 +211,59 @@ describe('migrate on the sandbox', () => {
     const s = await login();
     await s.close();
   });
+
+  if (engine === 'mysql') {
+    // Last in the file: the target's transactions written at OFF_PERMISSIVE have no GTID there, so
+    // its channel from the source stays by position (as every rollback leaves it) from here on.
+    it("gtid_mode: with the Aurora-like cluster at OFF_PERMISSIVE (Aurora's default: anonymous transactions), step 9 makes the source assign GTIDs of its own and it applies every write the new writer took; late anonymous transactions are counted; the rollback replicates back (writer running)", async () => {
+      const { source, target, targetReader } = fx.sb;
+      const maxId = async (host: string) => Number((await fx.sql(host, 'SELECT COALESCE(MAX(id), 0) AS m FROM app.writes'))[0]?.['m']);
+      // the test above ends cut over: roll that back first
+      if ((await fx.records()).writer[0] === target.host) expect((await migrateRollback(fx.env, { journal: fx.journal('after-rollback') })).mode).toBe('reverse');
+      await expectInitialState(fx, expect, { targetFrozen: true });
+      // the target's reader follows its writer by position and accepts both kinds (Aurora's readers share storage)
+      await fx.sql(targetReader.host, 'STOP REPLICA');
+      await fx.sql(targetReader.host, 'CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 0');
+      await fx.stepGtidMode(targetReader.host, 'ON_PERMISSIVE');
+      await fx.sql(targetReader.host, 'START REPLICA');
+      await fx.stepGtidMode(target.host, 'OFF_PERMISSIVE');
+      const journal = fx.journal('gtid-anonymous');
+      const w = new DnsWriter(fx.sb);
+      w.start();
+      try {
+        await w.waitForMore(20);
+        const report = await migrateRun(fx.env, { journal });
+        expect(report.ran).toHaveLength(10);
+        // the runbook said so, and the source's applier was set so
+        expect(report.runbook.steps[8]?.actions.map((a) => a.text)).toContain('CHANGE REPLICATION SOURCE TO ASSIGN_GTIDS_TO_ANONYMOUS_TRANSACTIONS = LOCAL');
+        expect(await fx.sql(source.host, 'SELECT Assign_gtids_to_anonymous_transactions_type AS t FROM mysql.slave_relay_log_info')).toEqual([{ t: 'LOCAL' }]);
+        await w.waitForMore(20);
+        // the new writer's transactions are anonymous; the source applies them, numbered in its own server_uuid
+        const gtidBefore = String((await fx.sql(source.host, 'SELECT @@GLOBAL.gtid_executed AS g'))[0]?.['g']);
+        const id = await maxId(target.host);
+        await eventually('the source applied the newest write', async () => (await maxId(source.host)) >= id);
+        expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+        expect(String((await fx.sql(source.host, 'SELECT @@GLOBAL.gtid_executed AS g'))[0]?.['g'])).not.toBe(gtidBefore);
+        // a transaction at OFF_PERMISSIVE leaves @@gtid_executed as it was: it is counted from the binlog
+        // events (by GTID it counted 0, and a late write on the rollback's old writer went unseen)
+        await fx.admin(target.host, async (a) => {
+          const p1 = toRecorded(await a.binlogPosition());
+          await a.session.query("INSERT INTO app.writes (client, seq) VALUES ('anonymous-count', 1)");
+          const p2 = await a.binlogPosition();
+          expect(p2.gtidSet).toBe(p1.gtid);
+          // the writer commits there too meanwhile: at least ours
+          expect(await transactionsSince(a, p1, p2)).toBeGreaterThanOrEqual(1);
+        });
+        const back = await migrateRollback(fx.env, { journal });
+        expect(back.mode).toBe('reverse');
+        await w.waitForMore(20);
+      } finally {
+        const final = await w.stop();
+        expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(source.host);
+        expect(await w.missingOn(source.host, final.acknowledged)).toEqual([]);
+      }
+      await expectInitialState(fx, expect, { targetFrozen: true });
+    });
+  }
 });
+

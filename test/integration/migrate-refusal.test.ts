@@ -1,6 +1,8 @@
 /**
- * Writes the rename and read_only do not stop (here the admin account, which has SUPER, stands in
- * for such a writer), made for real on the sandbox between killed and resumed runs:
+ * Writes the rename and the read-only state do not stop, made for real on the sandbox of each
+ * engine between killed and resumed runs. On MariaDB the admin account (SUPER, which read_only does
+ * not stop) stands in for such a writer; on MySQL step 3 sets super_read_only, which stops the
+ * admin too (checked), so a late write there is one after a restart lost the read-only state:
  * - between steps 4 and 5 (with read_only lost as a restart loses it, and a binlog rotation): step 5
  *   does not refuse; the late transaction reaches the target by replication, read_only is back;
  * - a rotation alone after step 5 is not a write: step 9 goes on;
@@ -9,27 +11,49 @@
  *   --accept-source-position` journals the operator's acknowledgement and finishes the cutover;
  *   `rollback` from there refuses alike, and `rollback --accept-source-position` finishes step 9 and
  *   switches back;
- * - without pause: step 5 refuses after its rounds, replication running, and --resume finishes once
- *   the writer stops, with every acknowledged write on the target exactly once.
+ * - without pause (MariaDB): step 5 refuses after its rounds, replication running, and --resume
+ *   finishes once the writer stops, with every acknowledged write on the target exactly once;
+ * - without pause (MySQL): step 5's super_read_only stops the SUPER writer with an error (it never
+ *   acknowledges a write that is not replicated), step 5 completes, and every acknowledged write is
+ *   on the target exactly once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileJournal } from '../../src/core/phases/journal.js';
 import { migrateRun } from '../../src/migrate/migrate-run.js';
 import { migrateRollback } from '../../src/migrate/rollback.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
+import { TEST_ENGINES } from '../support/engines.js';
 import { expectInitialState, MigrateFixture, runAndKill } from '../support/migrate-fixture.js';
 
 let fx: MigrateFixture;
-beforeAll(async () => {
-  fx = await MigrateFixture.up();
-});
-afterAll(async () => {
-  await fx?.down();
-});
 
 const count = async (host: string, client: string) => Number((await fx.sql(host, 'SELECT COUNT(*) AS n FROM app.writes WHERE client = ?', [client]))[0]?.['n']);
 
-describe('migrate and writes after the freeze', () => {
+/** MySQL's super_read_only refuses even the admin (SUPER) this error. */
+const SUPER_READ_ONLY = /--super-read-only option so it cannot execute this statement/;
+
+describe.each(TEST_ENGINES)('migrate and writes after the freeze (%s)', (engine) => {
+  beforeAll(async () => {
+    fx = await MigrateFixture.up({ engine });
+  });
+  afterAll(async () => {
+    await fx?.down();
+  });
+
+  /**
+   * A write on the frozen source as the admin: MariaDB's read_only lets SUPER through; MySQL's
+   * super_read_only does not (asserted), so there it is written after read_only is lost, as a
+   * restart loses it (SET GLOBAL read_only = 0 clears super_read_only too).
+   */
+  const writeOnFrozenSource = async (sql: string): Promise<void> => {
+    const { source } = fx.sb;
+    if (engine === 'mysql') {
+      await expect(fx.sql(source.host, sql)).rejects.toThrow(SUPER_READ_ONLY);
+      await fx.sql(source.host, 'SET GLOBAL read_only = 0');
+    }
+    await fx.sql(source.host, sql);
+  };
+
   it('step 5 does not refuse a transaction committed after step 3: it replicates to the target; read_only lost since step 3 is set again; a rotation is not a write', async () => {
     const { source, target } = fx.sb;
     const journal = fx.journal('late-before-5');
@@ -40,6 +64,7 @@ describe('migrate and writes after the freeze', () => {
     await fx.sql(source.host, 'FLUSH BINARY LOGS');
     expect(await runAndKill(fx, journal, '5-stop-replication', 'resume')).toBe('SIGKILL');
     expect(await fx.readOnly(source.host)).toBe(1);
+    expect(await fx.fullReadOnly(source.host)).toBe(1);
     expect(await count(target.host, 'between-3-and-5')).toBe(1);
     expect(await fx.replication(target.host)).toBe(`${source.host} io=No sql=No`);
     // only a rotation after step 5: step 9 must not count it as a write
@@ -61,7 +86,7 @@ describe('migrate and writes after the freeze', () => {
     const replicaBefore = await fx.replication(source.host);
     expect(replicaBefore).toBe(`${target.host} io=No sql=No`);
     await fx.sql(source.host, 'FLUSH BINARY LOGS');
-    await fx.sql(source.host, "INSERT INTO app.writes (client, seq) VALUES ('after-the-freeze', 1)");
+    await writeOnFrozenSource("INSERT INTO app.writes (client, seq) VALUES ('after-the-freeze', 1)");
     await fx.sql(source.host, 'FLUSH BINARY LOGS');
     const err = await migrateRun(fx.env, { journal, resume: true }).then(
       () => undefined,
@@ -99,7 +124,7 @@ describe('migrate and writes after the freeze', () => {
     const { source, target } = fx.sb;
     const journal = fx.journal('late-write-rollback');
     expect(await runAndKill(fx, journal, '8-restore-ttl')).toBe('SIGKILL');
-    await fx.sql(source.host, "INSERT INTO app.writes (client, seq) VALUES ('after-the-freeze-rb', 1)");
+    await writeOnFrozenSource("INSERT INTO app.writes (client, seq) VALUES ('after-the-freeze-rb', 1)");
     const replicaBefore = await fx.replication(source.host);
     // the writer record is on the target (step 7 ran): the rollback is the reverse switch, which finishes step 9 first
     const refused = await fx.cli(['migrate', 'rollback', '--config', fx.sb.configFile, '--journal', journal]);
@@ -120,7 +145,7 @@ describe('migrate and writes after the freeze', () => {
     expect(await count(target.host, 'after-the-freeze-rb')).toBe(0);
   });
 
-  it('a writer that never stops makes step 5 refuse after its rounds with replication running (nothing lost); once it stops, --resume finishes and every acknowledged write is on the target exactly once', async () => {
+  if (engine === 'mariadb') it('a writer that never stops makes step 5 refuse after its rounds with replication running (nothing lost); once it stops, --resume finishes and every acknowledged write is on the target exactly once', async () => {
     const { source, target } = fx.sb;
     const journal = fx.journal('endless-writer');
     expect(await runAndKill(fx, journal, '4-thaw-on-new-writer')).toBe('SIGKILL');
@@ -156,4 +181,45 @@ describe('migrate and writes after the freeze', () => {
     expect(await fx.sql(target.host, "SELECT COUNT(*) AS n, COUNT(DISTINCT seq) AS d, MAX(seq) AS m FROM app.writes WHERE client = 'endless'")).toEqual([{ n: acked, d: acked, m: acked }]);
     expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
   });
+
+  if (engine === 'mysql') {
+    it("a SUPER writer that never stops is stopped by step 5's super_read_only with an error (a restart had lost the read-only state): step 5 completes, and every acknowledged write is on the target exactly once", async () => {
+      const { source, target } = fx.sb;
+      const journal = fx.journal('endless-writer-mysql');
+      expect(await runAndKill(fx, journal, '4-thaw-on-new-writer')).toBe('SIGKILL');
+      // step 3's super_read_only stops the admin; a restart loses it
+      const s = await openSession({ host: source.host, port: 3306, user: 'dbfleet', password: fx.sb.passwords.dbfleet, database: 'app' }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
+      await expect(s.query("INSERT INTO app.writes (client, seq) VALUES ('endless-mysql', 0)")).rejects.toThrow(SUPER_READ_ONLY);
+      await fx.sql(source.host, 'SET GLOBAL read_only = 0');
+      let stop = false;
+      let acked = 0;
+      let refused: unknown;
+      const writing = (async () => {
+        while (!stop) {
+          try {
+            await s.query("INSERT INTO app.writes (client, seq) VALUES ('endless-mysql', ?)", [acked + 1]);
+          } catch (e) {
+            refused = e;
+            return;
+          }
+          acked += 1;
+          await new Promise((r) => setTimeout(r, 1));
+        }
+      })();
+      let done;
+      try {
+        while (acked < 20) await new Promise((r) => setTimeout(r, 5));
+        done = await migrateRun(fx.env, { journal, resume: true });
+      } finally {
+        stop = true;
+        await writing;
+        await s.close();
+      }
+      expect(String((refused as Error | undefined)?.message)).toMatch(SUPER_READ_ONLY);
+      expect(done.ran).toEqual(['5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows']);
+      expect(await fx.sql(target.host, "SELECT COUNT(*) AS n, COUNT(DISTINCT seq) AS d, MAX(seq) AS m FROM app.writes WHERE client = 'endless-mysql'")).toEqual([{ n: acked, d: acked, m: acked }]);
+      expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+    });
+  }
 });
+

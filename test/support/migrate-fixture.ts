@@ -9,25 +9,36 @@ import { localSandboxDeps } from '../../src/sandbox/local-sandbox-deps.js';
 import type { SandboxDeps } from '../../src/sandbox/sandbox-deps.js';
 import { sandboxDown } from '../../src/sandbox/sandbox-down.js';
 import { listRecords } from '../../src/dns/record-store.js';
+import type { MysqlAdmin } from '../../src/mysql/admin.js';
+import { connectAdmin } from '../../src/mysql/connect-admin.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
+import { dialectOf } from '../../src/migrate/migrate-connect.js';
+import type { EngineKind } from '../../src/shard/mysqld/mysqld-engine.js';
+import { testEngine } from './engines.js';
 import { makeTempDir } from './temp-dir.js';
 
-/** A migration sandbox for one test file: the source, the Aurora-like target replicating from it, MyDNS and PowerDNS. */
+/**
+ * A migration sandbox for one test file and engine: the source, the Aurora-like target replicating
+ * from it (emulated Aurora 2 on MariaDB, Aurora 3 on MySQL 9.7), MyDNS and PowerDNS.
+ */
 export class MigrateFixture {
   private constructor(
     readonly sb: MigrationSandbox,
     readonly deps: SandboxDeps,
     readonly loaded: LoadedMigrateEnv,
     private readonly tmp: { path: string; remove: () => Promise<void> },
+    /** What both sides run. */
+    readonly engine: EngineKind,
   ) {}
 
-  static async up(o: { recordTtlS?: number; logger?: Logger } = {}): Promise<MigrateFixture> {
+  static async up(o: { recordTtlS?: number; logger?: Logger; engine?: EngineKind } = {}): Promise<MigrateFixture> {
+    const engine = o.engine ?? 'mariadb';
     const tmp = await makeTempDir('mig');
     const deps = localSandboxDeps(o.logger ?? silentLogger);
     try {
-      const sb = await migrationSandboxUp(deps, { dir: join(tmp.path, 's'), recordTtlS: o.recordTtlS ?? 2, cutover: { ttl_s: 1, writes_stopped_ms: 100, replication_wait_ms: 15_000, long_transaction_s: 2 } });
+      const sb = await migrationSandboxUp(deps, { dir: join(tmp.path, 's'), engine: testEngine(engine), recordTtlS: o.recordTtlS ?? 2, cutover: { ttl_s: 1, writes_stopped_ms: 100, replication_wait_ms: 15_000, long_transaction_s: 2 } });
       const loaded = await migrateEnvFromConfig(sb.configFile, { env: {}, logger: o.logger ?? silentLogger, actor: 'test' });
-      return new MigrateFixture(sb, deps, loaded, tmp);
+      return new MigrateFixture(sb, deps, loaded, tmp, engine);
     } catch (e) {
       await tmp.remove();
       throw e;
@@ -68,16 +79,48 @@ export class MigrateFixture {
     return (await this.sql(host, "SELECT User AS u FROM mysql.user WHERE User LIKE 'app%' ORDER BY User")).map((r) => String(r['u']));
   }
 
-  /** Source host and both threads of an instance's replication, or null. */
+  /** Work as the admin on an instance (by host), through the dialect its server calls for. */
+  async admin<T>(host: string, work: (a: MysqlAdmin) => Promise<T>): Promise<T> {
+    const a = await connectAdmin({ host, port: 3306, user: 'dbfleet', password: this.sb.passwords.dbfleet }, { connectTimeoutMs: 2_000, queryTimeoutMs: 10_000 });
+    try {
+      return await work(a);
+    } finally {
+      await a.close();
+    }
+  }
+
+  /** Source host and both threads of an instance's replication (the dialect's replica status), or null. */
   async replication(host: string): Promise<string | null> {
-    const rows = await this.sql(host, 'SHOW SLAVE STATUS');
-    const r = rows[0];
+    const r = await this.admin(host, (a) => a.replicaStatus());
     if (!r) return null;
-    return `${String(r['Master_Host'])} io=${String(r['Slave_IO_Running'])} sql=${String(r['Slave_SQL_Running'])}`;
+    const yes = (v: boolean) => (v ? 'Yes' : 'No');
+    return `${r.sourceHost} io=${r.ioRunning === 'connecting' ? 'Connecting' : yes(r.ioRunning === 'yes')} sql=${yes(r.sqlRunning)}`;
   }
 
   async readOnly(host: string): Promise<number> {
     return Number((await this.sql(host, 'SELECT @@read_only AS ro'))[0]?.['ro']);
+  }
+
+  /** The dialect's full read-only: @@super_read_only on MySQL (stops SUPER writers too), @@read_only on MariaDB. */
+  async fullReadOnly(host: string): Promise<number> {
+    return this.admin(host, async (a) => {
+      const q = dialectOf(a).fullReadOnlyQuery();
+      return Number((await a.session.query(q.sql, q.params))[0]?.['ro']);
+    });
+  }
+
+  /**
+   * Moves an instance's @@gtid_mode to `want` one step at a time (MySQL allows no jump):
+   * OFF <-> OFF_PERMISSIVE <-> ON_PERMISSIVE <-> ON.
+   */
+  async stepGtidMode(host: string, want: 'OFF' | 'OFF_PERMISSIVE' | 'ON_PERMISSIVE' | 'ON'): Promise<void> {
+    const order = ['OFF', 'OFF_PERMISSIVE', 'ON_PERMISSIVE', 'ON'];
+    let at = order.indexOf(String((await this.sql(host, 'SELECT @@GLOBAL.gtid_mode AS m'))[0]?.['m']));
+    const to = order.indexOf(want);
+    while (at !== to) {
+      at += at < to ? 1 : -1;
+      await this.sql(host, `SET GLOBAL gtid_mode = ${order[at]}`);
+    }
   }
 
   /** Runs the real CLI in this process; stdout, stderr and every log line (debug level) are captured. */
@@ -111,6 +154,7 @@ export async function expectInitialState(fx: MigrateFixture, expect: (v: unknown
   expect(await fx.accounts(source.host)).toEqual(['app']);
   expect(await fx.accounts(target.host)).toEqual([o.targetFrozen ? 'app_frozen_dbfleet' : 'app']);
   expect(await fx.readOnly(source.host)).toBe(0);
+  expect(await fx.fullReadOnly(source.host)).toBe(0);
   expect(await fx.replication(target.host)).toBe(`${source.host} io=Yes sql=Yes`);
 }
 

@@ -3,7 +3,7 @@
  * cannot run on the sandbox (MariaDB 10.11): their cases are checked here, as data.
  */
 import { describe, expect, it } from 'vitest';
-import { beforeRenameOnReadOnly, fullReadOnlyQuery, oldWriterActions, type OldWriterObserved } from '../../src/migrate/old-writer-plan.js';
+import { oldWriterActions, type OldWriterObserved } from '../../src/migrate/old-writer-plan.js';
 import { comparePositions } from '../../src/migrate/replication-checks.js';
 import { mysqlDialect } from '../../src/mysql/dialect-mysql.js';
 import { mariadbDialect } from '../../src/mysql/dialect-mariadb.js';
@@ -35,21 +35,29 @@ describe('step 9: the old writer follows the new one (pure)', () => {
   });
 });
 
+describe('step 9 with an old writer that assigns GTIDs to the new writer\'s anonymous transactions (pure)', () => {
+  it('the assignment precedes every start of the applier: first run, and a resume that finds the threads stopped', () => {
+    expect(oldWriterActions({ ...fresh, assignGtids: true })).toEqual(['check-final-position', 'read-only', 'reset-and-change-source', 'assign-gtids', 'start-replica', 'thaw-users', 'full-read-only']);
+    expect(oldWriterActions({ ...fresh, assignGtids: true, followsNewWriter: true })).toEqual(['assign-gtids', 'start-replica', 'thaw-users', 'full-read-only']);
+    expect(oldWriterActions({ ...fresh, assignGtids: true, followsNewWriter: true, threadsRunning: true, usersActive: true, fullReadOnly: true })).toEqual([]);
+  });
+});
+
 describe('renaming on a read-only server, per dialect (pure)', () => {
   const v8 = { flavor: 'mysql' as const, major: 8, minor: 0, patch: 36, raw: '8.0.36' };
   const maria = { flavor: 'mariadb' as const, major: 10, minor: 11, patch: 6, raw: '10.11.6-MariaDB' };
 
   it('MySQL 8: super_read_only (set by step 9) is lowered before RENAME USER, read_only is left at 1', () => {
-    expect(beforeRenameOnReadOnly('mysql')).toEqual(['SET GLOBAL super_read_only = 0']);
+    expect(mysqlDialect(v8).beforeRenameOnReadOnly().map((s) => s.sql)).toEqual(['SET GLOBAL super_read_only = 0']);
     // the dialect's full read-only is what step 9 sets and what isDone reads back
     expect(mysqlDialect(v8).setReadOnly(true).map((s) => s.redacted)).toContain('SET GLOBAL super_read_only = 1');
-    expect(fullReadOnlyQuery('mysql')).toBe('SELECT @@GLOBAL.super_read_only AS ro');
+    expect(mysqlDialect(v8).fullReadOnlyQuery().sql).toBe('SELECT @@GLOBAL.super_read_only AS ro');
   });
 
   it('MariaDB has no super_read_only: nothing to lower, read_only is the full read-only', () => {
-    expect(beforeRenameOnReadOnly('mariadb')).toEqual([]);
+    expect(mariadbDialect(maria).beforeRenameOnReadOnly()).toEqual([]);
     expect(mariadbDialect(maria).setReadOnly(true).map((s) => s.redacted)).toEqual(['SET GLOBAL read_only = 1']);
-    expect(fullReadOnlyQuery('mariadb')).toBe('SELECT @@GLOBAL.read_only AS ro');
+    expect(mariadbDialect(maria).fullReadOnlyQuery().sql).toBe('SELECT @@GLOBAL.read_only AS ro');
   });
 });
 

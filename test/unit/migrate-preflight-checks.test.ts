@@ -17,6 +17,8 @@ function facts(): PreflightFacts {
     writers: { hostEntries: { ok: true, value: [{ user: 'app', host: '%' }] }, bypass: { ok: true, value: [] }, events: { ok: true, value: { scheduler: 'OFF', enabled: ['app.nightly'] } } },
     dns: { writerName: 'main-w', readerName: 'main-r', writer: { ok: true, value: [{ address: '10.0.0.10', weight: 100 }] }, reader: { ok: true, value: [{ address: '10.0.0.11', weight: 100 }] }, served: { ok: true, value: ['10.0.0.10'] } },
     replicationLogin: { target: { ok: true, value: true }, source: { ok: true, value: true } },
+    gtid: { source: { ok: true, value: { mode: 'ON', canAssign: true } }, target: { ok: true, value: { mode: 'ON', canAssign: true } } },
+    definers: { source: { ok: true, value: { objects: [], override: ['SET_USER_ID'], adminHas: [] } }, target: { ok: true, value: { objects: [], override: ['SET_USER_ID'], adminHas: [] } } },
     limits: { maxLagS: 1, longTransactionS: 10 },
   };
 }
@@ -89,5 +91,45 @@ describe('preflight checks (pure)', () => {
     const checks = evaluatePreflight(f);
     expect(checks.find((c) => c.check === 'main-w is served by DNS')).toEqual({ check: 'main-w is served by DNS', ok: true, evidence: expect.stringMatching(/^not checked/) });
     expect(checks.find((c) => c.check === 'no long transaction on the source')?.ok).toBe(true);
+  });
+
+  const step9 = 'step 9: the source can replicate from the target (gtid_mode)';
+  const rollback9 = "a rollback's step 9: the target can replicate from the source (gtid_mode)";
+  const gtidOf = (mode: 'OFF' | 'OFF_PERMISSIVE' | 'ON_PERMISSIVE' | 'ON' | undefined, canAssign = true) => ({ ok: true as const, value: { mode, canAssign } });
+
+  it.each<[string, Parameters<typeof gtidOf>, Parameters<typeof gtidOf>, string[], RegExp]>([
+    ["an Aurora at OFF_PERMISSIVE (its default) behind a GTID source: step 9 assigns GTIDs on the source, the rollback's needs nothing", ['ON'], ['OFF_PERMISSIVE'], [], /ASSIGN_GTIDS_TO_ANONYMOUS_TRANSACTIONS = LOCAL on the source/],
+    ['a source that cannot assign GTIDs (MySQL < 8.0.23) behind an anonymous target: refused, saying which mode to change', ['ON', false], ['OFF_PERMISSIVE'], [step9], /cannot apply the anonymous transactions the target writes.*set gtid_mode on the target to ON_PERMISSIVE/],
+    ["a target at OFF: the rollback's step 9 could not apply the source's GTID transactions", ['ON'], ['OFF'], [rollback9], /a replica at gtid_mode OFF cannot apply the GTID transactions the source writes: set gtid_mode on the target to OFF_PERMISSIVE/],
+    ['both permissive', ['ON_PERMISSIVE'], ['OFF_PERMISSIVE'], [], /applies what the target writes as it is/],
+    ['MariaDB (no gtid_mode)', [undefined, false], [undefined, false], [], /no gtid_mode on one side \(MariaDB\)/],
+  ])('gtid_mode: %s', (_what, source, target, failing, evidence) => {
+    const f = facts();
+    f.gtid = { source: gtidOf(...source), target: gtidOf(...target) };
+    const checks = evaluatePreflight(f);
+    expect(checks.filter((c) => !c.ok).map((c) => c.check)).toEqual(failing);
+    expect(checks.filter((c) => c.check === step9 || c.check === rollback9).map((c) => c.evidence).join('\n')).toMatch(evidence);
+  });
+
+  it('a write user that is the DEFINER of a stored object: refused on MySQL 8.0.22+ unless the admin holds the override (naming each object), passes with a warning otherwise', () => {
+    const name = 'no stored object defined by a write user blocks RENAME USER on the source';
+    const objects = [{ kind: 'view', name: 'app.v_totals', definer: 'app@%' }, { kind: 'trigger', name: 'app.t_audit', definer: 'app@%' }];
+    const f = facts();
+    f.definers.source = { ok: true, value: { objects, override: ['SET_ANY_DEFINER', 'ALLOW_NONEXISTENT_DEFINER'], adminHas: [] } };
+    expect(failed(f)).toEqual([expect.stringMatching(/^no stored object defined by a write user blocks RENAME USER on the source: step 3's rename would fail \(ER 4006.*view app\.v_totals \(DEFINER app@%\), trigger app\.t_audit \(DEFINER app@%\).*grant the admin SET_ANY_DEFINER or ALLOW_NONEXISTENT_DEFINER on the source/)]);
+    f.definers.source = { ok: true, value: { objects, override: ['SET_ANY_DEFINER', 'ALLOW_NONEXISTENT_DEFINER'], adminHas: ['SET_ANY_DEFINER'] } };
+    expect(evaluatePreflight(f).find((c) => c.check === name)).toEqual({ check: name, ok: true, evidence: expect.stringMatching(/^the admin holds SET_ANY_DEFINER, so the rename goes through: view app\.v_totals .*their DEFINER does not exist/) });
+    // MariaDB does not check (override undefined): passes, saying what is orphaned meanwhile
+    f.definers.source = { ok: true, value: { objects, override: undefined, adminHas: [] } };
+    expect(evaluatePreflight(f).find((c) => c.check === name)?.evidence).toMatch(/^this server does not refuse the rename: view app\.v_totals/);
+    // the target's objects matter for a rollback
+    f.definers.target = { ok: true, value: { objects: [objects[0]!], override: ['SET_USER_ID'], adminHas: [] } };
+    expect(failed(f)).toEqual([expect.stringMatching(/^no stored object defined by a write user blocks RENAME USER on the target: a rollback's step 3 \(and undo\) rename would fail .*grant the admin SET_USER_ID on the target/)]);
+  });
+
+  it("a MySQL source's super_read_only stops a SUPER write user: the bypass check says so", () => {
+    const f = facts();
+    f.writers.sourceReadOnlyStopsAll = true;
+    expect(evaluatePreflight(f).find((c) => c.check === 'no write user can write through read_only')?.evidence).toMatch(/on the source step 3 sets super_read_only, which stops them too/);
   });
 });

@@ -74,26 +74,38 @@ describe('the migration runbook (pure)', () => {
     expect(text(3)).toContain("RENAME USER 'batch'@'10.0.%' TO 'batch_frozen_dbfleet'@'10.0.%'");
     expect(text(4)).toContain('binlog.000042:1234');
     expect(text(4)).toContain("RENAME USER 'app_frozen_dbfleet'@'%' TO 'app'@'%'");
-    // step 5: read_only re-asserted on the MySQL source, the stop between two position reads (no refusal on a late transaction)
+    // step 5: the full read-only (MySQL: super_read_only too) re-asserted on the MySQL source, the stop between two position reads (no refusal on a late transaction)
     expect(text(5).split('\n')).toEqual([
       'SET GLOBAL read_only = 1',
+      'SET GLOBAL super_read_only = 1',
       expect.stringMatching(/^binlog position P .* applies it/),
       'CALL mysql.rds_stop_replication',
       expect.stringMatching(/^binlog position again: a transaction committed after P .* starts replication again .*at most 5 rounds/),
     ]);
     expect(text(3)).toContain('SET SESSION sql_log_bin = 0');
     expect(text(3)).not.toMatch(/first RENAME USER 'app_frozen_dbfleet'/);
-    // step 3 makes the MySQL source read-only after the kill, before the still-binlog read
+    // step 3 makes the MySQL source read-only after the kill, before the still-binlog read, with
+    // super_read_only: a SUPER / CONNECTION_ADMIN writer the rename does not stop fails too
     const three = rb.steps[2]?.actions.map((a) => a.text) ?? [];
     expect(three.indexOf('SET GLOBAL read_only = 1')).toBeGreaterThan(three.indexOf('KILL CONNECTION <id>'));
-    expect(three.indexOf('SET GLOBAL read_only = 1')).toBeLessThan(three.findIndex((t) => t.startsWith('binlog position')));
-    // step 9: plain read_only re-asserted first (a restart lost it), then the transactions after
-    // step 5's position are counted, super_read_only last: MySQL 8 would refuse the rename and the
-    // replication set-up under it
+    expect(three.indexOf('SET GLOBAL super_read_only = 1')).toBe(three.indexOf('SET GLOBAL read_only = 1') + 1);
+    expect(three.indexOf('SET GLOBAL super_read_only = 1')).toBeLessThan(three.findIndex((t) => t.startsWith('binlog position')));
+    // its undo lowers super_read_only before the rename back (MySQL refuses RENAME USER under it), then makes the source writable
+    expect(rb.steps[2]?.undo.map((u) => u.replace(/^on .*?\): /, ''))).toEqual([
+      'SET GLOBAL super_read_only = 0',
+      "RENAME USER 'app_frozen_dbfleet'@'%' TO 'app'@'%'",
+      "RENAME USER 'batch_frozen_dbfleet'@'10.0.%' TO 'batch'@'10.0.%'",
+      'SET GLOBAL super_read_only = 0',
+      'SET GLOBAL read_only = 0',
+    ]);
+    // step 9: the full read-only re-asserted first (a restart lost it), then the transactions after
+    // step 5's position are counted; super_read_only is lowered for the rename back (MySQL refuses
+    // RENAME USER under it; CHANGE REPLICATION SOURCE is accepted) and set again last
     const nine = rb.steps[8]?.actions.map((a) => a.text) ?? [];
-    expect(nine[0]).toBe('SET GLOBAL read_only = 1');
-    expect(nine[1]).toMatch(/^binlog position: no transaction after the position step 5 left .* --accept-source-position/);
+    expect(nine.slice(0, 2)).toEqual(['SET GLOBAL read_only = 1', 'SET GLOBAL super_read_only = 1']);
+    expect(nine[2]).toMatch(/^binlog position: no transaction after the position step 5 left .* --accept-source-position/);
     expect(nine.at(-1)).toBe('SET GLOBAL super_read_only = 1');
+    expect(nine[nine.findIndex((t) => t.startsWith('RENAME USER')) - 1]).toBe('SET GLOBAL super_read_only = 0');
     expect(nine.findIndex((t) => t.startsWith('RENAME USER'))).toBeLessThan(nine.length - 1);
     expect(text(9)).toContain("SOURCE_LOG_FILE = 'mysql-bin-changelog.000007', SOURCE_LOG_POS = 4711");
     expect(text(9)).toContain("SOURCE_PASSWORD = '***'");

@@ -8,18 +8,20 @@ import { adminEndpoint } from '../../sandbox/sandbox-instance.js';
 import { MYDNS_DATABASE, passwordFile, readPasswords, type SandboxPasswords } from '../../sandbox/sandbox-secrets.js';
 import type { SandboxInstanceState, SandboxState } from '../../sandbox/sandbox-state.js';
 import { sandboxUp } from '../../sandbox/sandbox-up.js';
+import type { MysqldEngine } from '../../shard/mysqld/mysqld-engine.js';
 import { sideConnector } from '../migrate-connect.js';
 import type { MigrateConfigInput } from '../migrate-schema.js';
 import { waitRunning } from '../replication-checks.js';
-import { RDS_PROCEDURES } from './rds-procedures.js';
+import { rdsProcedures } from './rds-procedures.js';
 
 /**
- * "A MySQL master and an Aurora cluster built as its replica", on the sandbox: cluster 1
- * (aurora-test-1: a writer and a reader, MariaDB) plays the MySQL source with its replica, and
- * its records aurora-test-1-w / -r are the ones the migration moves; cluster 2 (aurora-test-2)
- * plays the Aurora cluster: its writer gets the emulated mysql.rds_* procedures and replicates from
- * the source through them, its reader replicates from its writer (Aurora's readers share storage;
- * here they follow by binlog). Shared by the integration tests, the benchmark and docs/migrate.md.
+ * "A MySQL master and an Aurora cluster built as its replica", on the sandbox (MariaDB 10.11 or
+ * MySQL 9.7, `engine`): cluster 1 (aurora-test-1: a writer and a reader) plays the MySQL source
+ * with its replica, and its records aurora-test-1-w / -r are the ones the migration moves;
+ * cluster 2 (aurora-test-2) plays the Aurora cluster: its writer gets the emulated mysql.rds_*
+ * procedures (Aurora 2's on MariaDB, Aurora 3's on MySQL) and replicates from the source through
+ * them, its reader replicates from its writer (Aurora's readers share storage; here they follow
+ * by binlog). Shared by the integration tests, the benchmark and docs/migrate.md.
  */
 export interface MigrationSandbox {
   dir: string;
@@ -39,13 +41,15 @@ export interface MigrationSandboxOptions {
   /** TTL the two records get before the migration (what step 1 waits out), seconds. */
   recordTtlS?: number;
   cutover?: MigrateConfigInput['cutover'];
+  /** What both clusters run (MariaDB by default); the MyDNS database is MariaDB either way. */
+  engine?: MysqldEngine | undefined;
 }
 
 export function migrateConfigFor(state: SandboxState, cutover: MigrateConfigInput['cutover']): MigrateConfigInput {
   const [src, tgt] = state.clusters as [SandboxState['clusters'][number], SandboxState['clusters'][number]];
   const inst = (i: SandboxInstanceState) => ({ id: i.id, host: i.host, port: i.port });
   return {
-    source: { engine: 'mariadb', writer: inst(src.instances[0] as SandboxInstanceState), readers: src.instances.slice(1).map(inst) },
+    source: { engine: state.engine.kind, writer: inst(src.instances[0] as SandboxInstanceState), readers: src.instances.slice(1).map(inst) },
     target: { engine: 'aurora-emulated', writer: inst(tgt.instances[0] as SandboxInstanceState), readers: tgt.instances.slice(1).map(inst) },
     admin: { user: 'dbfleet', password_file: passwordFile(state.dir, 'dbfleet') },
     replication: { user: 'repl', password_file: passwordFile(state.dir, 'repl') },
@@ -66,7 +70,7 @@ export function migrateConfigFor(state: SandboxState, cutover: MigrateConfigInpu
 export async function attachAuroraLikeTarget(deps: SandboxDeps, source: SandboxInstanceState, target: SandboxInstanceState, p: SandboxPasswords): Promise<void> {
   const admin = await sideConnector(SANDBOX_TIMEOUTS, deps.logger)('aurora-emulated', adminEndpoint(target, p.dbfleet));
   try {
-    for (const sql of RDS_PROCEDURES) await admin.session.query(sql);
+    for (const sql of rdsProcedures(admin.version.flavor === 'mysql' ? 'mysql' : 'mariadb')) await admin.session.query(sql);
     await admin.changeSource({ kind: 'gtid', host: source.host, port: source.port, user: 'repl', password: p.repl });
     await admin.startReplica();
     await waitRunning(admin, source, 15_000, (ms) => new Promise((r) => setTimeout(r, ms)));
@@ -76,7 +80,7 @@ export async function attachAuroraLikeTarget(deps: SandboxDeps, source: SandboxI
 }
 
 export async function migrationSandboxUp(deps: SandboxDeps, o: MigrationSandboxOptions): Promise<MigrationSandbox> {
-  const state = await sandboxUp(deps, { dir: o.dir, clusters: 2, readers: 1 });
+  const state = await sandboxUp(deps, { dir: o.dir, clusters: 2, readers: 1, engine: o.engine });
   try {
     const passwords = await readPasswords(deps.host, state.dir);
     const [src, tgt] = state.clusters as [SandboxState['clusters'][number], SandboxState['clusters'][number]];

@@ -1,0 +1,36 @@
+import { RemoteError } from '../../core/errors.js';
+import type { Phase } from '../../core/phases/phase-runner.js';
+import { dialectOf } from '../migrate-connect.js';
+import type { MigrateState } from '../migrate-state.js';
+import { applied } from '../replication-checks.js';
+import { accountState, endConnections, renameAccount } from '../write-user-rename.js';
+import { prepareRename } from './side-read-only.js';
+import { need, type StepContext } from './step-context.js';
+
+/**
+ * Step 4: on the new writer, once it has applied the final position (the rename has arrived where
+ * it replicates), end the write users' sessions there and rename them back.
+ */
+export function thawOnNewWriterPhase(c: StepContext): Phase<MigrateState> {
+  const { to } = c.rb;
+  const users = c.env.config.write_users;
+  return {
+    name: '4-thaw-on-new-writer',
+    describe: () => c.step('4-thaw-on-new-writer').title,
+    run: async (s) => {
+      const final = need(s.fromFinal, "the old writer's final position");
+      const b = await c.conns.get(to);
+      if (!applied(await b.replicaStatus(), final)) await b.waitForPosition(final, c.wait);
+      // Sessions opened on the target before the freeze arrived could write before step 6's
+      // position (those writes would never reach the old writer): end them before the rename back.
+      const ended = await endConnections(b.session, users, (id) => dialectOf(b).killConnection(id));
+      await prepareRename(b, to);
+      for (const u of users) await renameAccount(b.session, u, 'thaw', c.toName);
+      c.env.logger.info({ ended }, `write user(s) back on ${c.toName}`);
+    },
+    verify: async () => {
+      const b = await c.conns.get(to);
+      for (const u of users) if (!(await accountState(b.session, u)).active) throw new RemoteError('MIGRATE_THAW_VERIFY', `${u.user}@${u.host} is missing on ${c.toName}`);
+    },
+  };
+}
