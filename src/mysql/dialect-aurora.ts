@@ -27,6 +27,15 @@ export function auroraDialect(version: ServerVersion): Dialect {
         next: 'change the writer with a failover (RDS API), or set read_only in the DB cluster parameter group',
       });
     },
+    // the master user has no RELOAD for a global read lock; Aurora's storage clones are its own API
+    snapshotPosition: () => ({ kind: 'none', why: 'Aurora does not give the master user FLUSH TABLES WITH READ LOCK' }),
+    resetBinaryLogsAndGtids: () => {
+      throw new UnsupportedOperationError('Aurora does not allow resetting its binary logs and GTIDs', { next: 'never seed an Aurora instance with dbfleet: it is made by RDS' });
+    },
+    cloneSupported: false,
+    cloneInstanceFrom: () => {
+      throw new UnsupportedOperationError('Aurora has no CLONE plugin over the MySQL protocol (its clones are an RDS API)', { next: 'seed by logical dump' });
+    },
   };
 }
 

@@ -9,7 +9,8 @@ import {
   wholeSeconds,
   type OptionItem,
 } from './dialect-common.js';
-import { InvalidMysqlArgumentError } from './mysql-errors.js';
+import { mysqlBehind, mysqlCloneStatements, mysqlCovers, mysqlSame, mysqlSnapshotPosition } from './dialect-consolidation.js';
+import { InvalidMysqlArgumentError, UnsupportedOperationError } from './mysql-errors.js';
 import { formatGtidSet, parseGtidSet, subtractGtidSets } from './mysql-gtid-set.js';
 import { parseReplicaStatus } from './replica-status.js';
 import { versionAtLeast } from './server-version.js';
@@ -37,6 +38,10 @@ export interface MysqlFeatures {
   binaryLogStatus: boolean;
   /** GET_SOURCE_PUBLIC_KEY: caching_sha2_password replication users need it without TLS (8.0+). */
   publicKeyOption: boolean;
+  /** The CLONE plugin and print_identified_with_as_hex (8.0.17+). */
+  clone: boolean;
+  /** RESET BINARY LOGS AND GTIDS (8.2+; 8.4 removed RESET MASTER). */
+  resetBinaryLogs: boolean;
 }
 
 export function mysqlFeatures(v: ServerVersion): MysqlFeatures {
@@ -46,6 +51,8 @@ export function mysqlFeatures(v: ServerVersion): MysqlFeatures {
     sourcePosWait: versionAtLeast(v, 8, 0, 26),
     binaryLogStatus: versionAtLeast(v, 8, 2, 0),
     publicKeyOption: v.major >= 8,
+    clone: versionAtLeast(v, 8, 0, 17),
+    resetBinaryLogs: versionAtLeast(v, 8, 2, 0),
   };
 }
 
@@ -98,6 +105,17 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
     // Without a thread option both threads start and UNTIL applies to the applier (SQL thread).
     startReplicaUntilGtid: (gtid) => [statement(`START ${replica} UNTIL SQL_AFTER_GTIDS = ?`, [checkGtidSet(gtid)])],
     gtidStartFromOwnBinlog: false,
+    gtidCovers: mysqlCovers,
+    sameGtids: mysqlSame,
+    gtidsBehind: mysqlBehind,
+    snapshotPosition: () => mysqlSnapshotPosition,
+    resetBinaryLogsAndGtids: () => [statement(f.resetBinaryLogs ? 'RESET BINARY LOGS AND GTIDS' : 'RESET MASTER')],
+    accountExportSession: () => (f.clone ? [statement('SET SESSION print_identified_with_as_hex = ON')] : []),
+    cloneSupported: f.clone,
+    cloneInstanceFrom: (donor) => {
+      if (!f.clone) throw new UnsupportedOperationError(`MySQL ${version.major}.${version.minor}.${version.patch} has no CLONE plugin (8.0.17 and later have)`, { next: 'seed by logical dump' });
+      return mysqlCloneStatements(donor);
+    },
   };
 }
 
