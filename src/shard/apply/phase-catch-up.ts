@@ -3,7 +3,7 @@ import type { Phase } from '../../core/phases/phase-runner.js';
 import { attachAndCatchUp } from '../seed/attach-replica.js';
 import { addressOf, adminEndpoint, targetName, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
 import type { ApplyMove } from './apply-moves.js';
-import { progressLine, transactionsBehind } from './catch-up-progress.js';
+import { progressLine } from './catch-up-progress.js';
 
 /**
  * Catch up: each new copy becomes a read-only replica of the shard's current master from its
@@ -32,7 +32,6 @@ export function catchUpPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings)
           onProgress: (p) => {
             deps.progress(name, progressLine(name, p.secondsBehind, p.behind, (first ??= p.behind ?? undefined)));
           },
-          behind: transactionsBehind,
         });
         deps.progress(name, progressLine(name, 0, 0, first, true));
         deps.logger.info({ shard: move.shard, target: name, gtid: caughtUpTo }, 'caught up with the master');
