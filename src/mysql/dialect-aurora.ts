@@ -36,6 +36,9 @@ export function auroraDialect(version: ServerVersion): Dialect {
     cloneInstanceFrom: () => {
       throw new UnsupportedOperationError('Aurora has no CLONE plugin over the MySQL protocol (its clones are an RDS API)', { next: 'seed by logical dump' });
     },
+    letAdminsWrite: () => {
+      throw new UnsupportedOperationError('Aurora does not allow SET GLOBAL super_read_only: the instance role decides it', { next: 'never seed an Aurora instance with dbfleet: it is made by RDS' });
+    },
   };
 }
 

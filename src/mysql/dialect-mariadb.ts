@@ -74,6 +74,7 @@ export function mariadbDialect(version: ServerVersion): Dialect {
     cloneInstanceFrom: () => {
       throw new UnsupportedOperationError('MariaDB has no CLONE over the MySQL protocol (mariadb-backup needs a shell on the source host)', { next: 'seed by logical dump' });
     },
+    letAdminsWrite: () => [],
   };
 }
 

@@ -116,6 +116,7 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
       if (!f.clone) throw new UnsupportedOperationError(`MySQL ${version.major}.${version.minor}.${version.patch} has no CLONE plugin (8.0.17 and later have)`, { next: 'seed by logical dump' });
       return mysqlCloneStatements(donor);
     },
+    letAdminsWrite: () => [statement('SET GLOBAL super_read_only = 0')],
   };
 }
 

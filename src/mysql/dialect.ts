@@ -87,6 +87,12 @@ export interface Dialect {
   readonly cloneSupported: boolean;
   /** Run on the recipient: allow the donor, then replace this server's data with its (CLONE INSTANCE); throws UnsupportedOperationError where cloneSupported is false. */
   cloneInstanceFrom(donor: CloneDonor): Statement[];
+  /**
+   * A read-only server that its administrators may write to, applications still not (MySQL:
+   * super_read_only off, read_only stays on; nothing on MariaDB, whose read_only never stops
+   * SUPER). For loading a fresh copy as root; setReadOnly(true) ends it.
+   */
+  letAdminsWrite(): Statement[];
 }
 
 /** The server a CLONE copies from, and the account (BACKUP_ADMIN on it) the recipient logs in with. */

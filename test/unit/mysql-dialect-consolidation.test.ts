@@ -29,19 +29,20 @@ interface Row {
   accounts: string[];
   clone: string[] | 'unsupported';
   snapshot: 'position-tables' | 'commit-lock' | 'none';
+  adminsWrite: string[] | 'unsupported';
 }
 
 // MySQL: CLONE and print_identified_with_as_hex from 8.0.17; RESET BINARY LOGS AND GTIDS from
 // 8.2 (8.4 removed RESET MASTER). MariaDB keeps RESET MASTER and its own gtid_slave_pos.
 const TABLE: Record<string, Row> = {
-  'mysql 5.7': { vars: { version: '5.7.44-log' }, reset: ['RESET MASTER'], accounts: [], clone: 'unsupported', snapshot: 'commit-lock' },
-  'mysql 8.0.16': { vars: { version: '8.0.16' }, reset: ['RESET MASTER'], accounts: [], clone: 'unsupported', snapshot: 'commit-lock' },
-  'mysql 8.0.36': { vars: { version: '8.0.36' }, reset: ['RESET MASTER'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'commit-lock' },
-  'mysql 8.4': { vars: { version: '8.4.3' }, reset: ['RESET BINARY LOGS AND GTIDS'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'commit-lock' },
-  'mysql 9.7': { vars: { version: '9.7.4-2', versionComment: '(Debian)' }, reset: ['RESET BINARY LOGS AND GTIDS'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'commit-lock' },
-  'aurora 2': { vars: { version: '5.7.12', auroraVersion: '2.11.2' }, reset: 'unsupported', accounts: [], clone: 'unsupported', snapshot: 'none' },
-  'aurora 3': { vars: { version: '8.0.28', auroraVersion: '3.05.2' }, reset: 'unsupported', accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: 'unsupported', snapshot: 'none' },
-  'mariadb 10.11': { vars: { version: '10.11.6-MariaDB-0+deb12u1' }, reset: ['RESET MASTER', "SET GLOBAL gtid_slave_pos = ''"], accounts: [], clone: 'unsupported', snapshot: 'position-tables' },
+  'mysql 5.7': { vars: { version: '5.7.44-log' }, reset: ['RESET MASTER'], accounts: [], clone: 'unsupported', snapshot: 'commit-lock', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
+  'mysql 8.0.16': { vars: { version: '8.0.16' }, reset: ['RESET MASTER'], accounts: [], clone: 'unsupported', snapshot: 'commit-lock', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
+  'mysql 8.0.36': { vars: { version: '8.0.36' }, reset: ['RESET MASTER'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'commit-lock', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
+  'mysql 8.4': { vars: { version: '8.4.3' }, reset: ['RESET BINARY LOGS AND GTIDS'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'commit-lock', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
+  'mysql 9.7': { vars: { version: '9.7.4-2', versionComment: '(Debian)' }, reset: ['RESET BINARY LOGS AND GTIDS'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'commit-lock', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
+  'aurora 2': { vars: { version: '5.7.12', auroraVersion: '2.11.2' }, reset: 'unsupported', accounts: [], clone: 'unsupported', snapshot: 'none', adminsWrite: 'unsupported' },
+  'aurora 3': { vars: { version: '8.0.28', auroraVersion: '3.05.2' }, reset: 'unsupported', accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: 'unsupported', snapshot: 'none', adminsWrite: 'unsupported' },
+  'mariadb 10.11': { vars: { version: '10.11.6-MariaDB-0+deb12u1' }, reset: ['RESET MASTER', "SET GLOBAL gtid_slave_pos = ''"], accounts: [], clone: 'unsupported', snapshot: 'position-tables', adminsWrite: [] },
 };
 
 describe.each(Object.entries(TABLE))('consolidation statements of %s', (_name, row) => {
@@ -53,6 +54,7 @@ describe.each(Object.entries(TABLE))('consolidation statements of %s', (_name, r
     expect(d.cloneSupported).toBe(row.clone !== 'unsupported');
   });
   it('reads a consistent snapshot at an exact position', () => expect(d.snapshotPosition().kind).toBe(row.snapshot));
+  it('lets administrators (not applications) write to a read-only copy', () => expect(sqls(d, (x) => x.letAdminsWrite())).toEqual(row.adminsWrite));
 });
 
 describe('the clone statement', () => {

@@ -43,7 +43,7 @@ function makePlan(privateCidrs = true): ShardPlan {
   );
 }
 
-function makeConfig(plan: ShardPlan, o: { dropHost?: string; dropCluster?: string; noSection?: boolean } = {}): FleetConfig {
+function makeConfig(plan: ShardPlan, o: { dropHost?: string; dropCluster?: string; noSection?: boolean; clusterEngine?: string; engine?: string; hostEngine?: string } = {}): FleetConfig {
   return fleetConfigSchema.parse({
     dns: { dsn: 'mysql://dbfleet@127.0.0.1:3306/mydns', zone: 'db.test.' },
     replication: { user: 'repl', password_file: '/x/repl.password' },
@@ -51,7 +51,7 @@ function makeConfig(plan: ShardPlan, o: { dropHost?: string; dropCluster?: strin
       .filter((m) => m.shard !== o.dropCluster)
       .map((m) => ({
         name: m.shard,
-        engine: 'mariadb',
+        engine: o.clusterEngine ?? 'mariadb',
         writer_record: `${m.shard}-w`,
         reader_record: `${m.shard}-r`,
         instances: [m.from.master, ...m.from.replicas].map((h, i) => ({ id: `${m.shard}-${i}`, host: h })),
@@ -60,7 +60,10 @@ function makeConfig(plan: ShardPlan, o: { dropHost?: string; dropCluster?: strin
       ? {}
       : {
           consolidation: {
-            hosts: plan.hosts.filter((h) => h.name !== o.dropHost).map((h) => ({ name: h.name, base_dir: '/srv/mysqld', config_dir: '/srv/etc', ssh: { host: '10.9.9.9', user: 'ops', identity_file: '/k', known_hosts: '/kh' } })),
+            ...(o.engine !== undefined ? { engine: o.engine } : {}),
+            hosts: plan.hosts
+              .filter((h) => h.name !== o.dropHost)
+              .map((h, i) => ({ name: h.name, base_dir: '/srv/mysqld', config_dir: '/srv/etc', ssh: { host: '10.9.9.9', user: 'ops', identity_file: '/k', known_hosts: '/kh' }, ...(i === 0 && o.hostEngine !== undefined ? { engine: o.hostEngine } : {}) })),
             ip_provider: { kind: 'loopback', pool: '127.5.5.0/24', allocation_file: '/tmp/a.json' },
           },
         }),
@@ -97,6 +100,15 @@ describe('resolveMoves: a plan joined with the fleet config', () => {
     const opts = o.dropHost === 'FIRST' ? { dropHost: plan.hosts[0]!.name } : o;
     expect(() => resolveMoves(plan, makeConfig(plan, opts))).toThrow(UsageError);
     expect(() => resolveMoves(plan, makeConfig(plan, opts))).toThrow(message);
+  });
+
+  it('moves MySQL shards onto hosts that run MySQL, and refuses a shard onto another engine, naming the field (exit 2)', () => {
+    const plan = makePlan();
+    expect(resolveMoves(plan, makeConfig(plan, { clusterEngine: 'mysql', engine: 'mysql' }))).toHaveLength(plan.moves.length);
+    expect(() => resolveMoves(plan, makeConfig(plan, { clusterEngine: 'mysql' }))).toThrow(/its cluster runs mysql, but plan host \S+ runs mariadb \(consolidation\.engine\): a shard moves onto the engine it runs/);
+    const first = plan.hosts[0]!.name;
+    expect(() => resolveMoves(plan, makeConfig(plan, { hostEngine: 'mysql' }))).toThrow(new RegExp(`its cluster runs mariadb, but plan host ${first} runs mysql \\(consolidation\\.hosts\\[0\\]\\.engine\\)`));
+    expect(() => resolveMoves(plan, makeConfig(plan, { clusterEngine: 'mysql' }))).toThrow(UsageError);
   });
 
   it('refuses a shard without a current replica (seeding would lock its master), with exit 2', () => {

@@ -3,8 +3,10 @@ import { RemoteError } from '../../core/errors.js';
 import type { Phase } from '../../core/phases/phase-runner.js';
 import type { Host } from '../../host/host.js';
 import type { MysqldManager } from '../mysqld/mysqld-manager.js';
+import type { MysqldEngine } from '../mysqld/mysqld-engine.js';
 import { mysqldPaths, type MysqldSpec } from '../mysqld/mysqld-spec.js';
-import { addressOf, addressesOf, knownAddress, targetName, targetSpec, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import { rootClientFor } from '../seed/seed-from-replica.js';
+import { addressOf, addressesOf, hostEngine, knownAddress, targetName, targetSpec, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
 import type { ApplyMove, TargetProcess } from './apply-moves.js';
 
 /** Marks a datadir copied whole from the template: one without it is a copy a crash cut short. */
@@ -12,8 +14,8 @@ const DATADIR_READY = '.dbfleet-datadir-ready';
 const TEMPLATE_READY = '.dbfleet-template-ready';
 
 /** The empty datadir every new process on a host starts from (system tables; root by socket only). */
-async function ensureTemplate(host: Host, manager: MysqldManager, baseDir: string, runAsRoot: boolean): Promise<string> {
-  const spec: MysqldSpec = { name: 'template', baseDir, bindAddress: '127.0.0.1', port: 3306, serverId: 1, bufferPoolMb: 16, readOnly: true, runAsRoot };
+async function ensureTemplate(host: Host, manager: MysqldManager, baseDir: string, runAsRoot: boolean, engine: MysqldEngine): Promise<string> {
+  const spec: MysqldSpec = { name: 'template', baseDir, bindAddress: '127.0.0.1', port: 3306, serverId: 1, bufferPoolMb: 16, readOnly: true, runAsRoot, engine };
   const p = mysqldPaths(spec);
   if (await host.exists(join(p.dir, TEMPLATE_READY))) return p.dataDir;
   await host.remove(p.dir); // a template a crash left half made
@@ -34,7 +36,7 @@ async function provisionOne(move: ApplyMove, t: TargetProcess, deps: ApplyDeps, 
     if ((await manager.pid(spec)) !== undefined) await manager.stop(spec);
     await host.remove(p.dataDir);
     // two moves of a wave provisioning on one host would otherwise both make (and remove) the template
-    const template = await deps.hostLock(t.host).run(() => ensureTemplate(host, manager, t.host.base_dir, s.section.run_as_root));
+    const template = await deps.hostLock(t.host).run(() => ensureTemplate(host, manager, t.host.base_dir, s.section.run_as_root, hostEngine(s.section, t.host)));
     await manager.initDatadirFromTemplate(spec, template);
     await host.writeFile(join(p.dir, DATADIR_READY), `${new Date().toISOString()}\n`, 0o640);
     log.info({ datadir: p.dataDir, config: p.configFile }, 'datadir created from the template');
@@ -67,8 +69,8 @@ export function provisionPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySetting
       for (const t of move.targets) {
         const ip = addressOf(state, move, t);
         const spec = targetSpec(move, t, ip, s);
-        const r = await deps.host(t.host).check('mariadb', ['--no-defaults', '-S', mysqldPaths(spec).socket, '-uroot', '-N', '-B', '-e', 'SELECT @@server_id, @@bind_address, @@port'], { timeoutMs: 10_000 });
-        const [sid, bind, port] = r.stdout.trim().split('\t');
+        const row = (await rootClientFor(deps.host(t.host), spec).query('SELECT @@server_id AS sid, @@bind_address AS bind, @@port AS port', 10_000))[0] ?? {};
+        const [sid, bind, port] = [row['sid'], row['bind'], row['port']].map((v) => String(v ?? ''));
         if (Number(sid) !== t.serverId || bind !== ip || Number(port) !== t.port) {
           throw new RemoteError('PROVISION_MISMATCH', `${targetName(move, t, ip)} answers as server_id ${sid} on ${bind}:${port}, not as planned`);
         }
