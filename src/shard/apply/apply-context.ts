@@ -24,7 +24,7 @@ export interface ApplyDeps {
   hostLock(h: ConsolidationHost): Mutex;
   /** Catch-up progress of one new copy, one line per update (the CLI draws a bar on a terminal). */
   progress: (target: string, line: string) => void;
-  /** Test crash points inside the switchover (see SwitchoverDeps.failpoint) and verify (`<shard>:verify-at-position`). */
+  /** Test crash points inside the switchover (see SwitchoverDeps.failpoint), verify (`<shard>:verify-at-position`) and seed (`<shard>:seeded`, every copy made, the phase not yet journaled). */
   failpoint?: (point: string) => void;
 }
 

@@ -1,7 +1,8 @@
 import { StateError } from '../../core/errors.js';
 import type { Phase } from '../../core/phases/phase-runner.js';
 import { attachAndCatchUp } from '../seed/attach-replica.js';
-import { addressOf, adminEndpoint, targetName, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import { addressOf, adminEndpoint, targetName, targetSpec, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import { seedMarker } from './phase-seed.js';
 import type { ApplyMove } from './apply-moves.js';
 import { progressLine } from './catch-up-progress.js';
 
@@ -22,6 +23,8 @@ export function catchUpPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings)
         const startGtid = seeds[String(t.serverId)];
         if (startGtid === undefined) throw new StateError('NO_SEED_POSITION', `${targetName(move, t, ip)} has no seed position in the journal`, { next: 'the seed phase must run first: apply --resume' });
         const name = targetName(move, t, ip);
+        // the seed is in the journal: the copy is no partial seed any more
+        await deps.host(t.host).remove(seedMarker(targetSpec(move, t, ip, s)));
         let first: number | undefined;
         const { caughtUpTo } = await attachAndCatchUp(deps.connect, {
           target: adminEndpoint(s, ip, t.port),

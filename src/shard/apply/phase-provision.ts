@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { RemoteError } from '../../core/errors.js';
 import type { Phase } from '../../core/phases/phase-runner.js';
@@ -13,14 +14,23 @@ import type { ApplyMove, TargetProcess } from './apply-moves.js';
 const DATADIR_READY = '.dbfleet-datadir-ready';
 const TEMPLATE_READY = '.dbfleet-template-ready';
 
-/** The empty datadir every new process on a host starts from (system tables; root by socket only). */
+/**
+ * The empty datadir every new process on a host starts from (system tables; root by socket only).
+ * Made under a name of its own and moved into place once complete: the initialiser of a run killed
+ * meanwhile may still be writing its half-made one (MySQL's takes seconds), which is left to fail
+ * and removed by the next run.
+ */
 async function ensureTemplate(host: Host, manager: MysqldManager, baseDir: string, runAsRoot: boolean, engine: MysqldEngine): Promise<string> {
-  const spec: MysqldSpec = { name: 'template', baseDir, bindAddress: '127.0.0.1', port: 3306, serverId: 1, bufferPoolMb: 16, readOnly: true, runAsRoot, engine };
-  const p = mysqldPaths(spec);
+  const spec = (name: string): MysqldSpec => ({ name, baseDir, bindAddress: '127.0.0.1', port: 3306, serverId: 1, bufferPoolMb: 16, readOnly: true, runAsRoot, engine });
+  const p = mysqldPaths(spec('template'));
   if (await host.exists(join(p.dir, TEMPLATE_READY))) return p.dataDir;
-  await host.remove(p.dir); // a template a crash left half made
-  await manager.createTemplate(spec, '');
-  await host.writeFile(join(p.dir, TEMPLATE_READY), `${new Date().toISOString()}\n`, 0o640);
+  await host.remove(p.dir); // a template of an older version a crash left half made
+  await host.mkdir(baseDir, 0o750);
+  await host.check('find', [baseDir, '-maxdepth', '1', '-type', 'd', '-name', 'template-build-*', '-exec', 'rm', '-rf', '{}', '+'], { timeoutMs: 60_000 });
+  const build = spec(`template-build-${randomBytes(4).toString('hex')}`);
+  const b = await manager.createTemplate(build, '');
+  await host.writeFile(join(b.dir, TEMPLATE_READY), `${new Date().toISOString()}\n`, 0o640);
+  await host.check('mv', ['-T', '--', b.dir, p.dir], { timeoutMs: 60_000 });
   return p.dataDir;
 }
 

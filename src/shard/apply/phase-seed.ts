@@ -4,12 +4,23 @@ import type { Phase } from '../../core/phases/phase-runner.js';
 import type { Host } from '../../host/host.js';
 import { asSwitch } from '../../mysql/row-values.js';
 import { mysqldPaths } from '../mysqld/mysqld-spec.js';
+import { RESTORE_LOCAL_ROOT } from '../seed/seed-by-clone.js';
 import { clearPartialCopy, rootClientFor, seedFromReplica } from '../seed/seed-from-replica.js';
 import { addressOf, currentEndpoint, targetName, targetSpec, withAdmin, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
 import type { ApplyMove } from './apply-moves.js';
 
-/** In the process directory while a seed loads: only a copy carrying it may be dropped and made again. */
-const SEEDING = '.dbfleet-seeding';
+/**
+ * In the process directory from the start of a seed until catch-up begins: only a copy carrying it
+ * may be cleared and made again. Catch-up removes it, after the seed's end is in the journal: a run
+ * killed between a finished copy and that journal entry (an fsync, under load easily tens of ms)
+ * left a seeded copy without it, which the resume then refused as data no seed had started.
+ */
+export const SEEDING_MARKER = '.dbfleet-seeding';
+
+/** Where a new process's seed marker is. */
+export function seedMarker(spec: Parameters<typeof mysqldPaths>[0]): string {
+  return join(mysqldPaths(spec).dir, SEEDING_MARKER);
+}
 
 /** Refuses to copy from a replica whose replication is broken or far behind: the copy would be stale or wrong. */
 async function checkSource(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): Promise<void> {
@@ -46,16 +57,24 @@ export function seedPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): P
         const spec = targetSpec(move, t, ip, s);
         const host = deps.host(t.host);
         const log = deps.logger.child({ shard: move.shard, target: targetName(move, t, ip) });
+        const manager = deps.mysqld(t.host);
+        if ((await manager.pid(spec)) === undefined) {
+          // a clone shuts its recipient down to finish at the next start: a run killed then left it down
+          log.warn('the new mysqld is not running (a seed a crash cut short?): starting it');
+          // (after a clone, with the root account the clone replaced restored, as seedByClone does)
+          await manager.start(spec, { readyTimeoutMs: 600_000, ...(spec.engine?.kind === 'mysql' ? { initSql: RESTORE_LOCAL_ROOT } : {}) });
+        }
         const root = rootClientFor(host, spec);
         const d = await root.dialect();
         const replica = d.parseReplicaStatus(await root.query(d.replicaStatusQuery()));
-        const marker = join(mysqldPaths(spec).dir, SEEDING);
+        const marker = seedMarker(spec);
         const ours = await host.exists(marker);
         const previous = ((state[`${move.shard}:seed`] as Record<string, string> | undefined) ?? {})[String(t.serverId)];
         if (previous !== undefined && !ours && replica && replica.sourceHost === move.master.host && replica.sourcePort === move.master.port) {
           // seeded and attached before (a --redo-from that re-seeds only a copy removed by hand)
           log.info('already a replica of the current master from an earlier seed: kept');
           positions[String(t.serverId)] = previous;
+          methods[String(t.serverId)] = ((state[`${move.shard}:seed_method`] as Record<string, string> | undefined) ?? {})[String(t.serverId)] ?? 'kept: a replica of the current master from an earlier seed';
           continue;
         }
         const ro = asSwitch((await root.query(d.readOnlyQuery()))[0]?.['ro'], 'read_only');
@@ -81,7 +100,7 @@ export function seedPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): P
           log.warn({ databases: existing }, 'clearing a partial copy left by an interrupted seed');
           await clearPartialCopy(root);
         }
-        await host.writeFile(marker, `${new Date().toISOString()}\n`, 0o640);
+        await host.writeFile(marker, `seed started ${new Date().toISOString()}\n`, 0o640);
         const started = performance.now();
         // a dump and a 0600 defaults file a killed run left behind go now; one directory per shard,
         // as moves of a wave may seed onto one host side by side
@@ -90,7 +109,7 @@ export function seedPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): P
         await removeOldLayoutLeftovers(host, join(t.host.base_dir, 'seed-work'));
         const seeded = await seedFromReplica({
           source: { host: move.seedSource.host, port: move.seedSource.port },
-          target: { host, manager: deps.mysqld(t.host), spec },
+          target: { host, manager, spec },
           account: s.admin,
           workDir,
           connect: deps.connect,
@@ -98,10 +117,13 @@ export function seedPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): P
           timeoutMs: s.section.seed_timeout_ms,
         });
         log.info({ method: seeded.method, why: seeded.why, databases: seeded.databases, accounts: seeded.accounts.length, gtid: seeded.gtid, dump_bytes: seeded.dumpBytes, ms: Math.round(performance.now() - started) }, `seeded by ${seeded.method}`);
-        await host.remove(marker);
+        // the marker stays until catch-up: a crash before the journal records this phase's end redoes the copy
+        await host.writeFile(marker, `seeded by ${seeded.method} ${new Date().toISOString()}, position ${seeded.gtid}\n`, 0o640);
         positions[String(t.serverId)] = seeded.gtid;
         methods[String(t.serverId)] = `${seeded.method}: ${seeded.why}`;
       }
+      // a test crash point: every copy seeded, the phase's end not yet journaled
+      deps.failpoint?.(`${move.shard}:seeded`);
       return { [`${move.shard}:seed`]: positions, [`${move.shard}:seed_method`]: methods };
     },
   };
