@@ -111,13 +111,15 @@ export const mariadbSnapshotPosition: SnapshotPositionPlan = {
 /**
  * MySQL 8.0.17+: mysql.gtid_executed is NOT what a snapshot needs. With the binary log on, InnoDB
  * keeps each transaction's GTID in its undo log and a background thread writes them to the table
- * in batches, so a snapshot sees the table behind its own data (measured on 9.7.4, a replica
- * applying a write every millisecond: the table matched the snapshot's rows in 8 of 300
- * snapshots). Instead nothing may commit while the snapshot opens and @@gtid_executed is read: a
- * global read lock held for those milliseconds (300 of 300 exact; the lock held 1.3 ms median,
- * 13.5 ms at most), bounded by lock_wait_timeout, and released with the connection if dbfleet
- * dies, so the reference is never left stopped. mysqldump --single-transaction takes the same
- * lock for the same reason. Needs the RELOAD privilege.
+ * in batches, so a snapshot sees the table behind its own data. Measured on 9.7.4
+ * (bench/mysql-snapshot-position.bench.ts: a replica with log_replica_updates and the
+ * multi-threaded applier, applying a write every millisecond): the table matched the snapshot's
+ * rows in 4 (another run: 8) of 300 snapshots, and lagged in the others. Instead nothing may
+ * commit while the snapshot opens and @@gtid_executed is read: a global read lock held for those
+ * milliseconds (300 of 300 exact; held 0.9 ms median, 9.2 ms at most on an idle machine, 1.3 /
+ * 13.5 ms on a loaded one), bounded by lock_wait_timeout, and released with the connection if
+ * dbfleet dies, so the reference is never left stopped. mysqldump --single-transaction takes the
+ * same lock for the same reason. Needs the RELOAD privilege.
  */
 export const mysqlSnapshotPosition: SnapshotPositionPlan = {
   kind: 'commit-lock',
