@@ -95,16 +95,6 @@ describe.each(TEST_ENGINES)('seeding and verifying a new copy (%s)', (engine) =>
 
   beforeAll(async () => {
     fx = await SandboxFixture.up(1, 2, silentLogger, { engine });
-    const [master] = (await fx.state()).clusters[0]!.instances;
-    // what a shard holds besides rows: a routine, a trigger's table; and more than 64 KB of dump
-    // (MariaDB writes a dump's GTID position after the data)
-    const m = await admin(master!.host);
-    try {
-      await m.session.query('CREATE PROCEDURE app.answer() SELECT 42 AS answer');
-      await m.session.query(BULK.replace('INSERT INTO writes', 'INSERT INTO app.writes'));
-    } finally {
-      await m.close();
-    }
     // a template datadir as provision makes one per host: system tables, root by socket, nothing else
     const tpl: MysqldSpec = { name: 'template-new', baseDir: join(fx.dir, 'extra'), bindAddress: `127.${(await fx.state()).slot}.1.250`, port: 3306, serverId: 1, bufferPoolMb: 16, readOnly: true, runAsRoot: process.getuid?.() === 0, engine: testEngine(engine) };
     template = (await manager.createTemplate(tpl, '')).dataDir;
@@ -116,6 +106,34 @@ describe.each(TEST_ENGINES)('seeding and verifying a new copy (%s)', (engine) =>
   });
 
   let y: MysqldSpec;
+
+  it(`compares the replicas of a shard that has had no transaction yet (${engine === 'mysql' ? 'equal at the empty GTID set' : 'refused: no position'})`, async () => {
+    const [master, a, b] = (await fx.state()).clusters[0]!.instances;
+    const [m, x, z] = await Promise.all([admin(master!.host), admin(a!.host), admin(b!.host)]);
+    try {
+      if (engine === 'mysql') {
+        // under the lock an empty @@gtid_executed is an exact position: nothing was ever committed
+        const report = await compareReplicas(m, x, z);
+        expect(report).toMatchObject({ mode: 'snapshot', position: '', equal: true });
+        expect(report.tables.map((t) => t.table)).toContain('app.writes');
+      } else {
+        // MariaDB's empty gtid_slave_pos says only that nothing was replicated since it was cleared
+        await expect(compareReplicas(m, x, z)).rejects.toThrow(/shows no applied GTID in its snapshot: no position to compare at/);
+      }
+      for (const r of [x, z]) await eventually('replicating again', async () => (await r.replicaStatus())?.sqlRunning === true);
+    } finally {
+      await Promise.all([m.close(), x.close(), z.close()]);
+    }
+    // what a shard holds besides rows, for the seeds below: a routine; and more than 64 KB of dump
+    // (MariaDB writes a dump's GTID position after the data)
+    const w = await admin(master!.host);
+    try {
+      await w.session.query('CREATE PROCEDURE app.answer() SELECT 42 AS answer');
+      await w.session.query(BULK.replace('INSERT INTO writes', 'INSERT INTO app.writes'));
+    } finally {
+      await w.close();
+    }
+  });
 
   it(`copies the data with its position (${engine === 'mysql' ? 'CLONE' : 'logical dump'}), replicates from the master, and ends identical, with writes running throughout`, async () => {
     y = await newCopy('shard-1-new', 9, 199);

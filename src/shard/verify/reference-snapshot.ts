@@ -97,7 +97,9 @@ export async function openSnapshot(a: MysqlAdmin, support: SnapshotSupport, lock
   } else {
     throw new RemoteError('VERIFY_NO_SNAPSHOT', `${a.endpoint.host} cannot be read in a snapshot: ${plan.why}`);
   }
-  if (position === '') throw new RemoteError('VERIFY_POSITION', `${a.endpoint.host} shows no applied GTID in its snapshot: no position to compare at`, { next: 'let it replicate a transaction from the master, then resume' });
+  // read under the lock, an empty @@gtid_executed is exact: no transaction at all yet. MariaDB's
+  // empty gtid_slave_pos tables only say nothing was replicated since they were last cleared.
+  if (position === '' && plan.kind !== 'commit-lock') throw new RemoteError('VERIFY_POSITION', `${a.endpoint.host} shows no applied GTID in its snapshot: no position to compare at`, { next: 'let it replicate a transaction from the master, then resume' });
   return position;
 }
 
