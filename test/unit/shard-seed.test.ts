@@ -12,7 +12,7 @@ import { parseBatch } from '../../src/shard/seed/root-client.js';
 const side = (over: Partial<CloneSide> = {}): CloneSide => ({ host: '10.0.0.2', engine: 'mysql 9.7.4', version: '9.7.4', cloneSupported: true, clonePlugin: 'ACTIVE', ...over });
 const facts = (over: { asked?: SeedMethodFacts['asked']; donor?: Partial<SeedMethodFacts['donor']>; recipient?: Partial<CloneSide> } = {}): SeedMethodFacts => ({
   asked: over.asked ?? 'auto',
-  donor: { ...side(), backupAdmin: true, account: 'dbfleet@%', ...over.donor },
+  donor: { ...side(), backupAdmin: true, account: 'dbfleet@%', nonInnodbTables: [], ...over.donor },
   recipient: side({ host: 's1 on db-1', ...over.recipient }),
 });
 
@@ -22,7 +22,11 @@ describe('choosing how a new copy is seeded', () => {
     ['asked for a dump', facts({ asked: 'dump' }), 'dump', /^consolidation\.seed_method is dump$/],
     ['a MariaDB donor', facts({ donor: { engine: 'mariadb 10.11.6', version: '10.11.6', cloneSupported: false } }), 'dump', /^no CLONE: 10\.0\.0\.2 runs mariadb 10\.11\.6, which has no CLONE/],
     ['MySQL 8.0.16 (before CLONE)', facts({ recipient: { engine: 'mysql 8.0.16', version: '8.0.16', cloneSupported: false } }), 'dump', /^no CLONE: s1 on db-1 runs mysql 8\.0\.16/],
-    ['versions that differ', facts({ donor: { engine: 'mysql 9.7.3', version: '9.7.3' } }), 'dump', /runs mysql 9\.7\.3 and the new copy mysql 9\.7\.4: CLONE needs the same version/],
+    ['two releases of one series (9.7)', facts({ donor: { engine: 'mysql 9.7.3', version: '9.7.3' } }), 'clone', /^mysql 9\.7\.3 on the donor and mysql 9\.7\.4 on the new copy \(one series\) with the clone plugin active/],
+    ['two series', facts({ donor: { engine: 'mysql 8.4.3', version: '8.4.3' } }), 'dump', /runs mysql 8\.4\.3 and the new copy mysql 9\.7\.4: CLONE needs one series/],
+    ['8.0 releases before 8.0.37', facts({ donor: { engine: 'mysql 8.0.36', version: '8.0.36' }, recipient: { engine: 'mysql 8.0.35', version: '8.0.35' } }), 'dump', /CLONE needs one series \(from 8\.0\.37; the same release before\)/],
+    ['8.0 releases from 8.0.37', facts({ donor: { engine: 'mysql 8.0.37', version: '8.0.37' }, recipient: { engine: 'mysql 8.0.42', version: '8.0.42' } }), 'clone', /^mysql 8\.0\.37 on the donor and mysql 8\.0\.42 on the new copy/],
+    ['a MyISAM table on the donor', facts({ donor: { nonInnodbTables: ['app.legacy (MyISAM)'] } }), 'dump', /^no CLONE: the donor 10\.0\.0\.2 has tables CLONE would copy empty \(it copies InnoDB data only\): app\.legacy \(MyISAM\)$/],
     ['a donor without the plugin', facts({ donor: { clonePlugin: undefined } }), 'dump', /the donor 10\.0\.0\.2 has the clone plugin not installed \(load it there with plugin-load-add = mysql_clone\.so\)/],
     ['a donor whose plugin is disabled', facts({ donor: { clonePlugin: 'DISABLED' } }), 'dump', /has the clone plugin DISABLED/],
     ['a copy that could not load it', facts({ recipient: { clonePlugin: undefined } }), 'dump', /the new copy could not load the clone plugin/],

@@ -58,10 +58,10 @@ async function provisionOne(move: ApplyMove, t: TargetProcess, deps: ApplyDeps, 
 }
 
 /**
- * Provision: for every new copy of the shard, attach its secondary address, write my-<shard>.cnf,
- * give it a datadir from the host's template and start mysqld. Every part is idempotent (the
- * address provider by tag, the datadir by its ready marker, the process by its verified PID),
- * so a resume simply runs it again.
+ * Provision: for every new copy of the shard (side by side), attach its secondary address, write
+ * my-<shard>.cnf, give it a datadir from the host's template and start mysqld. Every part is
+ * idempotent (the address provider by tag, the datadir by its ready marker, the process by its
+ * verified PID), so a resume simply runs it again.
  */
 export function provisionPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): Phase<ApplyState> {
   return {
@@ -72,7 +72,13 @@ export function provisionPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySetting
         .join('; ')}`,
     run: async (state) => {
       const ips = { ...addressesOf(state, move.shard) };
-      for (const t of move.targets) ips[String(t.serverId)] = await provisionOne(move, t, deps, s);
+      // the copies are on different hosts: made side by side (a MySQL template and start take
+      // seconds each); what must not overlap on one host is under its lock. Every copy is let
+      // finish before a failure is reported, so none is left half started behind the error.
+      const made = await Promise.allSettled(move.targets.map(async (t) => [String(t.serverId), await provisionOne(move, t, deps, s)] as const));
+      const failed = made.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      for (const r of made) if (r.status === 'fulfilled') ips[r.value[0]] = r.value[1];
       return { [`${move.shard}:ips`]: ips };
     },
     verify: async (state) => {

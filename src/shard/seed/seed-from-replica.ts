@@ -115,10 +115,18 @@ async function methodFacts(donor: MysqlAdmin, root: RootClient, o: SeedOptions):
   const [donorPlugin, recipientPlugin] = asked === 'dump' || !dd.cloneSupported || !rd.cloneSupported ? [undefined, undefined] : [(await donor.session.query(pluginQuery))[0]?.['s'], (await root.query(pluginQuery))[0]?.['s']];
   const me = String((await donor.session.query('SELECT CURRENT_USER() AS u'))[0]?.['u'] ?? o.account.user);
   const grantee = `'${me.replace(/@/, "'@'")}'`;
-  const backupAdmin = dd.cloneSupported && (await donor.session.query("SELECT COUNT(*) AS n FROM information_schema.user_privileges WHERE grantee = ? AND privilege_type = 'BACKUP_ADMIN'", [grantee]))[0]?.['n'];
+  const backupAdmin = dd.cloneSupported ? Number((await donor.session.query("SELECT COUNT(*) AS n FROM information_schema.user_privileges WHERE grantee = ? AND privilege_type = 'BACKUP_ADMIN'", [grantee]))[0]?.['n']) > 0 : false;
+  const others = await donor.session.query(
+    "SELECT CONCAT(table_schema, '.', table_name, ' (', COALESCE(engine, '?'), ')') AS t FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys') AND COALESCE(engine, '') <> 'InnoDB' ORDER BY 1",
+  );
   return {
     asked,
-    donor: { ...side(o.source.host, donor.version, dd.cloneSupported, donorPlugin === undefined || donorPlugin === null ? undefined : String(donorPlugin)), backupAdmin: Number(backupAdmin) > 0, account: me },
+    donor: {
+      ...side(o.source.host, donor.version, dd.cloneSupported, donorPlugin === undefined || donorPlugin === null ? undefined : String(donorPlugin)),
+      backupAdmin,
+      account: me,
+      nonInnodbTables: others.map((r) => String(r['t'])),
+    },
     recipient: side(`${o.target.spec.name} on ${o.target.host.name}`, rd.version, rd.cloneSupported, recipientPlugin === undefined || recipientPlugin === null ? undefined : String(recipientPlugin)),
   };
 }
