@@ -98,7 +98,8 @@ export function applyDeps(ctx: CliContext, fleet: FleetContext, hosts: ApplyHost
 /**
  * DBFLEET_FAILPOINT=<shard>:<switchover phase> kills this process (SIGKILL) right after that
  * phase: how the tests crash a switchover with writes blocked, or just after the promotion;
- * <shard>:verify-at-position, inside verify with both copies at the compared position. Never set
+ * <shard>:verify-at-position, inside verify with both copies at the compared position;
+ * <shard>:seeded, at the end of seed before its end is journaled. Never set
  * it in production.
  */
 function failpoint(ctx: CliContext): { failpoint?: (point: string) => void } {

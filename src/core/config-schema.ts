@@ -121,9 +121,16 @@ export const switchoverSectionSchema = z
 
 const absolutePath = z.string().regex(/^\/[A-Za-z0-9._/-]*$/, 'must be an absolute path of letters, digits, ".", "_", "/" or "-"');
 
+/** What the target hosts of a consolidation run: MariaDB (the default) or Oracle MySQL 8.0.17+. */
+const targetEngineSchema = z.enum(['mariadb', 'mysql']);
+
 /** How `shard apply` reaches a target host: over SSH (host key checked), or this machine itself. */
 export const consolidationHostSchema = z
   .object({
+    /** What this host runs, when it differs from consolidation.engine. */
+    engine: targetEngineSchema.optional(),
+    /** MySQL from a prefix laid out as scripts/ensure-mysql makes it (bin/mysqld, bin/mysql, bin/mysqldump); else from PATH. */
+    mysql_prefix: absolutePath.optional(),
     /** The plan's host name (db-1a-001). */
     name: nameSchema,
     /** Each mysqld gets <base_dir>/<shard>/ (datadir, binlogs, socket, logs); the template lives in <base_dir>/template. */
@@ -152,6 +159,12 @@ export const consolidationHostSchema = z
 
 export const consolidationSectionSchema = z
   .object({
+    /** What every target host runs (a host's own `engine` overrides it); its shards' clusters must run the same. */
+    engine: targetEngineSchema.default('mariadb'),
+    /** MySQL's prefix for every host that runs mysql (a host's own `mysql_prefix` overrides it). */
+    mysql_prefix: absolutePath.optional(),
+    /** How new copies are seeded: `auto` uses MySQL's CLONE where both sides allow it, else a logical dump; `clone` refuses without it. */
+    seed_method: z.enum(['auto', 'clone', 'dump']).default('auto'),
     hosts: z.array(consolidationHostSchema).min(1),
     ip_provider: z.discriminatedUnion('kind', [
       z
@@ -178,6 +191,18 @@ export const consolidationSectionSchema = z
   .refine((c) => c.ip_provider.kind !== 'ec2' || c.hosts.every((h) => h.eni_id !== undefined), {
     message: 'every host needs eni_id when ip_provider.kind is ec2',
     path: ['hosts'],
+  })
+  .superRefine((c, ctx) => {
+    const engineOf = (h: { engine?: 'mariadb' | 'mysql' | undefined }): 'mariadb' | 'mysql' => h.engine ?? c.engine;
+    c.hosts.forEach((h, i) => {
+      if (h.mysql_prefix !== undefined && engineOf(h) !== 'mysql') ctx.addIssue({ code: 'custom', message: `applies to engine mysql only; ${h.name} runs ${engineOf(h)}`, path: ['hosts', i, 'mysql_prefix'] });
+    });
+    if (c.mysql_prefix !== undefined && !c.hosts.some((h) => engineOf(h) === 'mysql')) ctx.addIssue({ code: 'custom', message: 'applies to engine mysql only, and no host runs mysql', path: ['mysql_prefix'] });
+    if (c.seed_method === 'clone') {
+      c.hosts.forEach((h, i) => {
+        if (engineOf(h) !== 'mysql') ctx.addIssue({ code: 'custom', message: `clone needs engine mysql on every host; ${h.name} runs ${engineOf(h)}`, path: ['hosts', i, 'engine'] });
+      });
+    }
   });
 
 export const fleetConfigSchema = z

@@ -31,6 +31,18 @@ export function auroraDialect(version: ServerVersion): Dialect {
     beforeRenameOnReadOnly: () => [],
     assignGtidsToAnonymous: () => (v3 ? [statement("CALL mysql.rds_assign_gtids_to_anonymous_transactions('LOCAL')")] : undefined),
     killConnection: (id) => statement('CALL mysql.rds_kill(?)', [checkThreadId(id)]),
+    // the master user has no RELOAD for a global read lock; Aurora's storage clones are its own API
+    snapshotPosition: () => ({ kind: 'none', why: 'Aurora does not give the master user FLUSH TABLES WITH READ LOCK' }),
+    resetBinaryLogsAndGtids: () => {
+      throw new UnsupportedOperationError('Aurora does not allow resetting its binary logs and GTIDs', { next: 'never seed an Aurora instance with dbfleet: it is made by RDS' });
+    },
+    cloneSupported: false,
+    cloneInstanceFrom: () => {
+      throw new UnsupportedOperationError('Aurora has no CLONE plugin over the MySQL protocol (its clones are an RDS API)', { next: 'seed by logical dump' });
+    },
+    letAdminsWrite: () => {
+      throw new UnsupportedOperationError('Aurora does not allow SET GLOBAL super_read_only: the instance role decides it', { next: 'never seed an Aurora instance with dbfleet: it is made by RDS' });
+    },
   };
 }
 

@@ -2,7 +2,8 @@ import type { ChangeSource, ServerVersion } from './admin.js';
 import type { Dialect, WaitPlan } from './dialect.js';
 import { interpretMariadbGtidWait, parseBinlogStatus, parseRole, renderOptions, type OptionItem } from './dialect-common.js';
 import { positionWait } from './dialect-mysql.js';
-import { InvalidMysqlArgumentError } from './mysql-errors.js';
+import { mariadbBehind, mariadbCovers, mariadbSame, mariadbSnapshotPosition } from './dialect-consolidation.js';
+import { InvalidMysqlArgumentError, UnsupportedOperationError } from './mysql-errors.js';
 import { parseReplicaStatus } from './replica-status.js';
 import { versionAtLeast } from './server-version.js';
 import {
@@ -71,6 +72,19 @@ export function mariadbDialect(version: ServerVersion): Dialect {
     gtidModeQuery: () => undefined,
     assignGtidsToAnonymous: () => undefined,
     killConnection: (id) => statement('KILL CONNECTION ?', [checkThreadId(id)]),
+    gtidCovers: mariadbCovers,
+    sameGtids: mariadbSame,
+    gtidsBehind: mariadbBehind,
+    snapshotPosition: () => mariadbSnapshotPosition,
+    // gtid_slave_pos is the replica's own position, kept apart from the binary log's
+    resetBinaryLogsAndGtids: () => [statement('RESET MASTER'), statement("SET GLOBAL gtid_slave_pos = ''")],
+    // SHOW CREATE USER prints MariaDB's hashes as text ('*...' or unix_socket) already
+    accountExportSession: () => [],
+    cloneSupported: false,
+    cloneInstanceFrom: () => {
+      throw new UnsupportedOperationError('MariaDB has no CLONE over the MySQL protocol (mariadb-backup needs a shell on the source host)', { next: 'seed by logical dump' });
+    },
+    letAdminsWrite: () => [],
   };
 }
 

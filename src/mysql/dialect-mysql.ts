@@ -10,7 +10,8 @@ import {
   wholeSeconds,
   type OptionItem,
 } from './dialect-common.js';
-import { InvalidMysqlArgumentError } from './mysql-errors.js';
+import { mysqlBehind, mysqlCloneStatements, mysqlCovers, mysqlSame, mysqlSnapshotPosition } from './dialect-consolidation.js';
+import { InvalidMysqlArgumentError, UnsupportedOperationError } from './mysql-errors.js';
 import { formatGtidSet, parseGtidSet, subtractGtidSets } from './mysql-gtid-set.js';
 import { parseReplicaStatus } from './replica-status.js';
 import { versionAtLeast } from './server-version.js';
@@ -41,6 +42,10 @@ export interface MysqlFeatures {
   publicKeyOption: boolean;
   /** performance_schema.log_status, a consistent binlog position and gtid_executed (8.0.14). */
   logStatus: boolean;
+  /** The CLONE plugin and print_identified_with_as_hex (8.0.17+). */
+  clone: boolean;
+  /** RESET BINARY LOGS AND GTIDS (8.2+; 8.4 removed RESET MASTER). */
+  resetBinaryLogs: boolean;
 }
 
 export function mysqlFeatures(v: ServerVersion): MysqlFeatures {
@@ -51,6 +56,8 @@ export function mysqlFeatures(v: ServerVersion): MysqlFeatures {
     binaryLogStatus: versionAtLeast(v, 8, 2, 0),
     publicKeyOption: v.major >= 8,
     logStatus: versionAtLeast(v, 8, 0, 14),
+    clone: versionAtLeast(v, 8, 0, 17),
+    resetBinaryLogs: versionAtLeast(v, 8, 2, 0),
   };
 }
 
@@ -112,6 +119,18 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
     // An applier option: needs the SQL thread stopped and SOURCE_AUTO_POSITION = 0 (a change by position sets it).
     assignGtidsToAnonymous: () => (f.sourceOptions ? [statement('CHANGE REPLICATION SOURCE TO ASSIGN_GTIDS_TO_ANONYMOUS_TRANSACTIONS = LOCAL')] : undefined),
     killConnection: (id) => statement('KILL CONNECTION ?', [checkThreadId(id)]),
+    gtidCovers: mysqlCovers,
+    sameGtids: mysqlSame,
+    gtidsBehind: mysqlBehind,
+    snapshotPosition: () => mysqlSnapshotPosition,
+    resetBinaryLogsAndGtids: () => [statement(f.resetBinaryLogs ? 'RESET BINARY LOGS AND GTIDS' : 'RESET MASTER')],
+    accountExportSession: () => (f.clone ? [statement('SET SESSION print_identified_with_as_hex = ON')] : []),
+    cloneSupported: f.clone,
+    cloneInstanceFrom: (donor) => {
+      if (!f.clone) throw new UnsupportedOperationError(`MySQL ${version.major}.${version.minor}.${version.patch} has no CLONE plugin (8.0.17 and later have)`, { next: 'seed by logical dump' });
+      return mysqlCloneStatements(donor);
+    },
+    letAdminsWrite: () => [statement('SET GLOBAL super_read_only = 0')],
   };
 }
 

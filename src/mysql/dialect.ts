@@ -93,6 +93,28 @@ export interface Dialect {
   assignGtidsToAnonymous(): Statement[] | undefined;
   /** Ends another session by its processlist id: KILL CONNECTION, or Aurora's mysql.rds_kill (its master user may not KILL other users' threads). */
   killConnection(id: number): Statement;
+  /** True when `have` holds every transaction of `want` (MySQL GTID_SUBSET(want, have); MariaDB: per domain a seq at least as high). Pure. */
+  gtidCovers(have: string, want: string): boolean;
+  /** True when two GTID values name the same transactions, whatever their order and spacing. Pure. */
+  sameGtids(a: string, b: string): boolean;
+  /** Transactions of `target` that `applied` lacks (MariaDB: by sequence numbers per domain); null when either is not a GTID value of this engine. Pure. */
+  gtidsBehind(target: string, applied: string): number | null;
+  /** How a replica that keeps applying is read in a consistent snapshot at an exactly known GTID position (verify's reference). */
+  snapshotPosition(): SnapshotPositionPlan;
+  /** Empties a server's binary logs and GTID history (RESET BINARY LOGS AND GTIDS / RESET MASTER): only for a fresh copy dbfleet seeds again. */
+  resetBinaryLogsAndGtids(): Statement[];
+  /** Session settings under which SHOW CREATE USER prints password hashes that survive a text client (MySQL 8.0.17+: as hex). */
+  accountExportSession(): Statement[];
+  /** True where the server can give or take a physical copy over the MySQL protocol (MySQL 8.0.17+ CLONE plugin). */
+  readonly cloneSupported: boolean;
+  /** Run on the recipient: allow the donor, then replace this server's data with its (CLONE INSTANCE); throws UnsupportedOperationError where cloneSupported is false. */
+  cloneInstanceFrom(donor: CloneDonor): Statement[];
+  /**
+   * A read-only server that its administrators may write to, applications still not (MySQL:
+   * super_read_only off, read_only stays on; nothing on MariaDB, whose read_only never stops
+   * SUPER). For loading a fresh copy as root; setReadOnly(true) ends it.
+   */
+  letAdminsWrite(): Statement[];
 }
 
 /**
@@ -107,6 +129,41 @@ export interface PositionPlan {
   /** Null when the server returned no usable row (binary logging off). */
   parse(rows: readonly Row[]): BinlogPosition | null;
 }
+
+/** The server a CLONE copies from, and the account (BACKUP_ADMIN on it) the recipient logs in with. */
+export interface CloneDonor {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+}
+
+/** The gtid_slave_pos tables of a MariaDB server, with their storage engines. */
+export interface PositionTable {
+  name: string;
+  engine: string;
+}
+
+/**
+ * How verify opens a consistent snapshot on a replica that keeps applying and learns the exact
+ * GTID position of the data it sees:
+ * - `position-tables` (MariaDB): the position tables are read inside the snapshot (they change
+ *   in the same transaction as each applied one, when they are InnoDB);
+ * - `commit-lock` (MySQL): nothing may commit while the snapshot opens and the position variable
+ *   is read (`lock`, START TRANSACTION WITH CONSISTENT SNAPSHOT, `position`, then `unlock`);
+ * - `none`: not possible on this server (then both copies are stopped instead).
+ */
+export type SnapshotPositionPlan =
+  | {
+      kind: 'position-tables';
+      tablesQuery: Statement;
+      parseTables(rows: readonly Row[]): PositionTable[];
+      rowsQuery(table: string): Statement;
+      /** The position from every table's rows together; '' when they hold none. */
+      parsePosition(rows: readonly Row[]): string;
+    }
+  | { kind: 'commit-lock'; lock(timeoutSeconds: number): Statement[]; position: Statement; unlock: Statement[] }
+  | { kind: 'none'; why: string };
 
 /** One SHOW MASTER STATUS / SHOW BINARY LOG STATUS row. */
 export interface BinlogStatusRow {

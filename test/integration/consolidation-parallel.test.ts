@@ -3,31 +3,33 @@ import { SandboxFixture } from '../support/sandbox-fixture.js';
 import { ShardWriters } from '../support/consolidation-writers.js';
 import { sshdInstalled } from '../support/sshd-fixture.js';
 import { dbfleet } from '../support/cli.js';
+import { TEST_ENGINES } from '../support/engines.js';
 import { ConsolidationRig, applyKilledIn, applyResume, journalEntries, type ConsolidationSetup } from '../support/consolidation-fixture.js';
 
-// `shard apply --parallel 2` on real processes: four sandbox shards onto two hosts over two real
-// sshd, planned with seeds_per_host 2 so that two moves share each wave. A writer runs on every
+// `shard apply --parallel 2` on real processes (MariaDB 10.11, MySQL 9.7): four sandbox shards
+// onto two hosts of the same engine over two real sshd, planned with seeds_per_host 2 so that two moves share each wave. A writer runs on every
 // shard through its writer record. The run is SIGKILLed inside one shard's verify while the other
 // shard of its wave is in flight, then resumed with --parallel 2; the moves must really overlap,
 // waves must not, and the end state must be the plan's with no acknowledged write lost.
 
 const SHARDS = 4;
-let fx: SandboxFixture;
-let rig: ConsolidationRig | undefined;
-let setup: ConsolidationSetup;
-let writers: ShardWriters | undefined;
 
-beforeAll(async () => {
-  rig = await ConsolidationRig.up(SHARDS, 'cons-par', { seedsPerHost: 2 });
-  ({ fx, setup } = rig);
-}, 120_000);
+describe.skipIf(!sshdInstalled).each(TEST_ENGINES)('shard apply --parallel: two moves of a wave side by side (%s)', (engine) => {
+  let fx: SandboxFixture;
+  let rig: ConsolidationRig | undefined;
+  let setup: ConsolidationSetup;
+  let writers: ShardWriters | undefined;
 
-afterAll(async () => {
-  await writers?.stop();
-  await rig?.down();
-}, 120_000);
+  beforeAll(async () => {
+    rig = await ConsolidationRig.up(SHARDS, 'cons-par', { seedsPerHost: 2, engine });
+    ({ fx, setup } = rig);
+  }, 180_000);
 
-describe.skipIf(!sshdInstalled)('shard apply --parallel: two moves of a wave side by side', () => {
+  afterAll(async () => {
+    await writers?.stop();
+    await rig?.down();
+  }, 120_000);
+
   it('the plan puts two moves in each wave; --dry-run says how they will run', async () => {
     expect(setup.plan.moves.map((m) => m.wave)).toEqual([1, 1, 2, 2]);
     const r = await dbfleet(['shard', 'apply', setup.planFile, '--config', setup.configFile, '--dry-run', '--parallel', '2']);

@@ -12,48 +12,52 @@ import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { ShardWriters, onServer, valueOn } from '../support/consolidation-writers.js';
 import { sshdInstalled } from '../support/sshd-fixture.js';
 import { dbfleet } from '../support/cli.js';
+import { TEST_ENGINES } from '../support/engines.js';
+import { replicationSql } from '../support/replication-sql.js';
 import { withWriter } from '../support/writer-fixture.js';
 import { ConsolidationRig, applyKilledIn, applyResume, journalEntries, type ConsolidationSetup } from '../support/consolidation-fixture.js';
 
 // The consolidator end to end on real processes: four sandbox shards (a master and a replica
-// each, real mariadbd) packed onto two target hosts reached over two real sshd, by the real CLI,
+// each, real mariadbd or real mysqld 9.7) packed onto two target hosts of the same engine reached
+// over two real sshd, by the real CLI,
 // with a writer on every shard through its writer record the whole time. The apply is SIGKILLed
 // inside each kind of phase and resumed; refusals (checksum drift, broken replication, lag) stop
 // it with the old master still serving; the end state must be the plan's, with no write lost.
 
 const SHARDS = 4;
-let fx: SandboxFixture;
-let rig: ConsolidationRig | undefined;
-let setup: ConsolidationSetup;
 const local = new LocalHost();
 
-let writers: ShardWriters | undefined;
+describe.skipIf(!sshdInstalled).each(TEST_ENGINES)('shard apply: four shards onto two hosts over sshd (%s)', (engine) => {
+  let fx: SandboxFixture;
+  let rig: ConsolidationRig | undefined;
+  let setup: ConsolidationSetup;
+  let writers: ShardWriters | undefined;
+  const sql = replicationSql(engine);
 
-const q = <T>(host: string, work: (a: MysqlAdmin) => Promise<T>): Promise<T> => onServer(fx, host, work);
-const value = (host: string, sql: string): Promise<string> => valueOn(fx, host, sql);
+  const q = <T>(host: string, work: (a: MysqlAdmin) => Promise<T>): Promise<T> => onServer(fx, host, work);
+  const value = (host: string, text: string): Promise<string> => valueOn(fx, host, text);
 
-/** The plan's new processes of a shard: master first. */
-function targetsOf(shard: string): { host: string; ip: string; serverId: number; role: string }[] {
-  const move = setup.plan.moves.find((m) => m.shard === shard);
-  if (!move) throw new Error(`no move for ${shard}`);
-  return [
-    { host: move.to.master.host, ip: move.to.master.ip, serverId: move.to.master.server_id, role: 'master' },
-    ...move.to.replicas.map((r) => ({ host: r.host, ip: r.ip, serverId: r.server_id, role: 'replica' })),
-  ];
-}
-const fromOf = (shard: string): { master: string; replicas: string[] } => setup.plan.moves.find((m) => m.shard === shard)!.from;
+  /** The plan's new processes of a shard: master first. */
+  function targetsOf(shard: string): { host: string; ip: string; serverId: number; role: string }[] {
+    const move = setup.plan.moves.find((m) => m.shard === shard);
+    if (!move) throw new Error(`no move for ${shard}`);
+    return [
+      { host: move.to.master.host, ip: move.to.master.ip, serverId: move.to.master.server_id, role: 'master' },
+      ...move.to.replicas.map((r) => ({ host: r.host, ip: r.ip, serverId: r.server_id, role: 'replica' })),
+    ];
+  }
+  const fromOf = (shard: string): { master: string; replicas: string[] } => setup.plan.moves.find((m) => m.shard === shard)!.from;
 
-beforeAll(async () => {
-  rig = await ConsolidationRig.up(SHARDS, 'cons');
-  ({ fx, setup } = rig);
-}, 120_000);
+  beforeAll(async () => {
+    rig = await ConsolidationRig.up(SHARDS, 'cons', { engine });
+    ({ fx, setup } = rig);
+  }, 180_000);
 
-afterAll(async () => {
-  await writers?.stop();
-  await rig?.down();
-}, 120_000);
+  afterAll(async () => {
+    await writers?.stop();
+    await rig?.down();
+  }, 120_000);
 
-describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over sshd', () => {
   it('plans the four shards onto two hosts, masters spread', () => {
     expect(setup.plan.summary.hosts_after).toBe(2);
     expect(setup.plan.moves).toHaveLength(SHARDS);
@@ -104,13 +108,21 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
       for (const [phase, after] of [
         [`${s1}/provision`, 400],
         [`${s1}/seed`, 300],
-        [`${s1}/catch-up`, 50],
       ] as const) {
         const k = await applyKilledIn(setup, phase, { afterMs: after });
         expect(k.killed, `${phase}: ${k.stderr}`).toBe(true);
         const last = (await journalEntries(setup.journalFile)).filter((e) => e.phase === phase).at(-1);
         expect(last?.event, phase).toBe('start');
       }
+      // a crash once every copy is seeded, before the journal records the seed's end: the resume
+      // copies again (the seed marker stays until catch-up), it does not refuse the copy as unknown data
+      const ks = await applyKilledIn(setup, undefined, { failpoint: `${s1}:seeded` });
+      expect(ks.killed, ks.stderr).toBe(true);
+      expect((await journalEntries(setup.journalFile)).filter((e) => e.phase === `${s1}/seed`).at(-1)?.event).toBe('start');
+      const kc = await applyKilledIn(setup, `${s1}/catch-up`, { afterMs: 50 });
+      expect(kc.killed, `${s1}/catch-up: ${kc.stderr}`).toBe(true);
+      expect((await journalEntries(setup.journalFile)).filter((e) => e.phase === `${s1}/catch-up`).at(-1)?.event).toBe('start');
+
       // a crash inside verify, both copies at the compared position: the current replica (serving
       // reads) was never stopped, as verify reads it in a consistent snapshot
       const kv = await applyKilledIn(setup, undefined, { failpoint: `${s1}:verify-at-position` });
@@ -148,8 +160,7 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
       expect(k7.killed).toBe(true);
       const drifted = targetsOf(s3)[1]!;
       await q(drifted.ip, async (a) => {
-        await a.session.query('SET SESSION sql_log_bin = 0');
-        await a.session.query("INSERT INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)");
+        for (const st of sql.unloggedWrite("INSERT INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)")) await a.session.query(st);
       });
       const drift = await applyResume(setup);
       expect(drift.code).toBe(1);
@@ -160,7 +171,7 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
       expect(await value(fromOf(s3).master, 'SELECT @@read_only')).toBe('0');
       // the advice, followed: stop that copy, remove its directory, redo from provision
       const base = setup.baseDirs[drifted.host]!;
-      await new MysqldManager(local).stop({ name: s3, baseDir: base, configPath: join(base, 'etc', `my-${s3}.cnf`) }, { graceMs: 5_000 });
+      await new MysqldManager(local).kill({ name: s3, baseDir: base, configPath: join(base, 'etc', `my-${s3}.cnf`) });
       await local.remove(join(base, s3));
 
       // that redo copies it anew; the run then crashes right after the precheck of the fourth shard's switchover
@@ -171,13 +182,13 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
 
       // broken replication on the fourth shard's new master: the switchover refuses, the master keeps writing
       const s4New = targetsOf(s4)[0]!.ip;
-      await q(s4New, (a) => a.session.query('STOP SLAVE SQL_THREAD'));
+      await q(s4New, (a) => a.session.query(sql.stopSqlThread));
       const broken = await applyResume(setup);
       expect(broken.code).toBe(1);
       expect(broken.stderr).toContain('replication is not healthy: io=yes sql=false');
       expect(await value(fromOf(s4).master, 'SELECT @@read_only')).toBe('0');
       expect((await fx.writerRecord(s4))[0]).toBe(fromOf(s4).master);
-      await q(s4New, (a) => a.session.query('START SLAVE SQL_THREAD'));
+      await q(s4New, (a) => a.session.query(sql.startSqlThread));
 
       // lag: the new master's applier held up by a table lock for a few seconds
       const locker = await openSession({ host: s4New, port: 3306, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 10_000 });
@@ -206,7 +217,21 @@ describe.skipIf(!sshdInstalled)('shard apply: four shards onto two hosts over ss
         for (const p of ['provision', 'seed', 'catch-up', 'verify', 'switchover', 'readers']) {
           expect(journal.some((e) => e.phase === `${shard}/${p}` && (e.event === 'done' || e.event === 'skipped')), `${shard}/${p}`).toBe(true);
         }
+        // the journal says how each new copy was seeded, and why: CLONE between MySQL servers
+        // (the sandbox's replicas load the clone plugin), a dump from MariaDB
+        const seeded = journal.filter((e) => e.phase === `${shard}/seed` && e.event === 'done').at(-1)?.state?.[`${shard}:seed_method`] as Record<string, string> | undefined;
+        expect(Object.values(seeded ?? {}), shard).toHaveLength(2);
+        for (const how of Object.values(seeded ?? {})) expect(how).toMatch(engine === 'mysql' ? /^clone: mysql 9\.\d+\.\d+ on both sides with the clone plugin active/ : /^dump: no CLONE: .* runs mariadb/);
       }
+      // where the time goes (per phase, from the journal)
+      const began = new Map<string, number>();
+      const spent = new Map<string, number>();
+      for (const e of journal) {
+        const kind = e.phase.split('/')[1] ?? e.phase;
+        if (e.event === 'start') began.set(e.phase, Date.parse(e.at));
+        else if (began.has(e.phase)) spent.set(kind, (spent.get(kind) ?? 0) + Date.parse(e.at) - began.get(e.phase)!);
+      }
+      console.log(`consolidation (${engine}): time per phase kind (ms): ${JSON.stringify(Object.fromEntries(spent))}`);
       // the plan's end state, and nothing acknowledged missing on any new master or replica
       for (const w of writers.all) await writers.expectMovedWithNothingLost(setup, w);
     },

@@ -1,70 +1,76 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { silentLogger } from '../../src/core/logger.js';
 import { LocalHost } from '../../src/host/local-host.js';
+import type { MysqlAdmin } from '../../src/mysql/admin.js';
 import { connectAdmin } from '../../src/mysql/connect-admin.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
 import type { MysqldSpec } from '../../src/shard/mysqld/mysqld-spec.js';
-import { seedFromReplica } from '../../src/shard/seed/seed-from-replica.js';
+import { rootClientFor, seedFromReplica, type SeedResult } from '../../src/shard/seed/seed-from-replica.js';
 import { attachAndCatchUp } from '../../src/shard/seed/attach-replica.js';
 import { compareReplicas } from '../../src/shard/verify/checksum-compare.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
+import { TEST_ENGINES, testEngine } from '../support/engines.js';
+import { replicationSql } from '../support/replication-sql.js';
 
-// Consolidation phases provision -> seed -> catch up, on real mariadbd: a sandbox cluster is the
-// shard; a new mysqld on its own loopback address is the process on the consolidated host.
-let fx: SandboxFixture;
-let spec: MysqldSpec;
-const host = new LocalHost();
-const manager = new MysqldManager(host);
+// Consolidation phases provision -> seed -> catch up -> verify, on real servers (MariaDB 10.11
+// and MySQL 9.7): a sandbox cluster is the shard; a new mysqld on its own loopback address is the
+// process on the consolidated host. The master takes writes the whole time.
 
-beforeAll(async () => {
-  fx = await SandboxFixture.up(1, 2);
-  const slot = (await fx.state()).slot;
-  spec = { name: 'shard-1-new', baseDir: join(fx.dir, 'extra'), bindAddress: `127.${slot}.1.9`, port: 3306, serverId: 199, bufferPoolMb: 16, readOnly: true, runAsRoot: process.getuid?.() === 0 };
-}, 60_000);
+const DIGITS = '(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)';
+/** 3000 rows in one statement, spelled alike on both engines (no SEQUENCE engine, no recursion limit). */
+const BULK = `INSERT INTO writes (client, seq) SELECT 'bulk', a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 1 FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2) e`;
 
-afterAll(async () => {
-  await manager.stop(spec, { graceMs: 5_000 }).catch(() => undefined);
-  await fx?.down();
-});
+describe.each(TEST_ENGINES)('seeding and verifying a new copy (%s)', (engine) => {
+  let fx: SandboxFixture;
+  const host = new LocalHost();
+  const manager = new MysqldManager(host);
+  const started: MysqldSpec[] = [];
+  const sql = replicationSql(engine);
+  let template: string;
 
-describe('seeding a new mysqld from a replica and catching up with the master', () => {
-  it('copies the data with its position, replicates from the master, and ends identical, with writes running throughout', async () => {
-    const state = await fx.state();
-    const [master, , source] = state.clusters[0]!.instances;
-    // a writer on the master for the whole test
+  const routines = async (a: MysqlAdmin): Promise<string[]> => (await a.session.query("SELECT routine_name AS r FROM information_schema.routines WHERE routine_schema = 'app'")).map((r) => String(r['r']));
+  const admin = (h: string, user = 'dbfleet', password?: string): Promise<MysqlAdmin> => connectAdmin({ host: h, port: 3306, user, password: password ?? fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 10_000 });
+
+  /** A new, empty mysqld as provision makes it: a copy of a template datadir (root by socket only), read-only. */
+  async function newCopy(name: string, last: number, serverId: number): Promise<MysqldSpec> {
+    const slot = (await fx.state()).slot;
+    const spec: MysqldSpec = { name, baseDir: join(fx.dir, 'extra'), bindAddress: `127.${slot}.1.${last}`, port: 3306, serverId, bufferPoolMb: 16, readOnly: true, runAsRoot: process.getuid?.() === 0, engine: testEngine(engine) };
+    await manager.initDatadirFromTemplate(spec, template);
+    started.push(spec);
+    await manager.start(spec);
+    return spec;
+  }
+
+  /** Seeds `spec` from the source replica, attaches it to the master, and waits until it caught up, a writer running throughout. */
+  async function seedAndCatchUp(spec: MysqldSpec, account: { user: string; password: string }, client: string): Promise<{ seeded: SeedResult; written: number }> {
+    const [master, , source] = (await fx.state()).clusters[0]!.instances;
     const w = await openSession({ host: master!.host, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
     let seq = 0;
     let writing = true;
     const writer = (async () => {
       while (writing) {
-        await w.execute('INSERT INTO writes (client, seq) VALUES (?, ?)', ['seed-test', ++seq]);
+        await w.execute('INSERT INTO writes (client, seq) VALUES (?, ?)', [client, ++seq]);
         await new Promise((r) => setTimeout(r, 2));
       }
     })();
+    let seeded: SeedResult;
     try {
       await new Promise((r) => setTimeout(r, 200));
-      // more than 64 KB of dump: MariaDB writes the dump's GTID position after the data
-      await w.execute(`INSERT INTO writes (client, seq) SELECT 'bulk', seq FROM seq_1_to_3000`);
-      await manager.initDatadirFromTemplate(spec, join(fx.dir, 'template', 'data'));
-      await manager.start(spec);
-      const seeded = await seedFromReplica(host, {
+      seeded = await seedFromReplica({
         source: { host: source!.host, port: 3306 },
-        targetSocket: manager.paths(spec).socket,
-        account: { user: 'dbfleet', password: fx.passwords.dbfleet },
-        workDir: join(fx.dir, 'extra', 'work'),
+        target: { host, manager, spec },
+        account,
+        workDir: join(fx.dir, 'extra', `work-${spec.name}`),
+        connect: connectAdmin,
       });
-      expect(seeded.databases).toContain('app');
-      expect(seeded.gtid).toMatch(/^0-\d+-\d+$/);
-      expect(seeded.dumpBytes).toBeGreaterThan(64 * 1024);
-      const progress: unknown[] = [];
       await attachAndCatchUp(connectAdmin, {
         target: { host: spec.bindAddress, port: 3306, user: 'dbfleet', password: fx.passwords.dbfleet },
         master: { host: master!.host, port: 3306 },
         repl: { user: 'repl', password: fx.passwords.repl },
         startGtid: seeded.gtid,
         catchUpTimeoutMs: 30_000,
-        onProgress: (p) => progress.push(p),
       });
     } finally {
       writing = false;
@@ -72,126 +78,275 @@ describe('seeding a new mysqld from a replica and catching up with the master', 
       await w.close();
     }
     // after the writer stops: the new replica applies the rest and matches the master exactly
-    const m = await connectAdmin({ host: master!.host, port: 3306, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 10_000 });
-    const n = await connectAdmin({ host: spec.bindAddress, port: 3306, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 10_000 });
+    const m = await admin(master!.host);
+    const n = await admin(spec.bindAddress);
     try {
       await n.waitForGtid((await m.binlogPosition()).gtidSet ?? '', 30_000);
-      const checksum = async (a: typeof m): Promise<string> => String((await a.session.query('CHECKSUM TABLE app.writes'))[0]?.['Checksum']);
+      const checksum = async (a: MysqlAdmin): Promise<string> => String((await a.session.query('CHECKSUM TABLE app.writes'))[0]?.['Checksum']);
       expect(await checksum(n)).toBe(await checksum(m));
-      const rows = Number((await n.session.query("SELECT COUNT(*) AS c FROM app.writes WHERE client = 'seed-test'"))[0]?.['c']);
-      expect(rows).toBe(seq);
+      expect(Number((await n.session.query('SELECT COUNT(*) AS c FROM app.writes WHERE client = ?', [client]))[0]?.['c'])).toBe(seq);
       expect(await n.role()).toBe('reader');
-      const rs = await n.replicaStatus();
-      expect(rs).toMatchObject({ sourceHost: master!.host, ioRunning: 'yes', sqlRunning: true });
+      expect(await n.replicaStatus()).toMatchObject({ sourceHost: master!.host, ioRunning: 'yes', sqlRunning: true });
     } finally {
       await Promise.all([m.close(), n.close()]);
     }
-  });
-});
-
-describe('comparing two replicas at the same position', () => {
-  // x: a current replica of the shard (the reference, serving reads); y: the new copy seeded above
-  type Admin = import('../../src/mysql/admin.js').MysqlAdmin;
-  let m: Admin, x: Admin, y: Admin;
-  let writing = true;
-  let writer: Promise<void> = Promise.resolve();
-  let w: Awaited<ReturnType<typeof openSession>> | undefined;
-  /** How many STOP SLAVE statements a server has run (MariaDB's Com_stop_slave). */
-  const stops = async (a: Admin): Promise<number> => Number((await a.session.query("SHOW GLOBAL STATUS LIKE 'Com_stop_slave'"))[0]?.['Value']);
-  const running = async (a: Admin): Promise<boolean> => {
-    const st = await a.replicaStatus();
-    return st?.ioRunning === 'yes' && st.sqlRunning;
-  };
+    return { seeded, written: seq };
+  }
 
   beforeAll(async () => {
-    const state = await fx.state();
-    const [master, a] = state.clusters[0]!.instances;
-    const admin = (h: string): Promise<Admin> => connectAdmin({ host: h, port: 3306, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 10_000 });
-    [m, x, y] = await Promise.all([admin(master!.host), admin(a!.host), admin(spec.bindAddress)]);
-    // the master keeps writing throughout both tests
-    w = await openSession({ host: master!.host, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
-    let seq = 1_000_000;
-    const session = w;
-    writer = (async () => {
-      while (writing) {
-        await session.execute('INSERT INTO writes (client, seq) VALUES (?, ?)', ['verify', ++seq]);
-        await new Promise((r) => setTimeout(r, 2));
-      }
-    })();
-  });
+    fx = await SandboxFixture.up(1, 2, silentLogger, { engine });
+    // a template datadir as provision makes one per host: system tables, root by socket, nothing else
+    const tpl: MysqldSpec = { name: 'template-new', baseDir: join(fx.dir, 'extra'), bindAddress: `127.${(await fx.state()).slot}.1.250`, port: 3306, serverId: 1, bufferPoolMb: 16, readOnly: true, runAsRoot: process.getuid?.() === 0, engine: testEngine(engine) };
+    template = (await manager.createTemplate(tpl, '')).dataDir;
+  }, 120_000);
 
   afterAll(async () => {
-    writing = false;
-    await writer;
-    await w?.close();
-    await Promise.all([m, x, y].map((a) => a?.close()));
+    for (const s of started) await manager.kill(s).catch(() => undefined);
+    await fx?.down();
   });
 
-  it('by default reads the reference in a consistent snapshot while it keeps replicating: equal while the master writes, and names the table once one drifts', async () => {
-    const before = { x: await stops(x), y: await stops(y) };
-    const same = await compareReplicas(m, x, y);
-    expect(same.mode).toBe('snapshot');
-    expect(same.equal, JSON.stringify(same)).toBe(true);
-    expect(same.tables.map((t) => t.table)).toContain('app.writes');
-    expect(same.position).toMatch(/^0-\d+-\d+$/);
-    // the reference never stopped; only the new copy did (and runs again)
-    expect(await stops(x)).toBe(before.x);
-    expect(await stops(y)).toBeGreaterThan(before.y);
-    expect(await running(x)).toBe(true);
-    await eventually('the new copy replicating again', () => running(y));
-    // drift: a row only on the new copy (as a bad seed would leave), an id far from the master's
-    await y.session.query('SET SESSION sql_log_bin = 0');
-    await y.session.query("INSERT INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)");
-    const told: string[] = [];
-    const drifted = await compareReplicas(m, x, y, { onReferenceStopped: (why) => told.push(why) });
-    expect(drifted.equal).toBe(false);
-    expect(drifted.tables.filter((t) => !t.equal).map((t) => t.table)).toEqual(['app.writes']);
-    // the difference is confirmed with both stopped at one position before it counts
-    expect(drifted.rechecked?.tables).toEqual(['app.writes']);
-    expect(told).toEqual([expect.stringMatching(/^app\.writes differed in the snapshot at 0-\d+-\d+: comparing it again with both stopped$/)]);
-    expect(await stops(x)).toBe(before.x + 1);
-  });
+  let y: MysqldSpec;
 
-  it('a table made on the master while the reference is read in its snapshot is no false refusal: it differs in the snapshot, and is equal once both are stopped at one position', async () => {
-    const before = await stops(x);
-    await y.session.query('SET SESSION sql_log_bin = 0');
-    await y.session.query("DELETE FROM app.writes WHERE id = 999999999 AND client = 'drift'");
-    const report = await compareReplicas(m, x, y, {
-      atPosition: async () => {
-        // both stand at the position; the reference keeps replicating and soon lists the new table
-        await m.session.query('CREATE TABLE app.made_during_verify (id INT PRIMARY KEY) ENGINE=InnoDB');
-        await m.session.query('INSERT INTO app.made_during_verify VALUES (1), (2)');
-        await eventually('the reference has the new table', async () => (await x.session.query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'made_during_verify'"))[0]?.['n'] === 1);
-      },
-    });
-    expect(report.rechecked?.tables).toEqual(['app.made_during_verify']);
-    expect(report.equal, JSON.stringify(report)).toBe(true);
-    expect(report.tables.find((t) => t.table === 'app.made_during_verify')?.a).not.toBeNull();
-    expect(await stops(x)).toBe(before + 1);
-    await eventually('both replicating again', async () => (await running(x)) && (await running(y)));
-  });
-
-  it('refuses at once, naming it, a reference that does not replicate', async () => {
-    await x.session.query('STOP SLAVE SQL_THREAD');
+  it(`compares the replicas of a shard that has had no transaction yet (${engine === 'mysql' ? 'equal at the empty GTID set' : 'refused: no position'})`, async () => {
+    const [master, a, b] = (await fx.state()).clusters[0]!.instances;
+    const [m, x, z] = await Promise.all([admin(master!.host), admin(a!.host), admin(b!.host)]);
     try {
-      await expect(compareReplicas(m, x, y)).rejects.toThrow(/the reference replica .* does not replicate \(io=yes sql=no\)/);
+      if (engine === 'mysql') {
+        // under the lock an empty @@gtid_executed is an exact position: nothing was ever committed
+        const report = await compareReplicas(m, x, z);
+        expect(report).toMatchObject({ mode: 'snapshot', position: '', equal: true });
+        expect(report.tables.map((t) => t.table)).toContain('app.writes');
+      } else {
+        // MariaDB's empty gtid_slave_pos says only that nothing was replicated since it was cleared
+        await expect(compareReplicas(m, x, z)).rejects.toThrow(/shows no applied GTID in its snapshot: no position to compare at/);
+      }
+      for (const r of [x, z]) await eventually('replicating again', async () => (await r.replicaStatus())?.sqlRunning === true);
     } finally {
-      await x.session.query('START SLAVE SQL_THREAD');
+      await Promise.all([m.close(), x.close(), z.close()]);
+    }
+    // what a shard holds besides rows, for the seeds below: a routine; and more than 64 KB of dump
+    // (MariaDB writes a dump's GTID position after the data)
+    const w = await admin(master!.host);
+    try {
+      await w.session.query('CREATE PROCEDURE app.answer() SELECT 42 AS answer');
+      await w.session.query(BULK.replace('INSERT INTO writes', 'INSERT INTO app.writes'));
+    } finally {
+      await w.close();
     }
   });
 
-  it('stop-both (the fallback for a reference whose gtid_slave_pos is not InnoDB) stops both, finds drift, and equal once it is removed', async () => {
-    const before = await stops(x);
-    await y.session.query('SET SESSION sql_log_bin = 0');
-    await y.session.query("INSERT IGNORE INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)");
-    const drifted = await compareReplicas(m, x, y, { mode: 'stop-both' });
-    expect(drifted.mode).toBe('stop-both');
-    expect(drifted.tables.filter((t) => !t.equal).map((t) => t.table)).toEqual(['app.writes']);
-    expect(await stops(x)).toBeGreaterThan(before);
-    await y.session.query('SET SESSION sql_log_bin = 0');
-    await y.session.query("DELETE FROM app.writes WHERE id = 999999999 AND client = 'drift'");
-    const same = await compareReplicas(m, x, y, { mode: 'stop-both' });
-    expect(same.equal, JSON.stringify(same)).toBe(true);
-    for (const r of [x, y]) await eventually('replication running again', () => running(r));
+  it(`copies the data with its position (${engine === 'mysql' ? 'CLONE' : 'logical dump'}), replicates from the master, and ends identical, with writes running throughout`, async () => {
+    y = await newCopy('shard-1-new', 9, 199);
+    const source = (await fx.state()).clusters[0]!.instances[2]!;
+    // MySQL: the donor's root@localhost has a password of its own, which the clone would bring along
+    const donorRoot = async (password: string): Promise<void> => {
+      const a = await admin(source.host);
+      try {
+        for (const q of sql.unloggedWrite(`ALTER USER 'root'@'localhost' IDENTIFIED BY '${password}'`)) await a.session.query(q);
+      } finally {
+        await a.close();
+      }
+    };
+    if (engine === 'mysql') await donorRoot('Donor-root-pw-1');
+    let seeded: SeedResult;
+    try {
+      ({ seeded } = await seedAndCatchUp(y, { user: 'dbfleet', password: fx.passwords.dbfleet }, 'seed-test'));
+    } finally {
+      if (engine === 'mysql') await donorRoot('');
+    }
+    expect(seeded.databases).toContain('app');
+    if (engine === 'mysql') {
+      expect(seeded.method).toBe('clone');
+      expect(seeded.why).toMatch(/clone plugin active.*BACKUP_ADMIN on the donor/);
+      expect(seeded.gtid).toMatch(/^[0-9a-f-]{36}:1-\d+$/);
+      expect(seeded.accounts).toEqual([]); // the clone brought every account itself
+    } else {
+      expect(seeded.method).toBe('dump');
+      expect(seeded.why).toMatch(/no CLONE: .*mariadb/);
+      expect(seeded.gtid).toMatch(/^0-\d+-\d+$/);
+      expect(seeded.dumpBytes).toBeGreaterThan(64 * 1024);
+      expect(seeded.accounts).toEqual(expect.arrayContaining(['app@%', 'dbfleet@%', 'repl@%']));
+    }
+    // what the copy holds besides rows: the routine, the accounts; its own identity; root by socket
+    // as on every new copy (after a clone too, whatever the donor's root was)
+    const n = await admin(y.bindAddress);
+    const s = await admin(source.host);
+    try {
+      expect(await routines(n)).toEqual(['answer']);
+      const app = await connectAdmin({ host: y.bindAddress, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
+      await app.close();
+      const id = async (a: MysqlAdmin): Promise<Record<string, unknown>> => (await a.session.query(`SELECT @@server_id AS sid${engine === 'mysql' ? ', @@server_uuid AS uuid' : ''}`))[0] ?? {};
+      const [mine, theirs] = [await id(n), await id(s)];
+      expect(Number(mine['sid'])).toBe(199);
+      if (engine === 'mysql') expect(mine['uuid']).not.toBe(theirs['uuid']);
+    } finally {
+      await Promise.all([n.close(), s.close()]);
+    }
+    expect((await rootClientFor(host, y).query('SELECT 1 AS one'))[0]).toEqual({ one: '1' });
+  });
+
+  if (engine === 'mysql') it('falls back to a logical dump (mysqldump --set-gtid-purged) when CLONE is not permitted, saying why, and ends identical', async () => {
+    // an account that may read and dump everything, but has no BACKUP_ADMIN on the donor
+    const [master] = (await fx.state()).clusters[0]!.instances;
+    const password = 'Seeder-pw-1';
+    const m = await admin(master!.host);
+    try {
+      await m.session.query(`CREATE USER 'seeder'@'%' IDENTIFIED BY '${password}'`);
+      await m.session.query("GRANT SELECT, RELOAD, PROCESS, SHOW VIEW, TRIGGER, EVENT, LOCK TABLES, REPLICATION CLIENT ON *.* TO 'seeder'@'%'");
+    } finally {
+      await m.close();
+    }
+    const z = await newCopy('shard-1-dumped', 10, 198);
+    const { seeded } = await seedAndCatchUp(z, { user: 'seeder', password }, 'seed-dump');
+    expect(seeded.method).toBe('dump');
+    expect(seeded.why).toBe("no CLONE: seeder@% has no BACKUP_ADMIN on the donor " + (await fx.state()).clusters[0]!.instances[2]!.host);
+    expect(seeded.gtid).toMatch(/^[0-9a-f-]{36}:1-\d+$/);
+    expect(seeded.accounts).toEqual(expect.arrayContaining(['app@%', 'dbfleet@%', 'repl@%', 'seeder@%']));
+    const n = await admin(z.bindAddress);
+    try {
+      expect(await routines(n)).toEqual(['answer']);
+    } finally {
+      await n.close();
+    }
+    await manager.kill(z);
+  });
+
+  describe('comparing two replicas at the same position', () => {
+    // x: a current replica of the shard (the reference, serving reads); y: the new copy seeded above
+    let m: MysqlAdmin, x: MysqlAdmin, yy: MysqlAdmin;
+    let writing = true;
+    let writer: Promise<void> = Promise.resolve();
+    let w: Awaited<ReturnType<typeof openSession>> | undefined;
+    /** How many STOP REPLICA / STOP SLAVE statements a server has run. */
+    const stops = async (a: MysqlAdmin): Promise<number> => Number((await a.session.query(`SHOW GLOBAL STATUS LIKE '${sql.stopCounter}'`))[0]?.['Value']);
+    const running = async (a: MysqlAdmin): Promise<boolean> => {
+      const st = await a.replicaStatus();
+      return st?.ioRunning === 'yes' && st.sqlRunning;
+    };
+    const onCopy = async (statements: string[]): Promise<void> => {
+      for (const s of statements) await yy.session.query(s);
+    };
+    const POSITION = engine === 'mysql' ? /^[0-9a-f-]{36}:1-\d+$/ : /^0-\d+-\d+$/;
+
+    beforeAll(async () => {
+      const [master, a] = (await fx.state()).clusters[0]!.instances;
+      [m, x, yy] = await Promise.all([admin(master!.host), admin(a!.host), admin(y.bindAddress)]);
+      // the master keeps writing throughout these tests
+      w = await openSession({ host: master!.host, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
+      let seq = 1_000_000;
+      const session = w;
+      writer = (async () => {
+        while (writing) {
+          await session.execute('INSERT INTO writes (client, seq) VALUES (?, ?)', ['verify', ++seq]);
+          await new Promise((r) => setTimeout(r, 2));
+        }
+      })();
+    });
+
+    afterAll(async () => {
+      writing = false;
+      await writer;
+      await w?.close();
+      await Promise.all([m, x, yy].map((a) => a?.close()));
+    });
+
+    it('by default reads the reference in a consistent snapshot while it keeps replicating: equal while the master writes, and names the table once one drifts', async () => {
+      const before = { x: await stops(x), y: await stops(yy) };
+      const same = await compareReplicas(m, x, yy);
+      expect(same.mode).toBe('snapshot');
+      expect(same.equal, JSON.stringify(same)).toBe(true);
+      expect(same.tables.map((t) => t.table)).toContain('app.writes');
+      expect(same.position).toMatch(POSITION);
+      // the reference never stopped; only the new copy did (and runs again)
+      expect(await stops(x)).toBe(before.x);
+      expect(await stops(yy)).toBeGreaterThan(before.y);
+      expect(await running(x)).toBe(true);
+      await eventually('the new copy replicating again', () => running(yy));
+      // drift: a row only on the new copy (as a bad seed would leave), an id far from the master's
+      await onCopy(sql.unloggedWrite("INSERT INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)"));
+      const told: string[] = [];
+      const drifted = await compareReplicas(m, x, yy, { onReferenceStopped: (why) => told.push(why) });
+      expect(drifted.equal).toBe(false);
+      expect(drifted.tables.filter((t) => !t.equal).map((t) => t.table)).toEqual(['app.writes']);
+      // the difference is confirmed with both stopped at one position before it counts
+      expect(drifted.rechecked?.tables).toEqual(['app.writes']);
+      expect(told).toEqual([expect.stringMatching(/^app\.writes differed in the snapshot at \S+: comparing it again with both stopped$/)]);
+      expect(await stops(x)).toBe(before.x + 1);
+      await eventually('both replicating again', async () => (await running(x)) && (await running(yy)));
+    });
+
+    // MariaDB lists the new table in the reference's snapshot (its information_schema is not
+    // transactional) with nothing in it there: it differs, and is compared again with both stopped.
+    // MySQL's information_schema reads the data dictionary in the snapshot, where the table does
+    // not exist yet: at that position neither copy has it, and the reference never stops.
+    it(`a table made on the master while the reference is read in its snapshot is no false refusal (${engine === 'mysql' ? 'not there at the position' : 'equal once both are stopped at one position'})`, async () => {
+      const before = await stops(x);
+      await onCopy(sql.unloggedWrite("DELETE FROM app.writes WHERE id = 999999999 AND client = 'drift'"));
+      const report = await compareReplicas(m, x, yy, {
+        atPosition: async () => {
+          // both stand at the position; the reference keeps replicating and soon lists the new table
+          await m.session.query('CREATE TABLE app.made_during_verify (id INT PRIMARY KEY) ENGINE=InnoDB');
+          await m.session.query('INSERT INTO app.made_during_verify VALUES (1), (2)');
+          // asked on a connection of its own: MySQL's information_schema reads the data dictionary
+          // inside the reference session's snapshot
+          const other = await admin(x.endpoint.host);
+          try {
+            await eventually('the reference has the new table', async () => Number((await other.session.query("SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'made_during_verify'"))[0]?.['n']) === 1);
+          } finally {
+            await other.close();
+          }
+        },
+      });
+      expect(report.equal, JSON.stringify(report)).toBe(true);
+      if (engine === 'mysql') {
+        expect(report.rechecked).toBeUndefined();
+        expect(report.tables.map((t) => t.table)).not.toContain('app.made_during_verify');
+        expect(await stops(x)).toBe(before);
+      } else {
+        expect(report.rechecked?.tables).toEqual(['app.made_during_verify']);
+        expect(report.tables.find((t) => t.table === 'app.made_during_verify')?.a).not.toBeNull();
+        expect(await stops(x)).toBe(before + 1);
+      }
+      await eventually('both replicating again', async () => (await running(x)) && (await running(yy)));
+    });
+
+    it('refuses at once, naming it, a reference that does not replicate', async () => {
+      await x.session.query(sql.stopSqlThread);
+      try {
+        await expect(compareReplicas(m, x, yy)).rejects.toThrow(/the reference replica .* does not replicate \(io=yes sql=no\)/);
+      } finally {
+        await x.session.query(sql.startSqlThread);
+      }
+    });
+
+    if (engine === 'mysql') it('MySQL: a long query on the reference that holds off the snapshot\'s global read lock is waited for only up to the bound, then both are stopped instead; the reference replicates afterwards', async () => {
+      const reader = await admin(x.endpoint.host);
+      const long = reader.session.query('SELECT SLEEP(3) FROM app.writes LIMIT 1', [], { timeoutMs: 15_000 });
+      try {
+        await eventually('the long query runs', async () => Number((await x.session.query("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE 'SELECT SLEEP(3)%'"))[0]?.['n']) === 1);
+        const told: string[] = [];
+        const report = await compareReplicas(m, x, yy, { snapshotLockTimeoutS: 1, onReferenceStopped: (why) => told.push(why) });
+        expect(report.mode).toBe('stop-both');
+        expect(report.equal, JSON.stringify(report)).toBe(true);
+        expect(told).toEqual([expect.stringMatching(/could not be read in a snapshot: .*no global read lock for the snapshot's position within 1 s: .*Lock wait timeout/)]);
+      } finally {
+        await long.catch(() => undefined);
+        await reader.close();
+      }
+      await eventually('both replicating again', async () => (await running(x)) && (await running(yy)));
+    });
+
+    it('stop-both (the fallback for a reference that cannot be read in a snapshot) stops both, finds drift, and equal once it is removed', async () => {
+      const before = await stops(x);
+      await onCopy(sql.unloggedWrite("INSERT IGNORE INTO app.writes (id, client, seq) VALUES (999999999, 'drift', 1)"));
+      const drifted = await compareReplicas(m, x, yy, { mode: 'stop-both' });
+      expect(drifted.mode).toBe('stop-both');
+      expect(drifted.tables.filter((t) => !t.equal).map((t) => t.table)).toEqual(['app.writes']);
+      expect(await stops(x)).toBeGreaterThan(before);
+      await onCopy(sql.unloggedWrite("DELETE FROM app.writes WHERE id = 999999999 AND client = 'drift'"));
+      const same = await compareReplicas(m, x, yy, { mode: 'stop-both' });
+      expect(same.equal, JSON.stringify(same)).toBe(true);
+      for (const r of [x, yy]) await eventually('replication running again', () => running(r));
+    });
   });
 });

@@ -1,62 +1,100 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { connectAdmin } from '../../src/mysql/connect-admin.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import type { Endpoint, MysqlAdmin, Timeouts } from '../../src/mysql/admin.js';
 import { onlineSwitchover, type SwitchoverDeps, type SwitchoverMember, type SwitchoverRequest } from '../../src/shard/switchover/online-switchover.js';
+import { recoverInterruptedSwitchover } from '../../src/shard/switchover/recover-switchover.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { dbfleet } from '../support/cli.js';
+import { TEST_ENGINES } from '../support/engines.js';
+import { replicationSql } from '../support/replication-sql.js';
 import { withWriter } from '../support/writer-fixture.js';
 
-// A sandbox cluster stands for one shard: a master and two replicas, real mariadbd, MyDNS, PowerDNS.
-let fx: SandboxFixture;
-let m: SwitchoverMember[];
+// A sandbox cluster stands for one shard: a master and two replicas (real mariadbd, or real
+// mysqld 9.7), MyDNS, PowerDNS. Every move runs with a writer through the writer record, and
+// every write it had acknowledged must be on the master afterwards.
 const S = 'aurora-test-1';
+const ACTOR = 'test-switchover'; // the crash child's too: recovery releases only our own dead run's lease
 
-function request(master: SwitchoverMember, candidate: SwitchoverMember, replicas: SwitchoverMember[], extra: Partial<SwitchoverRequest> = {}): SwitchoverRequest {
-  return {
-    shard: S,
-    writerName: `${S}-w`,
-    readerName: `${S}-r`,
-    zone: fx.config.dns.zone,
-    master,
-    candidate,
-    replicas,
-    admin: { user: 'dbfleet', password: fx.passwords.dbfleet },
-    repl: { user: 'repl', password: fx.passwords.repl },
-    appUsers: ['app'],
-    // a busy CI machine can show a second or two of lag; the lag refusal test sets its own limit
-    maxLagSeconds: 5,
-    ...extra,
-  };
-}
+describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine) => {
+  let fx: SandboxFixture;
+  let m: SwitchoverMember[];
+  const sql = replicationSql(engine);
 
-function deps(connect: SwitchoverDeps['connect'] = connectAdmin): SwitchoverDeps {
-  return { connect, openDns: () => openSession(fx.dnsEndpoint, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 }), logger: silentLogger, actor: 'test-switchover' };
-}
+  function request(master: SwitchoverMember, candidate: SwitchoverMember, replicas: SwitchoverMember[], extra: Partial<SwitchoverRequest> = {}): SwitchoverRequest {
+    return {
+      shard: S,
+      writerName: `${S}-w`,
+      readerName: `${S}-r`,
+      zone: fx.config.dns.zone,
+      master,
+      candidate,
+      replicas,
+      admin: { user: 'dbfleet', password: fx.passwords.dbfleet },
+      repl: { user: 'repl', password: fx.passwords.repl },
+      appUsers: ['app'],
+      // a busy CI machine can show a second or two of lag; the lag refusal test sets its own limit
+      maxLagSeconds: 5,
+      ...extra,
+    };
+  }
 
-async function readOnly(id: string): Promise<string> {
-  return fx.sql(id, 'SELECT @@read_only');
-}
+  function deps(connect: SwitchoverDeps['connect'] = connectAdmin): SwitchoverDeps {
+    return { connect, openDns: () => openSession(fx.dnsEndpoint, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 }), logger: silentLogger, actor: ACTOR };
+  }
 
-beforeAll(async () => {
-  fx = await SandboxFixture.up(1, 2);
-  const state = await fx.state();
-  m = state.clusters[0]!.instances.map((i) => ({ id: i.id, host: i.host, port: i.port }));
-}, 60_000);
+  const readOnly = (id: string): Promise<string> => fx.sql(id, 'SELECT @@read_only');
+  const admin = (member: SwitchoverMember): Promise<MysqlAdmin> => connectAdmin({ host: member.host, port: member.port, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
 
-afterAll(async () => {
-  await fx?.down();
-});
+  async function expectFollows(members: SwitchoverMember[], source: SwitchoverMember): Promise<void> {
+    for (const member of members) {
+      const a = await admin(member);
+      try {
+        const st = await eventually(`${member.id} replicating from ${source.id}`, async () => {
+          const r = await a.replicaStatus();
+          return r && r.ioRunning === 'yes' && r.sqlRunning ? r : undefined;
+        });
+        expect(st.sourceHost, member.id).toBe(source.host);
+      } finally {
+        await a.close();
+      }
+    }
+  }
 
-describe('online switchover of a shard master', () => {
+  /** Runs the switchover in a child process that SIGKILLs itself right after `phase`. */
+  function crashAfter(req: SwitchoverRequest, phase: string): Promise<NodeJS.Signals | null> {
+    const { admin: _a, repl: _r, ...withoutSecrets } = req;
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'test', 'support', 'switchover-crash-child.ts'), fx.dir, JSON.stringify(withoutSecrets), phase], { stdio: ['ignore', 'ignore', 'inherit'] });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+      child.on('error', reject);
+      child.on('exit', (_code, signal) => {
+        clearTimeout(timer);
+        resolve(signal);
+      });
+    });
+  }
+
+  beforeAll(async () => {
+    fx = await SandboxFixture.up(1, 2, silentLogger, { engine });
+    const state = await fx.state();
+    m = state.clusters[0]!.instances.map((i) => ({ id: i.id, host: i.host, port: i.port }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await fx?.down();
+  });
+
   it('refuses when the candidate lags, changing nothing', async () => {
     const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
-    await fx.sql(candidate.id, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 30; START SLAVE');
+    await fx.sql(candidate.id, sql.delay(30));
     try {
       await fx.sql(master.id, "INSERT INTO app.writes (client, seq) VALUES ('lag', 1)");
       // wait until the candidate itself reports lag above the 1 s limit
-      const c = await connectAdmin({ host: candidate.host, port: candidate.port, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
+      const c = await admin(candidate);
       try {
         await eventually('candidate behind', async () => ((await c.replicaStatus())?.secondsBehind ?? 0) > 1, 10_000, 100);
       } finally {
@@ -67,21 +105,32 @@ describe('online switchover of a shard master', () => {
       expect(await readOnly(master.id)).toBe('0');
       expect(await fx.writerRecord(S)).toEqual([master.host]);
     } finally {
-      await fx.sql(candidate.id, 'STOP SLAVE; CHANGE MASTER TO MASTER_DELAY = 0; START SLAVE');
+      await fx.sql(candidate.id, sql.delay(0));
     }
   });
 
   it('refuses when replication is broken, changing nothing', async () => {
     const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
-    await fx.sql(candidate.id, 'STOP SLAVE IO_THREAD');
+    await fx.sql(candidate.id, sql.stopIoThread);
     try {
       const err = await onlineSwitchover(request(master, candidate, [other]), deps()).catch((e: unknown) => e);
       expect(err).toMatchObject({ code: 'REPLICATION_BROKEN' });
       expect(String((err as Error).message)).toMatch(/io=no/);
       expect(await readOnly(master.id)).toBe('0');
     } finally {
-      await fx.sql(candidate.id, 'START SLAVE IO_THREAD');
+      await fx.sql(candidate.id, sql.startIoThread);
     }
+  });
+
+  it('refuses a candidate holding a transaction of its own (errant), naming it, changing nothing', async () => {
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    // logged on `other` alone, in a table nothing else writes: its GTID exists nowhere else
+    await fx.sql(other.id, sql.loggedWrite('CREATE TABLE app.errant_probe (id INT PRIMARY KEY)').join('; '));
+    const err = await onlineSwitchover(request(master, other, [candidate]), deps()).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'ERRANT_TRANSACTIONS' });
+    expect(String((err as Error).message)).toMatch(/has transactions the master does not: \S+/);
+    expect(await readOnly(master.id)).toBe('0');
+    expect(await fx.writerRecord(S)).toEqual([master.host]);
   });
 
   it('undoes the write block when a step before the promotion fails', async () => {
@@ -90,7 +139,7 @@ describe('online switchover of a shard master', () => {
     const flaky = async (e: Endpoint, t: Timeouts): Promise<MysqlAdmin> => {
       const a = await connectAdmin(e, t);
       if (e.host !== candidate.host) return a;
-      return new Proxy(a, { get: (target, p) => (p === 'stopReplica' ? () => Promise.reject(new Error('injected: STOP SLAVE failed')) : Reflect.get(target, p)) });
+      return new Proxy(a, { get: (target, p) => (p === 'stopReplica' ? () => Promise.reject(new Error('injected: STOP REPLICA failed')) : Reflect.get(target, p)) });
     };
     const { result, lost } = await withWriter(fx, S, () => onlineSwitchover(request(master, candidate, [other]), deps(flaky)).catch((e: unknown) => e), { intervalMs: 5 });
     expect(String(result), String(result)).toMatch(/injected/);
@@ -130,19 +179,11 @@ describe('online switchover of a shard master', () => {
     expect(acknowledged).toBeGreaterThan(20);
     expect(report.phases.map((p) => p.phase)).toEqual(['precheck', 'block-writes', 'final-position', 'candidate-caught-up', 'promote', 'move-writer-record', 'end-old-connections', 'repoint-replicas', 'old-master-follows']);
     expect(report.phases.every((p) => p.outcome === 'ok')).toBe(true);
-    console.log(`switchover: writes blocked ${report.writeBlockedMs} ms by the executor's clock; longest client write gap ${maxWindowMs} ms`);
+    console.log(`switchover (${engine}): writes blocked ${report.writeBlockedMs} ms by the executor's clock; longest client write gap ${maxWindowMs} ms`);
     expect(await fx.writerRecord(S)).toEqual([candidate.host]);
     expect(await readOnly(candidate.id)).toBe('0');
     expect(await readOnly(master.id)).toBe('1');
-    for (const member of [master, other]) {
-      const a = await connectAdmin({ host: member.host, port: member.port, user: 'dbfleet', password: fx.passwords.dbfleet }, { connectTimeoutMs: 1_000, queryTimeoutMs: 5_000 });
-      const st = await eventually(`${member.id} replicating from the new master`, async () => {
-        const r = await a.replicaStatus();
-        return r && r.ioRunning === 'yes' && r.sqlRunning ? r : undefined;
-      });
-      await a.close();
-      expect(st.sourceHost).toBe(candidate.host);
-    }
+    await expectFollows([master, other], candidate);
   });
 
   it('rolls back by switching again the other way, with the same guarantees', async () => {
@@ -152,6 +193,7 @@ describe('online switchover of a shard master', () => {
     expect(await fx.writerRecord(S)).toEqual([oldMaster.host]);
     expect(await readOnly(oldMaster.id)).toBe('0');
     expect(await readOnly(current.id)).toBe('1');
+    await expectFollows([current, other], oldMaster);
   });
 
   it('dbfleet shard switchover: refuses bad input with exit 2, switches with the phases in its JSON', async () => {
@@ -164,10 +206,55 @@ describe('online switchover of a shard master', () => {
     expect(already.code).toBe(2);
     expect(already.stderr).toMatch(/already the master/);
     const ok = await dbfleet(['shard', 'switchover', S, '--to', candidate.id, '--config', config, '--json']);
-    expect(ok.code).toBe(0);
+    expect(ok.code, ok.stderr).toBe(0);
     const report = JSON.parse(ok.stdout) as { from: string; to: string; writeBlockedMs: number; phases: { phase: string; outcome: string }[] };
     expect(report).toMatchObject({ from: master.id, to: candidate.id });
     expect(report.phases).toHaveLength(9);
     expect(await fx.writerRecord(S)).toEqual([candidate.host]);
+  });
+
+  it('after a crash with writes blocked: recovery refuses to guess without the journal, then lifts the dead run\'s block, and the switch runs; nothing lost', async () => {
+    // the CLI test above left m[1] the master
+    const [oldMaster, master, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    const req = request(master, oldMaster, [other]);
+    const run = await withWriter(fx, S, async () => {
+      expect(await crashAfter(req, 'block-writes')).toBe('SIGKILL');
+      // the dead run left the master read-only and the writer record where it was
+      expect(await readOnly(master.id)).toBe('1');
+      expect(await fx.writerRecord(S)).toEqual([master.host]);
+      // without the journal's word that our run was interrupted, a read-only master is not ours to unblock
+      expect(await recoverInterruptedSwitchover(req, deps(), false)).toBe('clean');
+      expect(await onlineSwitchover(req, deps()).catch((e: unknown) => e)).toMatchObject({ code: 'MASTER_READ_ONLY' });
+      expect(await readOnly(master.id)).toBe('1');
+      expect(await recoverInterruptedSwitchover(req, deps(), true)).toBe('unblocked');
+      expect(await readOnly(master.id)).toBe('0');
+      return onlineSwitchover(req, deps());
+    }, { intervalMs: 5 });
+    expect(run.lost).toBe(0);
+    expect(run.result.to).toBe(oldMaster.id);
+    expect(await fx.writerRecord(S)).toEqual([oldMaster.host]);
+    await expectFollows([master, other], oldMaster);
+  });
+
+  it('after a crash right after the promotion: recovery finishes the later steps from what the servers say; nothing lost', async () => {
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    const req = request(master, candidate, [other]);
+    const run = await withWriter(fx, S, async () => {
+      expect(await crashAfter(req, 'promote')).toBe('SIGKILL');
+      // promoted, but the writer record still names the old master (read-only now)
+      expect(await readOnly(candidate.id)).toBe('0');
+      expect(await readOnly(master.id)).toBe('1');
+      expect(await fx.writerRecord(S)).toEqual([master.host]);
+      return recoverInterruptedSwitchover(req, deps(), true);
+    }, { intervalMs: 5 });
+    expect(run.result).toBe('completed');
+    expect(run.lost).toBe(0);
+    expect(await fx.writerRecord(S)).toEqual([candidate.host]);
+    expect(await readOnly(master.id)).toBe('1');
+    await expectFollows([master, other], candidate);
+    // once more: every step finds its work done, and nothing changes
+    expect(await recoverInterruptedSwitchover(req, deps(), true)).toBe('completed');
+    expect(await fx.writerRecord(S)).toEqual([candidate.host]);
+    await expectFollows([master, other], candidate);
   });
 });

@@ -7,7 +7,9 @@ import type { ShardPlan } from '../../src/shard/plan/plan-types.js';
 import { dbfleet, type CliResult } from './cli.js';
 import { LocalHost } from '../../src/host/local-host.js';
 import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
+import type { EngineKind } from '../../src/shard/mysqld/mysqld-engine.js';
 import { SandboxFixture } from './sandbox-fixture.js';
+import { testEngine } from './engines.js';
 import { startSshd, type SshdFixture } from './sshd-fixture.js';
 import { makeTempDir } from './temp-dir.js';
 
@@ -32,6 +34,7 @@ export interface ConsolidationSetup {
  * against known_hosts; secondary addresses from a loopback pool of the sandbox's slot).
  */
 export async function setUpConsolidation(fx: SandboxFixture, ssh: readonly SshdFixture[], dir: string, o: { observationMinutes?: number; seedsPerHost?: number } = {}): Promise<ConsolidationSetup> {
+  const engine = testEngine(fx.engine);
   const state = await fx.state();
   const pool = `127.${state.slot}.200.0/24`;
   const inventory = {
@@ -86,6 +89,8 @@ export async function setUpConsolidation(fx: SandboxFixture, ssh: readonly SshdF
   const fleet = parse(await readFile(join(fx.dir, 'fleet.yaml'), 'utf8')) as Record<string, unknown>;
   fleet['switchover'] = { ...(fleet['switchover'] as object), app_users: ['app'], catch_up_timeout_ms: 10_000, max_lag_seconds: 3 };
   fleet['consolidation'] = {
+    // the target hosts run what the shards run (MySQL from the ensure-mysql prefix)
+    ...(engine.kind === 'mysql' ? { engine: 'mysql', ...(engine.prefix !== undefined ? { mysql_prefix: engine.prefix } : {}) } : {}),
     hosts,
     ip_provider: { kind: 'loopback', pool, allocation_file: join(dir, 'ip-allocations.json') },
     run_as_root: process.getuid?.() === 0,
@@ -163,9 +168,9 @@ export class ConsolidationRig {
     private readonly removeDir: () => Promise<void>,
   ) {}
 
-  static async up(shards: number, prefix: string, o: { seedsPerHost?: number } = {}): Promise<ConsolidationRig> {
+  static async up(shards: number, prefix: string, o: { seedsPerHost?: number; engine?: EngineKind } = {}): Promise<ConsolidationRig> {
     const tmp = await makeTempDir(prefix);
-    const [fx, ...ssh] = await Promise.all([SandboxFixture.up(shards, 1), startSshd(), startSshd()]);
+    const [fx, ...ssh] = await Promise.all([SandboxFixture.up(shards, 1, undefined, { engine: o.engine ?? 'mariadb' }), startSshd(), startSshd()]);
     try {
       return new ConsolidationRig(fx, ssh, await setUpConsolidation(fx, ssh, tmp.path, o), tmp.remove);
     } catch (e) {
@@ -181,7 +186,8 @@ export class ConsolidationRig {
     for (const move of this.setup.plan.moves) {
       for (const p of [move.to.master, ...move.to.replicas]) {
         const base = this.setup.baseDirs[p.host] as string;
-        await new MysqldManager(local).stop({ name: move.shard, baseDir: base, configPath: join(base, 'etc', `my-${move.shard}.cnf`) }, { graceMs: 5_000 }).catch(() => undefined);
+        // killed, not stopped cleanly: nothing is kept (a MySQL source with replicas waits ~8 s more to stop)
+        await new MysqldManager(local).kill({ name: move.shard, baseDir: base, configPath: join(base, 'etc', `my-${move.shard}.cnf`) }).catch(() => undefined);
       }
     }
     await this.fx.down();

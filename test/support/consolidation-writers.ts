@@ -109,7 +109,7 @@ export class ShardWriters {
     expect(await readFile(cnf, 'utf8')).toContain(`bind-address = ${master.ip}`);
     const ep = { port: 3306, user: 'app', password: fx.passwords.app, database: 'app' };
     expect(await missingWrites(openSession, { host: master.ip, ...ep }, 'writes', w.client, report.acknowledged)).toEqual([]);
-    const pos = await valueOn(fx, master.ip, 'SELECT @@gtid_binlog_pos');
+    const pos = (await onServer(fx, master.ip, (a) => a.binlogPosition())).gtidSet ?? '';
     await onServer(fx, replica.ip, (a) => a.waitForGtid(pos, 20_000));
     expect(await missingWrites(openSession, { host: replica.ip, ...ep }, 'writes', w.client, report.acknowledged)).toEqual([]);
   }

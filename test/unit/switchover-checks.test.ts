@@ -1,18 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import type { ReplicaStatus } from '../../src/mysql/admin.js';
-import { errantTransactions, parseGtidList, refusals, type SwitchoverFacts } from '../../src/shard/switchover/switchover-checks.js';
+import { dialectFor } from '../../src/mysql/pick-dialect.js';
+import { parseServerVersion } from '../../src/mysql/server-version.js';
+import { refusals, type SwitchoverFacts } from '../../src/shard/switchover/switchover-checks.js';
 
 const replica = (over: Partial<ReplicaStatus> = {}): ReplicaStatus => ({
   sourceHost: '10.0.0.1', sourcePort: 3306, ioRunning: 'yes', sqlRunning: true, secondsBehind: 0,
   sourceLogFile: 'mysql-bin.000001', readSourceLogPos: 100, relaySourceLogFile: 'mysql-bin.000001', execSourceLogPos: 100,
   lastIoError: '', lastSqlError: '', lastIoErrno: 0, lastSqlErrno: 0, gtidExecuted: '0-1-10', gtidRetrieved: '0-1-10', usingGtid: true, ...over,
 });
-const facts = (over: { master?: Partial<SwitchoverFacts['master']>; candidate?: Partial<SwitchoverFacts['candidate']>; longTransactions?: SwitchoverFacts['longTransactions'] } = {}): SwitchoverFacts => ({
-  master: { id: 'm', host: '10.0.0.1', port: 3306, readOnly: false, gtidBinlogState: '0-1-10', ...over.master },
-  candidate: { id: 'c', replica: replica(), gtidBinlogState: '0-1-10', serverId: 2, ...over.candidate },
-  longTransactions: over.longTransactions ?? [],
-  maxLagSeconds: 1,
-});
+const mariadb = dialectFor(parseServerVersion({ version: '10.11.6-MariaDB' }));
+const mysql = dialectFor(parseServerVersion({ version: '9.7.4' }));
+const U1 = '3e11fa47-71ca-11e1-9e33-c80aa9429562';
+const U2 = '4d22fb58-82db-22f2-af44-d91bb0530673';
+
+/** Facts as the precheck reads them: the errant transactions by the engine's own comparison of both states. */
+const facts = (over: { master?: Partial<SwitchoverFacts['master']>; candidate?: Partial<SwitchoverFacts['candidate']>; longTransactions?: SwitchoverFacts['longTransactions'] } = {}, d = mariadb): SwitchoverFacts => {
+  const empty = d === mariadb ? '0-1-10' : `${U1}:1-10`;
+  const master = { id: 'm', host: '10.0.0.1', port: 3306, readOnly: false, gtidState: empty, ...over.master };
+  const candidate = { id: 'c', replica: replica(), gtidState: empty, serverId: 2, ...over.candidate };
+  return { master, candidate, errantGtids: d.errantGtids(master.gtidState, candidate.gtidState), longTransactions: over.longTransactions ?? [], maxLagSeconds: 1 };
+};
 
 describe('switchover refusals', () => {
   it.each([
@@ -24,25 +32,28 @@ describe('switchover refusals', () => {
     ['a stopped SQL thread (lag unknown)', facts({ candidate: { replica: replica({ sqlRunning: false, secondsBehind: null }) } }), ['REPLICATION_BROKEN', 'CANDIDATE_LAGS']],
     ['lag above the limit', facts({ candidate: { replica: replica({ secondsBehind: 5 }) } }), ['CANDIDATE_LAGS']],
     ['lag at the limit', facts({ candidate: { replica: replica({ secondsBehind: 1 }) } }), []],
-    ['a write of its own', facts({ candidate: { gtidBinlogState: '0-2-11' } }), ['ERRANT_TRANSACTIONS']],
-    ['a GTID ahead of the master', facts({ candidate: { gtidBinlogState: '0-1-12' } }), ['ERRANT_TRANSACTIONS']],
-    ['a domain the master never had', facts({ candidate: { gtidBinlogState: '0-1-10,5-1-3' } }), ['ERRANT_TRANSACTIONS']],
-    ['a write of its own hidden behind later replicated ones', facts({ candidate: { gtidBinlogState: '0-2-5,0-1-10' } }), ['ERRANT_TRANSACTIONS']],
-    ['history of an earlier master the master has too', facts({ master: { gtidBinlogState: '0-2-5,0-1-10' }, candidate: { gtidBinlogState: '0-2-5,0-1-10' } }), []],
+    ['a write of its own', facts({ candidate: { gtidState: '0-2-11' } }), ['ERRANT_TRANSACTIONS']],
+    ['a GTID ahead of the master', facts({ candidate: { gtidState: '0-1-12' } }), ['ERRANT_TRANSACTIONS']],
+    ['a domain the master never had', facts({ candidate: { gtidState: '0-1-10,5-1-3' } }), ['ERRANT_TRANSACTIONS']],
+    ['a write of its own hidden behind later replicated ones', facts({ candidate: { gtidState: '0-2-5,0-1-10' } }), ['ERRANT_TRANSACTIONS']],
+    ['history of an earlier master the master has too', facts({ master: { gtidState: '0-2-5,0-1-10' }, candidate: { gtidState: '0-2-5,0-1-10' } }), []],
     ['an application user with SUPER', { ...facts(), readOnlyBypass: ['app'] }, ['READ_ONLY_BYPASS']],
     ['a long transaction on the master', facts({ longTransactions: [{ id: 42, seconds: 30 }] }), ['LONG_TRANSACTION']],
   ])('%s', (_what, f, codes) => {
     expect(refusals(f).map((r) => r.code)).toEqual(codes);
   });
 
-  it('accepts history written by an earlier master (after a previous switchover)', () => {
-    expect(errantTransactions('0-2-30', '0-2-30')).toEqual([]);
-    expect(errantTransactions('0-2-30', '0-1-31')).toEqual(['0-1-31']);
+  it.each([
+    ['MySQL: a caught-up candidate', facts({ master: { gtidState: `${U1}:1-12` } }, mysql), []],
+    ['MySQL: a write of its own', facts({ candidate: { gtidState: `${U1}:1-10,${U2}:1` } }, mysql), ['ERRANT_TRANSACTIONS']],
+    ['MySQL: a GTID the master never logged', facts({ candidate: { gtidState: `${U1}:1-11` } }, mysql), ['ERRANT_TRANSACTIONS']],
+    ['MySQL: history of an earlier master both have', facts({ master: { gtidState: `${U1}:1-10,${U2}:1-5` }, candidate: { gtidState: `${U2}:1-5,${U1}:1-9` } }, mysql), []],
+  ])('%s', (_what, f, codes) => {
+    expect(refusals(f).map((r) => r.code)).toEqual(codes);
   });
 
-  it('parses MariaDB GTID lists and rejects garbage', () => {
-    expect([...parseGtidList('0-101-57,1-5-9')]).toEqual([[0, { server: 101, seq: 57 }], [1, { server: 5, seq: 9 }]]);
-    expect(parseGtidList('').size).toBe(0);
-    expect(() => parseGtidList('0-1')).toThrow(/not a MariaDB GTID/);
+  it('names the errant transactions in the refusal', () => {
+    expect(refusals(facts({ candidate: { gtidState: `${U1}:1-10,${U2}:1-2` } }, mysql))[0]?.message).toBe(`c has transactions the master does not: ${U2}:1-2`);
+    expect(refusals(facts({ candidate: { gtidState: '0-2-30,0-1-10' } }))[0]?.message).toBe('c has transactions the master does not: 0-2-30');
   });
 });

@@ -5,6 +5,7 @@ import type { Mutex } from '../../core/mutex.js';
 import type { SecondaryIpProvider } from '../../aws/secondary-ip-provider.js';
 import type { Host } from '../../host/host.js';
 import type { Endpoint, MysqlAdmin, SqlSession, Timeouts } from '../../mysql/admin.js';
+import { MARIADB_ENGINE, type MysqldEngine } from '../mysqld/mysqld-engine.js';
 import type { MysqldManager } from '../mysqld/mysqld-manager.js';
 import type { MysqldSpec } from '../mysqld/mysqld-spec.js';
 import type { ApplyMove, CurrentServer, TargetProcess } from './apply-moves.js';
@@ -23,7 +24,7 @@ export interface ApplyDeps {
   hostLock(h: ConsolidationHost): Mutex;
   /** Catch-up progress of one new copy, one line per update (the CLI draws a bar on a terminal). */
   progress: (target: string, line: string) => void;
-  /** Test crash points inside the switchover (see SwitchoverDeps.failpoint) and verify (`<shard>:verify-at-position`). */
+  /** Test crash points inside the switchover (see SwitchoverDeps.failpoint), verify (`<shard>:verify-at-position`) and seed (`<shard>:seeded`, every copy made, the phase not yet journaled). */
   failpoint?: (point: string) => void;
 }
 
@@ -61,8 +62,17 @@ export function addressOf(state: Readonly<ApplyState>, move: ApplyMove, t: Targe
   return ip;
 }
 
+/** What a target host runs: its own `engine` and `mysql_prefix`, else the section's; MariaDB by default. */
+export function hostEngine(section: Pick<ConsolidationSection, 'engine' | 'mysql_prefix'>, h: Pick<ConsolidationHost, 'engine' | 'mysql_prefix'>): MysqldEngine {
+  const kind = h.engine ?? section.engine;
+  if (kind === 'mariadb') return MARIADB_ENGINE;
+  const prefix = h.mysql_prefix ?? section.mysql_prefix;
+  return prefix === undefined ? { kind: 'mysql' } : { kind: 'mysql', prefix };
+}
+
 export function targetSpec(move: ApplyMove, t: TargetProcess, ip: string, s: ApplySettings): MysqldSpec {
   return {
+    engine: hostEngine(s.section, t.host),
     name: move.shard,
     baseDir: t.host.base_dir,
     bindAddress: ip,

@@ -79,6 +79,11 @@ export function resolveMoves(plan: ShardPlan, config: FleetConfig): ApplyMove[] 
     const master = byHost(m.from.master, 'current master');
     const replicas = m.from.replicas.map((r) => byHost(r, 'current replica')).filter((r): r is CurrentServer => r !== undefined);
     const targets = targetProcesses(m, plan, hosts, problems);
+    for (const t of targets) {
+      // the new copies replicate from the current servers and take their place: one engine
+      const runs = t.host.engine ?? section.engine;
+      if (runs !== cluster.engine) problems.push(`shard ${m.shard}: its cluster runs ${cluster.engine}, but plan host ${t.host.name} runs ${runs} (consolidation${t.host.engine !== undefined ? `.hosts[${section.hosts.indexOf(t.host)}]` : ''}.engine): a shard moves onto the engine it runs`);
+    }
     const retireStep = m.steps.find((s) => s.step === 'retire');
     const retire = (retireStep?.step === 'retire' ? retireStep.hosts : []).map((h) => byHost(h, 'server to retire')).filter((r): r is CurrentServer => r !== undefined);
     if (!master) continue;

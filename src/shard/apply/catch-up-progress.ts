@@ -1,21 +1,3 @@
-import { parseGtidList } from '../switchover/switchover-checks.js';
-
-/**
- * Transactions `applied` is behind `target`, by MariaDB GTID sequence numbers summed over the
- * domains (a domain's seq counts its transactions). Null when either is not a GTID list.
- */
-export function transactionsBehind(target: string, applied: string): number | null {
-  try {
-    const t = parseGtidList(target);
-    const a = parseGtidList(applied);
-    let behind = 0;
-    for (const [domain, g] of t) behind += Math.max(0, g.seq - (a.get(domain)?.seq ?? 0));
-    return behind;
-  } catch {
-    return null;
-  }
-}
-
 const WIDTH = 24;
 
 /**

@@ -1,9 +1,10 @@
 import { StateError } from '../../core/errors.js';
 import type { Phase } from '../../core/phases/phase-runner.js';
 import { attachAndCatchUp } from '../seed/attach-replica.js';
-import { addressOf, adminEndpoint, targetName, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import { addressOf, adminEndpoint, targetName, targetSpec, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import { seedMarker } from './phase-seed.js';
 import type { ApplyMove } from './apply-moves.js';
-import { progressLine, transactionsBehind } from './catch-up-progress.js';
+import { progressLine } from './catch-up-progress.js';
 
 /**
  * Catch up: each new copy becomes a read-only replica of the shard's current master from its
@@ -22,6 +23,8 @@ export function catchUpPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings)
         const startGtid = seeds[String(t.serverId)];
         if (startGtid === undefined) throw new StateError('NO_SEED_POSITION', `${targetName(move, t, ip)} has no seed position in the journal`, { next: 'the seed phase must run first: apply --resume' });
         const name = targetName(move, t, ip);
+        // the seed is in the journal: the copy is no partial seed any more
+        await deps.host(t.host).remove(seedMarker(targetSpec(move, t, ip, s)));
         let first: number | undefined;
         const { caughtUpTo } = await attachAndCatchUp(deps.connect, {
           target: adminEndpoint(s, ip, t.port),
@@ -32,7 +35,6 @@ export function catchUpPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings)
           onProgress: (p) => {
             deps.progress(name, progressLine(name, p.secondsBehind, p.behind, (first ??= p.behind ?? undefined)));
           },
-          behind: transactionsBehind,
         });
         deps.progress(name, progressLine(name, 0, 0, first, true));
         deps.logger.info({ shard: move.shard, target: name, gtid: caughtUpTo }, 'caught up with the master');

@@ -2,15 +2,25 @@ import { join } from 'node:path';
 import { SafetyRefusal, StateError } from '../../core/errors.js';
 import type { Phase } from '../../core/phases/phase-runner.js';
 import type { Host } from '../../host/host.js';
+import { asSwitch } from '../../mysql/row-values.js';
 import { mysqldPaths } from '../mysqld/mysqld-spec.js';
-import { copyAccounts } from '../seed/copy-accounts.js';
-import { seedFromReplica } from '../seed/seed-from-replica.js';
-import { addressOf, adminEndpoint, currentEndpoint, targetName, targetSpec, withAdmin, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
+import { RESTORE_LOCAL_ROOT } from '../seed/seed-by-clone.js';
+import { clearPartialCopy, rootClientFor, seedFromReplica } from '../seed/seed-from-replica.js';
+import { addressOf, currentEndpoint, targetName, targetSpec, withAdmin, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
 import type { ApplyMove } from './apply-moves.js';
 
-const SYSTEM = new Set(['mysql', 'information_schema', 'performance_schema', 'sys']);
-/** In the process directory while a seed loads: only a copy carrying it may be dropped and made again. */
-const SEEDING = '.dbfleet-seeding';
+/**
+ * In the process directory from the start of a seed until catch-up begins: only a copy carrying it
+ * may be cleared and made again. Catch-up removes it, after the seed's end is in the journal: a run
+ * killed between a finished copy and that journal entry (an fsync, under load easily tens of ms)
+ * left a seeded copy without it, which the resume then refused as data no seed had started.
+ */
+export const SEEDING_MARKER = '.dbfleet-seeding';
+
+/** Where a new process's seed marker is. */
+export function seedMarker(spec: Parameters<typeof mysqldPaths>[0]): string {
+  return join(mysqldPaths(spec).dir, SEEDING_MARKER);
+}
 
 /** Refuses to copy from a replica whose replication is broken or far behind: the copy would be stale or wrong. */
 async function checkSource(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): Promise<void> {
@@ -30,72 +40,91 @@ async function checkSource(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): 
 
 /**
  * Seed: copy the shard's data and accounts from a current replica into each new, empty mysqld,
- * keeping the GTID position the copy is consistent with (where catch-up starts). A copy a crash
- * cut short is dropped and made again; a process that already replicates is never re-seeded.
+ * keeping the GTID position the copy is consistent with (where catch-up starts): by CLONE where
+ * both sides allow it (MySQL), else by logical dump; the journal says which ran and why. A copy a
+ * crash cut short is cleared and made again; a process that already replicates is never re-seeded.
  */
 export function seedPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): Phase<ApplyState> {
   return {
     name: `${move.shard}/seed`,
-    describe: () => `copy ${move.shard}'s databases and accounts from ${move.seedSource.id} (${move.seedSource.host}:${move.seedSource.port}) into ${move.targets.map((t) => t.host.name).join(', ')}, with the dump's GTID position`,
+    describe: () => `copy ${move.shard}'s databases and accounts from ${move.seedSource.id} (${move.seedSource.host}:${move.seedSource.port}) into ${move.targets.map((t) => t.host.name).join(', ')}, with their GTID position (${s.section.seed_method === 'dump' ? 'logical dump' : s.section.seed_method === 'clone' ? 'CLONE' : 'CLONE where both sides allow it, else a logical dump'})`,
     precheck: () => checkSource(move, deps, s),
     run: async (state) => {
       const positions: Record<string, string> = {};
+      const methods: Record<string, string> = {};
       for (const t of move.targets) {
         const ip = addressOf(state, move, t);
         const spec = targetSpec(move, t, ip, s);
-        const socket = mysqldPaths(spec).socket;
         const host = deps.host(t.host);
         const log = deps.logger.child({ shard: move.shard, target: targetName(move, t, ip) });
-        const rootSql = async (sql: string): Promise<string> => (await host.check('mariadb', ['--no-defaults', '-S', socket, '-uroot', '-N', '-B'], { timeoutMs: 600_000, input: sql })).stdout;
-        const status = await rootSql('SHOW SLAVE STATUS\\G');
-        const configured = status.trim() !== '';
+        const manager = deps.mysqld(t.host);
+        if ((await manager.pid(spec)) === undefined) {
+          // a clone shuts its recipient down to finish at the next start: a run killed then left it down
+          log.warn('the new mysqld is not running (a seed a crash cut short?): starting it');
+          // (after a clone, with the root account the clone replaced restored, as seedByClone does)
+          await manager.start(spec, { readyTimeoutMs: 600_000, ...(spec.engine?.kind === 'mysql' ? { initSql: RESTORE_LOCAL_ROOT } : {}) });
+        }
+        const root = rootClientFor(host, spec);
+        const d = await root.dialect();
+        const replica = d.parseReplicaStatus(await root.query(d.replicaStatusQuery()));
+        const marker = seedMarker(spec);
+        const ours = await host.exists(marker);
         const previous = ((state[`${move.shard}:seed`] as Record<string, string> | undefined) ?? {})[String(t.serverId)];
-        // (a configured copy has the accounts already, so the admin user can ask it)
-        const source = configured && previous !== undefined ? await withAdmin(deps, adminEndpoint(s, ip, t.port), (a) => a.replicaStatus()) : null;
-        if (previous !== undefined && source && source.sourceHost === move.master.host && source.sourcePort === move.master.port) {
+        if (previous !== undefined && !ours && replica && replica.sourceHost === move.master.host && replica.sourcePort === move.master.port) {
           // seeded and attached before (a --redo-from that re-seeds only a copy removed by hand)
           log.info('already a replica of the current master from an earlier seed: kept');
           positions[String(t.serverId)] = previous;
+          methods[String(t.serverId)] = ((state[`${move.shard}:seed_method`] as Record<string, string> | undefined) ?? {})[String(t.serverId)] ?? 'kept: a replica of the current master from an earlier seed';
           continue;
         }
-        const [ro, binlogPos, slavePos] = (await rootSql('SELECT @@read_only, @@gtid_binlog_pos, @@gtid_slave_pos')).replace(/\n$/, '').split('\t');
-        if (configured || ro !== '1' || (binlogPos ?? '') !== '' || (slavePos ?? '') !== '') {
+        const ro = asSwitch((await root.query(d.readOnlyQuery()))[0]?.['ro'], 'read_only');
+        const own = await root.gtid(d.gtidPositionQuery());
+        const applied = await root.gtid(d.appliedGtidQuery());
+        const replicating = replica !== null && (replica.ioRunning !== 'no' || replica.sqlRunning);
+        const fresh = replica === null && ro && own === '' && applied === '';
+        // a seed of ours that a crash cut short may have left anything but replication running
+        // (a clone brings the donor's replication settings and GTIDs; a MySQL dump its GTID_PURGED)
+        if (!fresh && !(ours && ro && !replicating)) {
           // a server that replicates, takes writes or ever did: never a partial seed, never dropped
-          throw new StateError('SEED_OVER_LIVE_SERVER', `${targetName(move, t, ip)} is not a fresh copy (replication ${configured ? 'configured' : 'none'}, read_only ${ro}, gtid_binlog_pos '${binlogPos}', gtid_slave_pos '${slavePos}'); refusing to overwrite it`, {
+          throw new StateError('SEED_OVER_LIVE_SERVER', `${targetName(move, t, ip)} is not a fresh copy (replication ${replica ? `configured${replicating ? ', running' : ''}` : 'none'}, read_only ${ro ? 1 : 0}, GTID position '${own}', applied '${applied}'); refusing to overwrite it`, {
             next: 'if it is a shard\'s live master or replica, leave it: use the journal that moved it (apply --resume); to copy again, stop it and remove its directory first',
           });
         }
-        const marker = join(mysqldPaths(spec).dir, SEEDING);
-        const existing = (await rootSql('SHOW DATABASES')).split('\n').map((d) => d.trim()).filter((d) => d !== '' && !SYSTEM.has(d));
-        if (existing.length > 0) {
-          if (!(await host.exists(marker))) {
-            throw new StateError('SEED_UNKNOWN_DATA', `${targetName(move, t, ip)} holds databases (${existing.join(', ')}) that no seed of dbfleet started; refusing to drop them`, {
-              next: 'find out whose data it is; to copy again, stop that mysqld and remove its directory first',
-            });
-          }
-          log.warn({ databases: existing }, 'dropping a partial copy left by an interrupted seed');
-          await rootSql(`SET SESSION sql_log_bin = 0;\n${existing.map((d) => `DROP DATABASE \`${d.replace(/`/g, '``')}\`;`).join('\n')}\n`);
+        const existing = await root.userDatabases();
+        if (existing.length > 0 && !ours) {
+          throw new StateError('SEED_UNKNOWN_DATA', `${targetName(move, t, ip)} holds databases (${existing.join(', ')}) that no seed of dbfleet started; refusing to drop them`, {
+            next: 'find out whose data it is; to copy again, stop that mysqld and remove its directory first',
+          });
         }
-        await host.writeFile(marker, `${new Date().toISOString()}\n`, 0o640);
-        const accounts = await withAdmin(deps, currentEndpoint(s, move.seedSource), (a) => copyAccounts(a, host, socket));
+        if (ours && (!fresh || existing.length > 0)) {
+          log.warn({ databases: existing }, 'clearing a partial copy left by an interrupted seed');
+          await clearPartialCopy(root);
+        }
+        await host.writeFile(marker, `seed started ${new Date().toISOString()}\n`, 0o640);
         const started = performance.now();
         // a dump and a 0600 defaults file a killed run left behind go now; one directory per shard,
         // as moves of a wave may seed onto one host side by side
         const workDir = join(t.host.base_dir, 'seed-work', move.shard);
         await host.remove(workDir);
         await removeOldLayoutLeftovers(host, join(t.host.base_dir, 'seed-work'));
-        const seeded = await seedFromReplica(host, {
+        const seeded = await seedFromReplica({
           source: { host: move.seedSource.host, port: move.seedSource.port },
-          targetSocket: socket,
+          target: { host, manager, spec },
           account: s.admin,
           workDir,
+          connect: deps.connect,
+          method: s.section.seed_method,
           timeoutMs: s.section.seed_timeout_ms,
         });
-        log.info({ databases: seeded.databases, accounts: accounts.length, gtid: seeded.gtid, dump_bytes: seeded.dumpBytes, ms: Math.round(performance.now() - started) }, 'seeded');
-        await host.remove(marker);
+        log.info({ method: seeded.method, why: seeded.why, databases: seeded.databases, accounts: seeded.accounts.length, gtid: seeded.gtid, dump_bytes: seeded.dumpBytes, ms: Math.round(performance.now() - started) }, `seeded by ${seeded.method}`);
+        // the marker stays until catch-up: a crash before the journal records this phase's end redoes the copy
+        await host.writeFile(marker, `seeded by ${seeded.method} ${new Date().toISOString()}, position ${seeded.gtid}\n`, 0o640);
         positions[String(t.serverId)] = seeded.gtid;
+        methods[String(t.serverId)] = `${seeded.method}: ${seeded.why}`;
       }
-      return { [`${move.shard}:seed`]: positions };
+      // a test crash point: every copy seeded, the phase's end not yet journaled
+      deps.failpoint?.(`${move.shard}:seeded`);
+      return { [`${move.shard}:seed`]: positions, [`${move.shard}:seed_method`]: methods };
     },
   };
 }

@@ -36,6 +36,8 @@ export function verifyPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings):
             timeoutMs: s.section.verify_timeout_ms,
             atPosition: () => deps.failpoint?.(`${move.shard}:verify-at-position`),
             onReferenceStopped: (why) => deps.logger.warn({ shard: move.shard, reference: reference.id }, `${why}: ${reference.id} stops while those checksums run, serving reads as of that position`),
+            // a broken session must not leave replication stopped: restart it on a fresh one
+            reconnect: (x) => open(adminEndpoint(s, x.endpoint.host, x.endpoint.port)),
           });
           const differ = report.tables.filter((x) => !x.equal);
           if (differ.length > 0) {

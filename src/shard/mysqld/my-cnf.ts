@@ -50,7 +50,8 @@ function mariadbSettings(): Setting[] {
  * SUPER users too, the 8.0.26+ option names (the SLAVE spellings are deprecated), and the
  * defaults that do not suit several processes on one host turned off: the X plugin would listen
  * on *:33060, and secure_file_priv names /var/lib/mysql-files, which the server refuses to start
- * without. binlog_format is ROW by default and the variable itself is deprecated.
+ * without. binlog_format is ROW by default and the variable itself is deprecated. The CLONE plugin
+ * is loaded, so every copy dbfleet makes can be a clone donor or recipient.
  */
 function mysqlSettings(spec: MysqldSpec, p: MysqldPaths): Setting[] {
   return [
@@ -63,5 +64,8 @@ function mysqlSettings(spec: MysqldSpec, p: MysqldPaths): Setting[] {
     ['innodb_log_buffer_size', '4M'],
     ['mysqlx', 'OFF'],
     ['secure_file_priv', p.tmpDir],
+    // a copy can then give or take a physical copy over the MySQL protocol (shard seed's CLONE);
+    // a server whose plugin_dir lacks it logs an error and starts without it
+    ['plugin-load-add', 'mysql_clone.so'],
   ];
 }

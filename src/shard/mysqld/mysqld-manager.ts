@@ -12,6 +12,11 @@ export { MARIADB_BINARIES, type MysqldBinaries } from './mysqld-engine.js';
 export interface StartOptions {
   /** How long to wait for the server to answer a real query. */
   readyTimeoutMs?: number;
+  /**
+   * SQL the server runs itself at this start, before it accepts connections (--init-file), with
+   * every privilege: given through a 0600 file in the process directory, removed once it is ready.
+   */
+  initSql?: string;
 }
 
 export interface StopOptions {
@@ -142,12 +147,28 @@ export class MysqldManager {
     const server = this.binaries(spec).server;
     await this.requireBinary(server, spec.engine);
     const started = this.clock.monotonic();
-    const { pid } = await this.host.spawnDetached(server, [`--defaults-file=${p.configFile}`], { logFile: p.consoleLog });
-    this.logger.debug({ mysqld: spec.name, pid, address: `${spec.bindAddress}:${spec.port}` }, 'mysqld started');
-    await this.waitReady(spec, pid, options.readyTimeoutMs ?? 30_000);
-    this.logger.info({ mysqld: spec.name, pid, address: `${spec.bindAddress}:${spec.port}`, ms: Math.round(this.clock.monotonic() - started) }, 'mysqld ready');
-    return { pid };
+    const initFile = join(p.dir, 'start-init.sql');
+    const args = [`--defaults-file=${p.configFile}`];
+    if (options.initSql !== undefined) {
+      await this.host.writeFile(initFile, `${options.initSql}\n`, 0o600);
+      args.push(`--init-file=${initFile}`);
+    }
+    try {
+      const { pid } = await this.host.spawnDetached(server, args, { logFile: p.consoleLog });
+      this.logger.debug({ mysqld: spec.name, pid, address: `${spec.bindAddress}:${spec.port}` }, 'mysqld started');
+      await this.waitReady(spec, pid, options.readyTimeoutMs ?? 30_000);
+      this.logger.info({ mysqld: spec.name, pid, address: `${spec.bindAddress}:${spec.port}`, ms: Math.round(this.clock.monotonic() - started) }, 'mysqld ready');
+      return { pid };
+    } finally {
+      if (options.initSql !== undefined) await this.host.remove(initFile);
+    }
   }
+
+  /** Waits until process `pid` has exited by itself (e.g. a server that shuts down after CLONE); false when it still runs after `ms`. */
+  waitExited(pid: number, ms: number): Promise<boolean> {
+    return this.waitGone(pid, ms);
+  }
+
 
   /** Polls with a real query over the socket until it answers, the process dies, or time runs out. */
   async waitReady(spec: MysqldSpec, pid: number, timeoutMs: number): Promise<void> {

@@ -1,4 +1,6 @@
+import { StateError } from '../../core/errors.js';
 import type { Endpoint, MysqlAdmin, Timeouts } from '../../mysql/admin.js';
+import { dialectOf } from '../engine/admin-dialect.js';
 
 export interface AttachOptions {
   target: Endpoint;
@@ -7,10 +9,8 @@ export interface AttachOptions {
   /** The GTID position the seed is consistent with (from seedFromReplica). */
   startGtid: string;
   catchUpTimeoutMs: number;
-  /** Progress while catching up: seconds behind, GTID applied, and (with `behind`) transactions behind. */
+  /** Progress while catching up: seconds behind, GTID applied, and transactions behind (the dialect's count). */
   onProgress?: (p: { secondsBehind: number | null; applied: string; behind: number | null }) => void;
-  /** How far `applied` is from `target` (e.g. transactions by GTID sequence numbers). */
-  behind?: (target: string, applied: string) => number | null;
 }
 
 /**
@@ -33,7 +33,22 @@ export async function attachAndCatchUp(connect: (e: Endpoint, t: Timeouts) => Pr
       // attached already (a resumed run): going back to the seed's position would apply twice
       if (now.ioRunning !== 'yes' || !now.sqlRunning) await t.startReplica();
     } else {
-      await t.changeSource({ kind: 'gtid', host: o.master.host, port: o.master.port, user: o.repl.user, password: o.repl.password, startGtid: o.startGtid });
+      const source = { host: o.master.host, port: o.master.port, user: o.repl.user, password: o.repl.password };
+      const d = dialectOf(t);
+      if (d.gtidStartFromOwnBinlog) {
+        // MariaDB: the replica starts from gtid_slave_pos, which the seed's position sets
+        await t.changeSource({ kind: 'gtid', ...source, startGtid: o.startGtid });
+      } else {
+        // MySQL: the seed itself left gtid_executed at its position (gtid_purged of the dump or the
+        // clone); auto-position starts from there. A copy elsewhere would fetch the wrong history.
+        const applied = await t.appliedGtid();
+        if (!d.sameGtids(applied, o.startGtid)) {
+          throw new StateError('SEED_POSITION_MISMATCH', `${o.target.host}:${o.target.port} holds ${applied || 'no GTIDs'}, not the seed's position ${o.startGtid || '(empty)'}`, {
+            next: 'copy it again: stop that mysqld, remove its directory, then apply --resume --redo-from <shard>/provision',
+          });
+        }
+        await t.changeSource({ kind: 'gtid', ...source });
+      }
       await t.startReplica();
     }
     const target = (await m.binlogPosition()).gtidSet ?? '';
@@ -47,7 +62,7 @@ export async function attachAndCatchUp(connect: (e: Endpoint, t: Timeouts) => Pr
         if (Date.now() >= deadline) throw e;
         const s = await t.replicaStatus();
         const applied = s?.gtidExecuted ?? '';
-        o.onProgress?.({ secondsBehind: s?.secondsBehind ?? null, applied, behind: o.behind ? o.behind(target, applied) : null });
+        o.onProgress?.({ secondsBehind: s?.secondsBehind ?? null, applied, behind: dialectOf(m).gtidsBehind(target, applied) });
         if (s && (s.lastSqlErrno !== 0 || (s.ioRunning === 'no' && s.lastIoErrno !== 0))) throw e;
       }
     }

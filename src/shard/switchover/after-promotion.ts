@@ -83,7 +83,7 @@ export async function repointReplicas(req: SwitchoverRequest, deps: SwitchoverDe
 export async function oldMasterFollows(req: SwitchoverRequest, master: MysqlAdmin): Promise<void> {
   const st = await master.replicaStatus();
   if (st && st.sourceHost === req.candidate.host && st.sourcePort === req.candidate.port) return;
-  const pos = String((await master.session.query('SELECT @@gtid_binlog_pos AS pos'))[0]?.['pos'] ?? '');
-  await master.changeSource({ kind: 'gtid', host: req.candidate.host, port: req.candidate.port, user: req.repl.user, password: req.repl.password, startGtid: pos });
+  // everything it has is in its own binary log (MariaDB starts from @@gtid_binlog_pos; MySQL's auto-position from gtid_executed)
+  await master.changeSourceFromOwnBinlog({ host: req.candidate.host, port: req.candidate.port, user: req.repl.user, password: req.repl.password });
   await master.startReplica();
 }

@@ -4,6 +4,8 @@ import type { Logger } from '../../core/logger.js';
 import { listRecords } from '../../dns/record-store.js';
 import type { Endpoint, MysqlAdmin, SqlSession, Timeouts } from '../../mysql/admin.js';
 import { acquireOrRenew, ensureLeaseTable, releaseLease } from '../../failover/lease/lease-store.js';
+import { asSwitch } from '../../mysql/row-values.js';
+import { dialectOf, gtidValue, runStatement } from '../engine/admin-dialect.js';
 import { refusals, type SwitchoverFacts } from './switchover-checks.js';
 import { TIMEOUTS, endConnections, moveWriterRecord, oldMasterFollows, repointReplicas } from './after-promotion.js';
 
@@ -146,10 +148,10 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
         const still = await acquireOrRenew(dns, leaseName, holder, 120_000, q);
         if (!still.held || still.token !== leaseToken) throw new SafetyRefusal('SWITCHOVER_LEASE_LOST', `the switchover lease of ${req.shard} is no longer ours (${still.holder})`);
         // and the old master is still blocked at the final position (nobody made it writable meanwhile)
-        const now = (await master.session.query('SELECT @@read_only AS ro'))[0];
+        const ro = asSwitch((await runStatement(master, dialectOf(master).readOnlyQuery()))[0]?.['ro'], 'read_only');
         const pos = (await master.binlogPosition()).gtidSet ?? '';
-        if (Number(now?.['ro']) !== 1 || pos !== finalGtid) {
-          throw new SafetyRefusal('MASTER_MOVED_DURING_SWITCH', `${req.master.id} is ${Number(now?.['ro']) === 1 ? 'read-only' : 'writable'} at ${pos || '(empty)'}, not read-only at the final position ${finalGtid || '(empty)'}: someone wrote or unblocked it during the switch`);
+        if (!ro || !dialectOf(master).sameGtids(pos, finalGtid)) {
+          throw new SafetyRefusal('MASTER_MOVED_DURING_SWITCH', `${req.master.id} is ${ro ? 'read-only' : 'writable'} at ${pos || '(empty)'}, not read-only at the final position ${finalGtid || '(empty)'}: someone wrote or unblocked it during the switch`);
         }
         await candidate.stopReplica();
         await candidate.resetReplicaAll();
@@ -202,26 +204,28 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
 }
 
 async function readFacts(req: SwitchoverRequest, master: MysqlAdmin, candidate: MysqlAdmin): Promise<SwitchoverFacts> {
-  const one = async (a: MysqlAdmin, sql: string): Promise<Record<string, unknown>> => (await a.session.query(sql))[0] ?? {};
+  const dm = dialectOf(master);
   // the candidate first: read after the master, a caught-up candidate under writes would look ahead (errant)
-  const c = await one(candidate, 'SELECT @@gtid_binlog_state AS pos, @@server_id AS sid');
-  const m = await one(master, 'SELECT @@read_only AS ro, @@gtid_binlog_state AS pos');
+  const candidateState = await gtidValue(candidate, dialectOf(candidate).gtidStateQuery());
+  const masterState = await gtidValue(master, dm.gtidStateQuery());
+  const readOnly = asSwitch((await runStatement(master, dm.readOnlyQuery()))[0]?.['ro'], 'read_only');
+  const serverId = Number((await candidate.session.query('SELECT @@server_id AS sid'))[0]?.['sid']);
   const limit = req.longTransactionSeconds ?? 10;
   const trx = await master.session.query('SELECT trx_mysql_thread_id AS id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS s FROM information_schema.innodb_trx WHERE trx_started < NOW() - INTERVAL ? SECOND', [limit]);
   return {
-    master: { id: req.master.id, host: req.master.host, port: req.master.port, readOnly: Number(m['ro']) === 1, gtidBinlogState: String(m['pos'] ?? '') },
-    candidate: { id: req.candidate.id, replica: await candidate.replicaStatus(), gtidBinlogState: String(c['pos'] ?? ''), serverId: Number(c['sid']) },
-    readOnlyBypass: await readOnlyBypass(master, req.appUsers),
+    master: { id: req.master.id, host: req.master.host, port: req.master.port, readOnly, gtidState: masterState },
+    candidate: { id: req.candidate.id, replica: await candidate.replicaStatus(), gtidState: candidateState, serverId },
+    errantGtids: dm.errantGtids(masterState, candidateState),
+    readOnlyBypass: await readOnlyBypass(master, req.appUsers, dm.readOnlyBypassPrivileges()),
     longTransactions: trx.map((t) => ({ id: Number(t['id']), seconds: Number(t['s']) })),
     maxLagSeconds: req.maxLagSeconds ?? 1,
   };
 }
 
-
-/** Application users holding a privilege that writes through read_only (SUPER; READ_ONLY ADMIN on MariaDB 10.11+). */
-async function readOnlyBypass(master: MysqlAdmin, users: readonly string[]): Promise<string[]> {
-  if (users.length === 0) return [];
-  const rows = await master.session.query("SELECT DISTINCT grantee AS g FROM information_schema.user_privileges WHERE privilege_type IN ('SUPER', 'READ_ONLY ADMIN')");
+/** Application users granted (directly) a privilege that writes through read_only: the dialect names them (none on MySQL). */
+async function readOnlyBypass(master: MysqlAdmin, users: readonly string[], privileges: readonly string[]): Promise<string[]> {
+  if (users.length === 0 || privileges.length === 0) return [];
+  const rows = await master.session.query(`SELECT DISTINCT grantee AS g FROM information_schema.user_privileges WHERE privilege_type IN (${privileges.map(() => '?').join(', ')})`, [...privileges]);
   const holders = new Set(rows.map((r) => String(r['g']).replace(/^'([^']*)'@.*$/, '$1')));
   return users.filter((u) => holders.has(u));
 }

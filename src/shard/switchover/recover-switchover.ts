@@ -6,7 +6,7 @@ import { acquireOrRenew, ensureLeaseTable, readLease, releaseLease } from '../..
 import type { Endpoint, MysqlAdmin } from '../../mysql/admin.js';
 import { TIMEOUTS, endConnections, moveWriterRecord, oldMasterFollows, repointReplicas } from './after-promotion.js';
 import type { SwitchoverDeps, SwitchoverMember, SwitchoverRequest } from './online-switchover.js';
-import { parseGtidList } from './switchover-checks.js';
+import { dialectOf, gtidPosition } from '../engine/admin-dialect.js';
 
 export type RecoveryOutcome =
   /** Nothing of an earlier run is left over: run the switchover. */
@@ -15,12 +15,6 @@ export type RecoveryOutcome =
   | 'unblocked'
   /** The candidate had been promoted; the later steps are finished now: nothing more to do. */
   | 'completed';
-
-/** True when GTID list `have` has applied everything in `want` (per domain, seq at least as high). */
-export function covers(have: string, want: string): boolean {
-  const h = parseGtidList(have);
-  return [...parseGtidList(want)].every(([domain, w]) => (h.get(domain)?.seq ?? -1) >= w.seq);
-}
 
 /** `actor:pid:hex`, the holder name a switchover takes its lease under. */
 const HOLDER = /^(.*):(\d+):[0-9a-f]+$/;
@@ -72,26 +66,21 @@ export async function recoverInterruptedSwitchover(req: SwitchoverRequest, deps:
       let promoted = candidateRole === 'writer';
       if (!promoted) {
         const st = await candidate.replicaStatus();
-        const [m, c] = await Promise.all([
-          master.session.query('SELECT @@gtid_binlog_pos AS pos'),
-          candidate.session.query('SELECT @@gtid_current_pos AS pos'),
-        ]);
-        const masterPos = String(m[0]?.['pos'] ?? '');
-        const candidatePos = String(c[0]?.['pos'] ?? '');
-        if (st === null && covers(candidatePos, masterPos)) {
+        const [masterPos, candidatePos] = await Promise.all([gtidPosition(master), candidate.appliedGtid()]);
+        if (st === null && dialectOf(candidate).gtidCovers(candidatePos, masterPos)) {
           // the dead run had reset the candidate's replication but not yet made it writable
           log.warn({ master: masterPos, candidate: candidatePos }, 'the candidate had left replication with everything applied: finishing its promotion');
           await candidate.setReadOnly(false);
           promoted = true;
         } else if (st === null) {
           throw new SafetyRefusal('CANDIDATE_DETACHED', `${req.candidate.id} no longer replicates and has applied ${candidatePos || 'nothing'}, not all of ${req.master.id}'s ${masterPos}`, {
-            next: 'attach it to the old master again by hand (CHANGE MASTER ... MASTER_USE_GTID=slave_pos), make the old master writable, then resume',
+            next: 'attach it to the old master again by hand (GTID replication from what it has applied), make the old master writable, then resume',
           });
         }
       }
       if (promoted) {
         log.warn('the candidate was promoted by an interrupted run: finishing the steps after the promotion');
-        const finalGtid = String((await master.session.query('SELECT @@gtid_binlog_pos AS pos'))[0]?.['pos'] ?? '');
+        const finalGtid = await gtidPosition(master);
         await moveWriterRecord(req, deps, dns, q, leaseName, holder, lease.token);
         await endConnections(master, req.appUsers);
         await repointReplicas(req, deps, finalGtid);

@@ -1,6 +1,7 @@
-import { RemoteError } from '../../core/errors.js';
+import { RemoteError, errorMessage } from '../../core/errors.js';
 import type { MysqlAdmin } from '../../mysql/admin.js';
-import { checkReferenceReplicates, openSnapshot, snapshotSupport, type SlavePosTables } from './reference-snapshot.js';
+import { dialectOf, gtidPosition, runStatements } from '../engine/admin-dialect.js';
+import { SnapshotLockTimeout, checkReferenceReplicates, openSnapshot, snapshotSupport, type SnapshotSupport } from './reference-snapshot.js';
 
 export interface TableChecksum {
   table: string;
@@ -10,12 +11,14 @@ export interface TableChecksum {
 /**
  * How the two copies are brought to one position:
  * - `snapshot`: the reference (a serving replica) keeps replicating and is read in a consistent
- *   snapshot at the position its mysql.gtid_slave_pos shows inside it; only the new copy stops,
- *   run up to exactly that position. A table that differs is compared again by `stop-both`
- *   before anything is refused (DDL or a non-transactional table can differ in a snapshot).
+ *   snapshot at that snapshot's exact position (MariaDB: its mysql.gtid_slave_pos inside the
+ *   snapshot; MySQL: @@gtid_executed read under a global read lock of milliseconds while the
+ *   snapshot opens, see reference-snapshot.ts); only the new copy stops, run up to exactly that
+ *   position. A table that differs is compared again by `stop-both` before anything is refused
+ *   (DDL or a non-transactional table can differ in a snapshot).
  * - `stop-both`: both stop and run up to the master's position; the reference serves reads as of
  *   that position while its tables are checksummed. The fallback for a reference whose
- *   gtid_slave_pos is not InnoDB.
+ *   gtid_slave_pos is not InnoDB, or whose global read lock could not be had in time.
  */
 export type CompareMode = 'snapshot' | 'stop-both';
 
@@ -31,7 +34,6 @@ export interface ChecksumReport {
 
 const SYSTEM = "('mysql', 'information_schema', 'performance_schema', 'sys')";
 const IDENT = /^[A-Za-z0-9_$]{1,64}$/;
-const GTID_POSITION = /^[0-9,-]*$/;
 
 /** Every user table (base tables outside the system schemas), in name order. */
 async function userTables(a: MysqlAdmin): Promise<string[]> {
@@ -54,16 +56,15 @@ async function checksums(a: MysqlAdmin, tables: readonly string[], timeoutMs: nu
   return out;
 }
 
-const gtidSlavePos = async (a: MysqlAdmin): Promise<string> => String((await a.session.query('SELECT @@gtid_slave_pos AS pos'))[0]?.['pos'] ?? '');
-const normalized = (g: string): string => g.split(',').map((x) => x.trim()).filter(Boolean).sort().join(',');
-
 /**
- * Runs a stopped replica up to exactly `position` (MariaDB START SLAVE UNTIL master_gtid_pos) and
- * waits until it has stopped there.
+ * Runs a stopped replica up to exactly `position` (MariaDB START SLAVE UNTIL master_gtid_pos,
+ * MySQL START REPLICA UNTIL SQL_AFTER_GTIDS) and waits until it has stopped there.
  */
 async function runUntil(a: MysqlAdmin, position: string, timeoutMs: number, hint = ''): Promise<void> {
-  if (!GTID_POSITION.test(position)) throw new RemoteError('VERIFY_BAD_POSITION', `not a GTID position: ${position}`);
-  await a.session.query(`START SLAVE UNTIL master_gtid_pos = '${position}'`);
+  const d = dialectOf(a);
+  // stopped exactly there already (a shard without a transaction yet: both at the empty set)
+  if (d.sameGtids(await a.appliedGtid(), position)) return;
+  await runStatements(a, d.startReplicaUntilGtid(position));
   // first reach the position (the SQL thread may not have started yet, so "stopped" alone proves nothing)
   await a.waitForGtid(position, timeoutMs);
   const deadline = Date.now() + timeoutMs;
@@ -71,8 +72,8 @@ async function runUntil(a: MysqlAdmin, position: string, timeoutMs: number, hint
     const s = await a.replicaStatus();
     if (s && !s.sqlRunning) {
       if (s.lastSqlErrno !== 0) throw new RemoteError('VERIFY_REPLICATION_ERROR', `${a.endpoint.host}: replication stopped with an error: ${s.lastSqlError}`);
-      const at = await gtidSlavePos(a);
-      if (normalized(at) !== normalized(position)) throw new RemoteError('VERIFY_POSITION', `${a.endpoint.host} stopped at ${at}, not at ${position}${hint}; compare again`);
+      const at = await a.appliedGtid();
+      if (!d.sameGtids(at, position)) throw new RemoteError('VERIFY_POSITION', `${a.endpoint.host} stopped at ${at}, not at ${position}${hint}; compare again`);
       return;
     }
     if (Date.now() > deadline) throw new RemoteError('VERIFY_TIMEOUT', `${a.endpoint.host} did not reach ${position} within ${timeoutMs} ms`);
@@ -95,45 +96,100 @@ async function compareAt(a: MysqlAdmin, b: MysqlAdmin, position: string, mode: C
 export interface CompareOptions {
   /** Deadline of each wait and of each table's checksum (default 60 s). */
   timeoutMs?: number;
-  /** Default: `snapshot` unless the reference's gtid_slave_pos is not InnoDB (then `stop-both`); `snapshot` given refuses that fallback. */
+  /** Default: `snapshot` unless the reference cannot be read in one (then `stop-both`); `snapshot` given refuses that fallback. */
   mode?: CompareMode;
   /** Called once both copies stand at the position, before the checksums (a test crash point). */
   atPosition?: () => void | Promise<void>;
   /** Told why the reference had to be stopped after all (stop-both mode, or a snapshot re-check). */
   onReferenceStopped?: (why: string) => void;
+  /** A fresh admin for a server whose session broke: replication is restarted through it. */
+  reconnect?: (a: MysqlAdmin) => Promise<MysqlAdmin>;
+  /** How long the reference's applier may be held for the snapshot's position (MySQL; default SNAPSHOT_LOCK_TIMEOUT_S). */
+  snapshotLockTimeoutS?: number;
+}
+
+/**
+ * Starts replication again on every server given, with its own deadline: on its session, again,
+ * and then on a fresh connection (`reconnect`) if that session broke. A server it cannot restart
+ * (the reference serves reads) is an error naming it, whatever else went wrong before.
+ */
+async function resume(servers: readonly MysqlAdmin[], reconnect: CompareOptions['reconnect'], before: unknown): Promise<void> {
+  const failed: string[] = [];
+  await Promise.all(
+    servers.map(async (x) => {
+      let last: unknown;
+      for (let attempt = 1; attempt <= 2; attempt++) {
+        try {
+          await x.startReplica({ timeoutMs: 10_000 });
+          return;
+        } catch (e) {
+          last = e;
+        }
+      }
+      if (reconnect) {
+        try {
+          const fresh = await reconnect(x);
+          try {
+            await fresh.startReplica({ timeoutMs: 10_000 });
+            return;
+          } finally {
+            await fresh.close().catch(() => undefined);
+          }
+        } catch (e) {
+          last = e;
+        }
+      }
+      failed.push(`${x.endpoint.host}:${x.endpoint.port} (${errorMessage(last)})`);
+    }),
+  );
+  if (failed.length > 0) {
+    throw new RemoteError('VERIFY_LEFT_STOPPED', `replication could not be started again on ${failed.join(', ')}${before === undefined ? '' : ` after the compare failed: ${errorMessage(before)}`}`, {
+      next: 'run START REPLICA on it now (a stopped reference serves stale reads), then resume',
+      cause: before,
+    });
+  }
 }
 
 /**
  * Both stop and run up to the master's position read after they stopped (read first, and a fast
  * replica may already have gone beyond); the checksums are taken there and both resume.
  */
-async function compareStopped(master: MysqlAdmin, a: MysqlAdmin, b: MysqlAdmin, timeoutMs: number, only: readonly string[] | undefined, atPosition?: () => void | Promise<void>): Promise<ChecksumReport> {
+async function compareStopped(master: MysqlAdmin, a: MysqlAdmin, b: MysqlAdmin, timeoutMs: number, only: readonly string[] | undefined, o: CompareOptions, atPosition?: () => void | Promise<void>): Promise<ChecksumReport> {
+  let failure: unknown;
   try {
-    await Promise.all([a, b].map((x) => x.session.query('STOP SLAVE')));
-    const position = String((await master.session.query('SELECT @@gtid_binlog_pos AS pos'))[0]?.['pos'] ?? '');
+    await Promise.all([a, b].map((x) => x.stopReplica()));
+    const position = await gtidPosition(master);
     await Promise.all([runUntil(a, position, timeoutMs), runUntil(b, position, timeoutMs)]);
     await atPosition?.();
     return await compareAt(a, b, position, 'stop-both', timeoutMs, only);
+  } catch (e) {
+    failure = e;
+    throw e;
   } finally {
-    await Promise.all([a, b].map((x) => x.session.query('START SLAVE').catch(() => undefined)));
+    await resume([a, b], o.reconnect, failure);
   }
 }
 
 /** The new copy stops and runs up to the position of a snapshot opened on the reference, which never stops. */
-async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, tables: SlavePosTables, timeoutMs: number, atPosition?: () => void | Promise<void>): Promise<ChecksumReport> {
+async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, support: SnapshotSupport, timeoutMs: number, o: CompareOptions): Promise<ChecksumReport> {
   await checkReferenceReplicates(a);
+  let failure: unknown;
   try {
-    await b.session.query('STOP SLAVE');
-    const stoppedAt = await gtidSlavePos(b);
+    await b.stopReplica();
+    const stoppedAt = await b.appliedGtid();
     // the reference has applied at least what the new copy has, so the snapshot is not behind it
     if (stoppedAt) await a.waitForGtid(stoppedAt, timeoutMs);
-    const position = await openSnapshot(a, tables);
+    const position = await openSnapshot(a, support, o.snapshotLockTimeoutS);
     await runUntil(b, position, timeoutMs, ` (the reference's snapshot position: a transaction of ${a.endpoint.host}'s own, not from the master?)`);
-    await atPosition?.();
+    await o.atPosition?.();
     return await compareAt(a, b, position, 'snapshot', timeoutMs);
+  } catch (e) {
+    failure = e;
+    throw e;
   } finally {
     await a.session.query('COMMIT').catch(() => undefined);
-    await b.session.query('START SLAVE').catch(() => undefined);
+    // the reference was never stopped; only the new copy (not serving) is started again
+    await resume([b], o.reconnect, failure);
   }
 }
 
@@ -150,21 +206,28 @@ export async function compareReplicas(master: MysqlAdmin, a: MysqlAdmin, b: Mysq
   const timeoutMs = o.timeoutMs ?? 60_000;
   if (o.mode === 'stop-both') {
     o.onReferenceStopped?.('stopping both copies, as asked');
-    return compareStopped(master, a, b, timeoutMs, undefined, o.atPosition);
+    return compareStopped(master, a, b, timeoutMs, undefined, o, o.atPosition);
   }
   const support = await snapshotSupport(a);
   if ('unusable' in support) {
     if (o.mode === 'snapshot') throw new RemoteError('VERIFY_NO_SNAPSHOT', `${a.endpoint.host} cannot be read in a snapshot: ${support.unusable}`, { next: 'compare with both stopped (the default falls back to it)' });
     o.onReferenceStopped?.(`the reference cannot be read in a snapshot: ${support.unusable}`);
-    return compareStopped(master, a, b, timeoutMs, undefined, o.atPosition);
+    return compareStopped(master, a, b, timeoutMs, undefined, o, o.atPosition);
   }
-  const snap = await compareInSnapshot(a, b, support.tables, timeoutMs, o.atPosition);
+  let snap: ChecksumReport;
+  try {
+    snap = await compareInSnapshot(a, b, support, timeoutMs, o);
+  } catch (e) {
+    if (!(e instanceof SnapshotLockTimeout) || o.mode === 'snapshot') throw e;
+    o.onReferenceStopped?.(`the reference could not be read in a snapshot: ${e.message}`);
+    return compareStopped(master, a, b, timeoutMs, undefined, o, o.atPosition);
+  }
   const differ = snap.tables.filter((t) => !t.equal).map((t) => t.table);
   if (differ.length === 0) return snap;
   // a DDL replicated after the snapshot, a table made after its position, a non-transactional
   // table: each differs in a snapshot without any drift; only both stopped at one position decide
   o.onReferenceStopped?.(`${differ.join(', ')} differed in the snapshot at ${snap.position}: comparing ${differ.length === 1 ? 'it' : 'them'} again with both stopped`);
-  const again = await compareStopped(master, a, b, timeoutMs, differ);
+  const again = await compareStopped(master, a, b, timeoutMs, differ, o);
   const redone = new Map(again.tables.map((t) => [t.table, t]));
   const tables = snap.tables.map((t) => redone.get(t.table) ?? t);
   return { position: snap.position, mode: 'snapshot', tables, equal: tables.every((t) => t.equal), rechecked: { position: again.position, tables: differ } };
