@@ -26,7 +26,7 @@ afterAll(async () => {
   await tmp?.remove();
 });
 
-describe.each(TEST_ENGINES)('dbfleet demo --engine %s', (engine: EngineKind) => {
+describe.each(TEST_ENGINES)('dbfleet demo (%s)', (engine: EngineKind) => {
   it('runs a failover with the checker and the meter, loses no write, and tears everything down', async () => {
     // TMPDIR stays the machine's: the sandbox slot registry under it is shared by every sandbox here
     const r = await dbfleet(['demo', '--engine', engine, '--failovers', '1'], { timeoutMs: 180_000 });

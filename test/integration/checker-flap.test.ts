@@ -20,7 +20,7 @@ interface Snap {
 }
 
 // Real sandbox; the checker in this process with an anti-flapping window sized in beforeAll.
-describe.each(TEST_ENGINES)('checker on %s', (engine: EngineKind) => {
+describe.each(TEST_ENGINES)('checker anti-flapping and DNS read-back (%s)', (engine: EngineKind) => {
   let WINDOW_MS = 0;
   let fx: SandboxFixture;
   let checker: CheckerService;

@@ -21,6 +21,7 @@ import mysql from 'mysql2';
 import type { Endpoint } from '../../src/mysql/admin.js';
 import { engineBinaries, type EngineKind } from '../../src/shard/mysqld/mysqld-engine.js';
 import { testEngine } from '../support/engines.js';
+import { stopProcess } from '../support/process-stop.js';
 
 const execFileP = promisify(execFile);
 
@@ -140,8 +141,9 @@ export class TestServer {
     return Array.isArray(last) ? (last as Record<string, unknown>[]) : [];
   }
 
-  pause(): void {
-    process.kill(this.pid, 'SIGSTOP');
+  /** SIGSTOP, returning once every thread of the server has stopped. */
+  pause(): Promise<void> {
+    return stopProcess(this.pid);
   }
   resume(): void {
     process.kill(this.pid, 'SIGCONT');

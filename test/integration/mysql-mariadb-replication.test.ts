@@ -28,7 +28,7 @@ async function until<T>(what: string, boundMs: number, probe: () => Promise<T | 
 
 // MariaDB only (its GTID flavour, gtid_slave_pos, MASTER_GTID_WAIT); mysql-mysql97-replication is
 // MySQL 9.7's. Runs unless DBFLEET_TEST_ENGINES leaves MariaDB out.
-describe.skipIf(!TEST_ENGINES.includes('mariadb'))('MariaDB admin: source and replica', () => {
+describe.skipIf(!TEST_ENGINES.includes('mariadb'))('MariaDB admin: source and replica (mariadb)', () => {
   let fixture: ServerFixture;
   let sourceServer: TestServer;
   let replicaServer: TestServer;

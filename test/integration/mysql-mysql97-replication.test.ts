@@ -37,7 +37,7 @@ async function until<T>(what: string, boundMs: number, probe: () => Promise<T | 
   }
 }
 
-describe.skipIf(!TEST_ENGINES.includes('mysql'))('MySQL 9.7 admin: source and replica', () => {
+describe.skipIf(!TEST_ENGINES.includes('mysql'))('MySQL 9.7 admin: source and replica (mysql)', () => {
   let fixture: ServerFixture;
   let sourceServer: TestServer;
   let replicaServer: TestServer;

@@ -44,7 +44,7 @@ async function timed<T>(work: () => Promise<T>): Promise<{ error: unknown; ms: n
   }
 }
 
-describe.each(TEST_ENGINES)('%s session: results, deadlines, errors', (engine: EngineKind) => {
+describe.each(TEST_ENGINES)('session: results, deadlines, errors (%s)', (engine: EngineKind) => {
   let fixture: ServerFixture;
   let server: TestServer;
 
@@ -82,7 +82,7 @@ describe.each(TEST_ENGINES)('%s session: results, deadlines, errors', (engine: E
     const admin = await connectAdmin(server.endpoint(), TIMEOUTS);
     try {
       expect(await admin.role()).toBe('writer');
-      server.pause();
+      await server.pause();
       try {
         const { error, ms } = await timed(() => admin.role({ timeoutMs: 800 }));
         expect(error).toBeInstanceOf(TimeoutError);
@@ -102,7 +102,7 @@ describe.each(TEST_ENGINES)('%s session: results, deadlines, errors', (engine: E
   });
 
   it('a new connection to a SIGSTOPped server fails within connectTimeout, over TCP and the socket', async () => {
-    server.pause();
+    await server.pause();
     try {
       for (const endpoint of [server.endpoint(), server.endpoint({ socketPath: server.socket })]) {
         const { error, ms } = await timed(() => connectAdmin(endpoint, { connectTimeoutMs: 700, queryTimeoutMs: 700 }));

@@ -66,7 +66,7 @@ async function processesUnder(d: string): Promise<number[]> {
   return out;
 }
 
-describe.each(TEST_ENGINES)('dbfleet sandbox --engine %s on real mysqld processes', (engine: EngineKind) => {
+describe.each(TEST_ENGINES)('dbfleet sandbox on real mysqld processes (%s)', (engine: EngineKind) => {
   let tmp: { path: string; remove: () => Promise<void> };
   let dir: string;
   let up: UpDoc;

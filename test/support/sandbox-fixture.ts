@@ -19,6 +19,7 @@ import { sandboxUp } from '../../src/sandbox/sandbox-up.js';
 import { localSandboxDeps } from '../../src/sandbox/local-sandbox-deps.js';
 import { parseDsn } from '../../src/dns/dns-dsn.js';
 import { makeTempDir } from './temp-dir.js';
+import { stopProcess } from './process-stop.js';
 
 /** A running sandbox of real processes, and the levers tests pull on it. */
 export class SandboxFixture {
@@ -82,8 +83,11 @@ export class SandboxFixture {
     return pid;
   }
 
+  /** Sends a signal; a SIGSTOP returns only once every thread of the server has stopped. */
   async signal(id: string, signal: NodeJS.Signals): Promise<void> {
-    process.kill(await this.pid(id), signal);
+    const pid = await this.pid(id);
+    if (signal === 'SIGSTOP') await stopProcess(pid);
+    else process.kill(pid, signal);
   }
 
   async stopInstance(id: string): Promise<void> {
