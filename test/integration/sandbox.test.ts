@@ -150,6 +150,9 @@ describe.each(TEST_ENGINES)('dbfleet sandbox on real mysqld processes (%s)', (en
         up.clusters[0]!.instances.map((i) => execFileSync(clientOf(engine), ['--no-defaults', '-uroot', '-S', i.socket, '-N', '-B', '-e', 'SELECT @@server_uuid'], { encoding: 'utf8' }).trim()),
       );
       expect(uuids.size).toBe(3);
+      // root@localhost is the socket peer's OS user (auth_socket), never an empty password
+      const { userInfo } = await import('node:os');
+      expect(q("SELECT host, plugin, authentication_string FROM mysql.user WHERE user = 'root'")).toBe(`localhost\tauth_socket\t${userInfo().username}`);
     }
   });
 

@@ -3,6 +3,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { MissingDependencyError, RemoteError, StateError, TimeoutError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { Host } from '../../host/host.js';
+import { hostOsUser, localRootSql } from './local-root.js';
 import { renderMyCnf } from './my-cnf.js';
 import { engineBinaries, installHint, MARIADB_ENGINE, type MysqldBinaries, type MysqldEngine } from './mysqld-engine.js';
 import { mysqldPaths, validateSpec, type MysqldPaths, type MysqldSpec } from './mysqld-spec.js';
@@ -77,11 +78,12 @@ export class MysqldManager {
     const b = this.binaries(spec);
     if ((spec.engine ?? MARIADB_ENGINE).kind === 'mysql') {
       await this.requireBinary(b.server, spec.engine);
-      // --initialize-insecure: root@localhost without a password, reachable over the socket
-      // only (TCP from 127.x is never "localhost" with skip-name-resolve). The init file runs
-      // unlogged, so every copy of the template starts with an empty gtid_executed.
+      // --initialize-insecure makes root@localhost without a password; the init file turns it
+      // into an auth_socket account of this host's OS user (localRootSql), as MariaDB's root is.
+      // It runs unlogged, so every copy of the template starts with an empty gtid_executed.
       const initFile = join(p.dir, 'init.sql');
-      await this.host.writeFile(initFile, `SET SESSION sql_log_bin = 0;\n${bootstrapSql}\n`, 0o600);
+      const rootSql = localRootSql(await hostOsUser(this.host));
+      await this.host.writeFile(initFile, `${rootSql}\nSET SESSION sql_log_bin = 0;\n${bootstrapSql}\n`, 0o600);
       try {
         await this.host.check(b.server, [`--defaults-file=${p.configFile}`, '--initialize-insecure', `--init-file=${initFile}`], { timeoutMs: 120_000 });
       } finally {
