@@ -29,6 +29,12 @@ import type { Statement } from './statement.js';
 /** How often binlogPosition re-reads when a commit lands between its reads (MariaDB, see below). */
 const BINLOG_READ_ATTEMPTS = 5;
 
+/**
+ * The errors with which a server refuses performance_schema.log_status for good: 1227 (needs
+ * BACKUP_ADMIN), 1142 (table access denied), 1146 (no such table: a fork or an old version).
+ */
+const LOG_STATUS_REFUSALS = new Set([1227, 1142, 1146]);
+
 export class DialectAdmin implements MysqlAdmin {
   readonly endpoint: Omit<Endpoint, 'password'>;
   readonly version: ServerVersion;
@@ -96,9 +102,14 @@ export class DialectAdmin implements MysqlAdmin {
     const consistent = await this.consistentPosition(options);
     if (consistent) return consistent;
     for (let attempt = 1; attempt <= BINLOG_READ_ATTEMPTS; attempt++) {
-      const before = await this.gtidPosition(options);
+      // MariaDB's row has no GTID: read it before (and after) where BINLOG_GTID_POS cannot pair it
+      const before = this.dialect.gtidAtPositionQuery ? await this.gtidPosition(options) : undefined;
       const status = await this.binlogStatus(options);
       if (status.gtidSet !== undefined) {
+        // Best effort (MySQL without log_status): two equal reads show nothing committed between
+        // them, but a transaction written to the binlog and still in its sync stage for the whole
+        // interval would be past the offset and not yet in the set. Exact while the source is
+        // not committing (a frozen or read-only source, which is when dbfleet pairs the two).
         const again = await this.binlogStatus(options);
         if (again.file === status.file && again.position === status.position && again.gtidSet === status.gtidSet) {
           return { file: status.file, position: status.position, gtidSet: status.gtidSet };
@@ -129,8 +140,8 @@ export class DialectAdmin implements MysqlAdmin {
       rows = await this.run(plan.statement, options);
     } catch (e) {
       // a refusal by the server (no BACKUP_ADMIN, no such table on a fork): use the status row
-      // from now on; a timeout or a lost connection is an answer for the caller
-      if (!isDbfleetError(e) || typeof e.details['errno'] !== 'number') throw e;
+      // from now on; a timeout, a killed query or a lost connection is an answer for the caller
+      if (!isDbfleetError(e) || !LOG_STATUS_REFUSALS.has(Number(e.details['errno']))) throw e;
       this.consistentPositionRefused = true;
       this.log.warn({ err: e.message }, 'performance_schema.log_status is not readable (grant BACKUP_ADMIN); reading SHOW BINARY LOG STATUS until two reads agree');
       return undefined;
