@@ -35,8 +35,8 @@ export type OldWriterAction = 'check-final-position' | 'read-only' | 'reset-and-
  * starts the threads. The write users are renamed back only where the server can be read-only.
  */
 export function oldWriterActions(o: OldWriterObserved): OldWriterAction[] {
-  // The rename may lower super_read_only (MySQL), so the full read-only always follows it.
-  const tail: OldWriterAction[] = o.aurora ? [] : !o.usersActive ? ['thaw-users', 'full-read-only'] : o.fullReadOnly ? [] : ['full-read-only'];
+  // The rename puts back the full read-only it lowers (MySQL's super_read_only); `full-read-only` is for a run killed in between.
+  const tail: OldWriterAction[] = o.aurora ? [] : !o.usersActive ? ['thaw-users'] : o.fullReadOnly ? [] : ['full-read-only'];
   const start: OldWriterAction[] = o.assignGtids ? ['assign-gtids', 'start-replica'] : ['start-replica'];
   if (!o.followsNewWriter) return ['check-final-position', ...(o.aurora ? [] : (['read-only'] as const)), 'reset-and-change-source', ...start, ...tail];
   return [...(o.threadsRunning ? [] : start), ...tail];

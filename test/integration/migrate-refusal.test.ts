@@ -11,6 +11,9 @@
  *   --accept-source-position` journals the operator's acknowledgement and finishes the cutover;
  *   `rollback` from there refuses alike, and `rollback --accept-source-position` finishes step 9 and
  *   switches back;
+ * - a rollback's step 4 renames the write user back on the source, still a replica until step 5:
+ *   it lowers MySQL's super_read_only for the rename only, so a refusal there (an account in both
+ *   states) and a kill after it leave the source fully read-only;
  * - without pause (MariaDB): step 5 refuses after its rounds, replication running, and --resume
  *   finishes once the writer stops, with every acknowledged write on the target exactly once;
  * - without pause (MySQL): step 5's super_read_only stops the SUPER writer with an error (it never
@@ -166,6 +169,46 @@ describe.each(TEST_ENGINES)('migrate and writes after the freeze (%s)', (engine)
     // the acknowledged divergence: the late write is on the source, which writes again, and only there
     expect(await count(source.host, 'after-the-freeze-rb')).toBe(1);
     expect(await count(target.host, 'after-the-freeze-rb')).toBe(0);
+    await w.waitForMore(3);
+  });
+
+  it("a rollback's step 4 lowers the source's full read-only for its rename only: refused there (an account in both states) or killed after it, the source, still replicating, is as read-only as before; the resume finishes", async () => {
+    const { source, target } = fx.sb;
+    const journal = fx.journal('rollback-step-4');
+    expect((await migrateRun(fx.env, { journal })).ran).toHaveLength(10);
+    await w.waitForMore(3);
+    expect(await fx.fullReadOnly(source.host)).toBe(1);
+    /** Admin work on the source that does not replicate; MySQL's super_read_only lowered for it and set again. */
+    const unloggedOnSource = (sql: string) =>
+      fx.admin(source.host, async (a) => {
+        if (engine === 'mysql') await a.session.query('SET GLOBAL super_read_only = 0');
+        await a.session.query('SET SESSION sql_log_bin = 0');
+        await a.session.query(sql);
+        if (engine === 'mysql') await a.session.query('SET GLOBAL super_read_only = 1');
+      });
+    expect(await runAndKill(fx, journal, '3-freeze-writes', 'rollback')).toBe('SIGKILL');
+    // the target's rename replicated: the source holds the frozen name; a second 'app' makes step 4's rename refuse
+    expect(await fx.accounts(source.host)).toEqual(['app_frozen_dbfleet']);
+    await unloggedOnSource("CREATE USER 'app'@'%' IDENTIFIED BY 'not-the-app-password'");
+    const refused = await migrateRollback(fx.env, { journal, resume: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(String((refused as Error | undefined)?.message)).toMatch(/phase 4-thaw-on-new-writer failed: .*cannot thaw 'app'@'%': app exists, app_frozen_dbfleet exists/);
+    expect(await fx.readOnly(source.host)).toBe(1);
+    expect(await fx.fullReadOnly(source.host)).toBe(1);
+    expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+    await unloggedOnSource("DROP USER 'app'@'%'");
+    expect(await runAndKill(fx, journal, '4-thaw-on-new-writer', 'rollback-resume')).toBe('SIGKILL');
+    // between steps 4 and 5: renamed back, replicating, and as read-only as before
+    expect(await fx.accounts(source.host)).toEqual(['app']);
+    expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+    expect(await fx.readOnly(source.host)).toBe(1);
+    expect(await fx.fullReadOnly(source.host)).toBe(1);
+    if (engine === 'mysql') await expect(fx.sql(source.host, late('between-rollback-4-and-5'))).rejects.toThrow(SUPER_READ_ONLY);
+    const back = await migrateRollback(fx.env, { journal, resume: true });
+    expect(back.reverse?.ran).toEqual(['5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows']);
+    await expectInitialState(fx, expect, { targetFrozen: true });
     await w.waitForMore(3);
   });
 

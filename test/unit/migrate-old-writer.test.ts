@@ -11,8 +11,8 @@ import { mariadbDialect } from '../../src/mysql/dialect-mariadb.js';
 const fresh: OldWriterObserved = { aurora: false, followsNewWriter: false, threadsRunning: false, usersActive: false, fullReadOnly: false };
 
 describe('step 9: the old writer follows the new one (pure)', () => {
-  it('first run on MySQL/MariaDB: check the final position, read_only, set up replication, start it, rename back, full read-only', () => {
-    expect(oldWriterActions(fresh)).toEqual(['check-final-position', 'read-only', 'reset-and-change-source', 'start-replica', 'thaw-users', 'full-read-only']);
+  it('first run on MySQL/MariaDB: check the final position, read_only, set up replication, start it, rename back (which puts back the full read-only it lowers)', () => {
+    expect(oldWriterActions(fresh)).toEqual(['check-final-position', 'read-only', 'reset-and-change-source', 'start-replica', 'thaw-users']);
   });
 
   it('on Aurora (cannot be made read-only) the write users are never renamed back', () => {
@@ -23,9 +23,9 @@ describe('step 9: the old writer follows the new one (pure)', () => {
   });
 
   it.each<[string, Partial<OldWriterObserved>, string[]]>([
-    ['killed after CHANGE MASTER, before START: only start, never rewind', { followsNewWriter: true }, ['start-replica', 'thaw-users', 'full-read-only']],
-    ['killed after START, before the rename: no reset, no change source', { followsNewWriter: true, threadsRunning: true }, ['thaw-users', 'full-read-only']],
-    ['killed after the rename, before the full read-only (MySQL super_read_only)', { followsNewWriter: true, threadsRunning: true, usersActive: true }, ['full-read-only']],
+    ['killed after CHANGE MASTER, before START: only start, never rewind', { followsNewWriter: true }, ['start-replica', 'thaw-users']],
+    ['killed after START, before the rename: no reset, no change source', { followsNewWriter: true, threadsRunning: true }, ['thaw-users']],
+    ['killed inside the rename, super_read_only still lowered (MySQL)', { followsNewWriter: true, threadsRunning: true, usersActive: true }, ['full-read-only']],
     ['replication stopped by hand after a finished step 9', { followsNewWriter: true, usersActive: true, fullReadOnly: true }, ['start-replica']],
     ['finished', { followsNewWriter: true, threadsRunning: true, usersActive: true, fullReadOnly: true }, []],
   ])('resume: %s', (_what, seen, actions) => {
@@ -37,8 +37,8 @@ describe('step 9: the old writer follows the new one (pure)', () => {
 
 describe('step 9 with an old writer that assigns GTIDs to the new writer\'s anonymous transactions (pure)', () => {
   it('the assignment precedes every start of the applier: first run, and a resume that finds the threads stopped', () => {
-    expect(oldWriterActions({ ...fresh, assignGtids: true })).toEqual(['check-final-position', 'read-only', 'reset-and-change-source', 'assign-gtids', 'start-replica', 'thaw-users', 'full-read-only']);
-    expect(oldWriterActions({ ...fresh, assignGtids: true, followsNewWriter: true })).toEqual(['assign-gtids', 'start-replica', 'thaw-users', 'full-read-only']);
+    expect(oldWriterActions({ ...fresh, assignGtids: true })).toEqual(['check-final-position', 'read-only', 'reset-and-change-source', 'assign-gtids', 'start-replica', 'thaw-users']);
+    expect(oldWriterActions({ ...fresh, assignGtids: true, followsNewWriter: true })).toEqual(['assign-gtids', 'start-replica', 'thaw-users']);
     expect(oldWriterActions({ ...fresh, assignGtids: true, followsNewWriter: true, threadsRunning: true, usersActive: true, fullReadOnly: true })).toEqual([]);
   });
 });

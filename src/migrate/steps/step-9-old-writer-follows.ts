@@ -9,7 +9,7 @@ import { applied, threadsRunning, toRecorded, waitRunning } from '../replication
 import type { RecordedPosition, Runbook } from '../runbook.js';
 import { isAurora } from '../sides.js';
 import { accountState, renameAccount } from '../write-user-rename.js';
-import { fullyReadOnly, makeReadOnly, prepareRename } from './side-read-only.js';
+import { fullyReadOnly, makeReadOnly, renameOnReadOnly } from './side-read-only.js';
 import { at, need, resumeCommand, type StepContext } from './step-context.js';
 
 /** The journal "phase" under which step 9 records an operator's --accept-source-position. */
@@ -88,8 +88,9 @@ export function oldWriterFollowsPhase(c: StepContext): Phase<MigrateState> {
             c.env.logger.info({ from: pos }, `9-old-writer-follows: replica started on ${c.fromName}`);
             break;
           case 'thaw-users':
-            await prepareRename(a, from);
-            for (const u of users) await renameAccount(a.session, u, 'thaw', c.fromName);
+            await renameOnReadOnly(a, from, c.fromName, async () => {
+              for (const u of users) await renameAccount(a.session, u, 'thaw', c.fromName);
+            });
             break;
           case 'full-read-only':
             await a.setReadOnly(true);
