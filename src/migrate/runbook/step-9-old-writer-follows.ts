@@ -30,7 +30,7 @@ export function oldWriterFollowsStep(i: RunbookInput, f: RunbookFacts): RunbookS
       { on: from, kind: 'read', text: `binlog position: no transaction after the position step 5 left ${to} at (else refuse: it exists only here; --accept-source-position journals the operator's acknowledgement and goes on)` },
       ...sql(from, d.resetReplicaAll()),
       ...changeSourceText.map((text) => ({ on: from, kind: 'sql' as const, text })),
-      ...(assign.length ? [{ on: from, kind: 'read' as const, text: `gtid_mode: ${to} writes anonymous transactions, ${from} is at ON: it gives them GTIDs of its own server_uuid` }, ...sql(from, assign)] : []),
+      ...(assign.length ? [{ on: from, kind: 'read' as const, text: `gtid_mode: ${to} writes anonymous transactions, ${from} is at ON: it gives them GTIDs of its own server_uuid (set with both threads stopped, right after the change of source; the channel keeps it until RESET REPLICA ALL, so a resume sets it again only where it reads it missing)` }, ...sql(from, assign)] : []),
       ...sql(from, d.startReplica()),
       ...(f.fromAurora
         ? [{ on: from, kind: 'sql' as const, text: `(no rename back: ${users} stay frozen until the next cutover to ${from} thaws them in its step 4, after its final position)` }]
