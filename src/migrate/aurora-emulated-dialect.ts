@@ -16,8 +16,9 @@ const AURORA3: ServerVersion = { flavor: 'aurora-mysql', major: 8, minor: 0, pat
  * base server's, and the role is @@read_only: innodb_read_only, Aurora's role variable, is start-up
  * only on MariaDB and MySQL, and a server started with it cannot apply replication.
  *
- * What differs from real Aurora 3 on the MySQL base: the binlog position is read with SHOW BINARY
- * LOG STATUS (9.7 has no SHOW MASTER STATUS; Aurora 3, an 8.0, has only that), and the procedures
+ * What differs from real Aurora 3 on the MySQL base: both read the binlog position from
+ * performance_schema.log_status, but the fallback without BACKUP_ADMIN is SHOW BINARY LOG STATUS
+ * here (9.7 has no SHOW MASTER STATUS; Aurora 3, an 8.0, has only that), and the procedures
  * add GET_SOURCE_PUBLIC_KEY = 1 (9.7 has only caching_sha2_password; Aurora 3 would need
  * ssl_encryption = 1 for such a replication user).
  */

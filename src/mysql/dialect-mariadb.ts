@@ -85,6 +85,7 @@ export function mariadbDialect(version: ServerVersion): Dialect {
       throw new UnsupportedOperationError('MariaDB has no CLONE over the MySQL protocol (mariadb-backup needs a shell on the source host)', { next: 'seed by logical dump' });
     },
     letAdminsWrite: () => [],
+    assignedGtidsQuery: () => undefined,
   };
 }
 

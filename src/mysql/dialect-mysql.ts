@@ -116,7 +116,7 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
     beforeRenameOnReadOnly: () => [statement('SET GLOBAL super_read_only = 0')],
     renameDefinerOverridePrivileges: () => (!versionAtLeast(version, 8, 0, 22) ? undefined : versionAtLeast(version, 8, 2, 0) ? ['SET_ANY_DEFINER', 'ALLOW_NONEXISTENT_DEFINER'] : ['SET_USER_ID']),
     gtidModeQuery: () => statement('SELECT @@GLOBAL.gtid_mode AS mode'),
-    // An applier option: needs the SQL thread stopped and SOURCE_AUTO_POSITION = 0 (a change by position sets it).
+    // An applier option: needs both threads stopped (ER 3081 on 9.7 while either runs) and SOURCE_AUTO_POSITION = 0 (a change by position sets it).
     assignGtidsToAnonymous: () => (f.sourceOptions ? [statement('CHANGE REPLICATION SOURCE TO ASSIGN_GTIDS_TO_ANONYMOUS_TRANSACTIONS = LOCAL')] : undefined),
     killConnection: (id) => statement('KILL CONNECTION ?', [checkThreadId(id)]),
     gtidCovers: mysqlCovers,
@@ -131,6 +131,8 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
       return mysqlCloneStatements(donor);
     },
     letAdminsWrite: () => [statement('SET GLOBAL super_read_only = 0')],
+    // the channel's stored applier settings (the column exists from 8.0.23, with the option)
+    assignedGtidsQuery: () => (f.sourceOptions ? statement("SELECT Assign_gtids_to_anonymous_transactions_type AS type FROM mysql.slave_relay_log_info WHERE Channel_name = ''") : undefined),
   };
 }
 

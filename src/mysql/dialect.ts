@@ -115,6 +115,12 @@ export interface Dialect {
    * SUPER). For loading a fresh copy as root; setReadOnly(true) ends it.
    */
   letAdminsWrite(): Statement[];
+  /**
+   * The applier's stored ASSIGN_GTIDS_TO_ANONYMOUS_TRANSACTIONS (column `type`: OFF, LOCAL or UUID);
+   * undefined where assignGtidsToAnonymous is. On 9.7 it survives STOP/START REPLICA, CHANGE
+   * REPLICATION SOURCE of other options and a restart; RESET REPLICA ALL clears it.
+   */
+  assignedGtidsQuery(): Statement | undefined;
 }
 
 /**

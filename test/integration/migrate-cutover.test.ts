@@ -18,6 +18,23 @@ import { TEST_ENGINES } from '../support/engines.js';
 import { eventually } from '../support/sandbox-fixture.js';
 import { expectInitialState, MigrateFixture, runAndKill } from '../support/migrate-fixture.js';
 
+const maxId = async (fx: MigrateFixture, host: string) => Number((await fx.sql(host, 'SELECT COALESCE(MAX(id), 0) AS m FROM app.writes'))[0]?.['m']);
+
+/**
+ * The Aurora-like cluster at gtid_mode OFF_PERMISSIVE (Aurora's default: anonymous transactions);
+ * its reader follows its writer by position and accepts both kinds (Aurora's readers share storage).
+ * Once its writer has written anonymous transactions its channel from the source stays by position.
+ */
+async function anonymousTarget(fx: MigrateFixture): Promise<void> {
+  const { target, targetReader } = fx.sb;
+  if (String((await fx.sql(target.host, 'SELECT @@GLOBAL.gtid_mode AS m'))[0]?.['m']) === 'OFF_PERMISSIVE') return;
+  await fx.sql(targetReader.host, 'STOP REPLICA');
+  await fx.sql(targetReader.host, 'CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 0');
+  await fx.stepGtidMode(targetReader.host, 'ON_PERMISSIVE');
+  await fx.sql(targetReader.host, 'START REPLICA');
+  await fx.stepGtidMode(target.host, 'OFF_PERMISSIVE');
+}
+
 describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
   let fx: MigrateFixture;
   beforeAll(async () => {
@@ -216,17 +233,11 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
     // Last in the file: the target's transactions written at OFF_PERMISSIVE have no GTID there, so
     // its channel from the source stays by position (as every rollback leaves it) from here on.
     it("gtid_mode: with the Aurora-like cluster at OFF_PERMISSIVE (Aurora's default: anonymous transactions), step 9 makes the source assign GTIDs of its own and it applies every write the new writer took; late anonymous transactions are counted; the rollback replicates back (writer running)", async () => {
-      const { source, target, targetReader } = fx.sb;
-      const maxId = async (host: string) => Number((await fx.sql(host, 'SELECT COALESCE(MAX(id), 0) AS m FROM app.writes'))[0]?.['m']);
+      const { source, target } = fx.sb;
       // the test above ends cut over: roll that back first
       if ((await fx.records()).writer[0] === target.host) expect((await migrateRollback(fx.env, { journal: fx.journal('after-rollback') })).mode).toBe('reverse');
       await expectInitialState(fx, expect, { targetFrozen: true });
-      // the target's reader follows its writer by position and accepts both kinds (Aurora's readers share storage)
-      await fx.sql(targetReader.host, 'STOP REPLICA');
-      await fx.sql(targetReader.host, 'CHANGE REPLICATION SOURCE TO SOURCE_AUTO_POSITION = 0');
-      await fx.stepGtidMode(targetReader.host, 'ON_PERMISSIVE');
-      await fx.sql(targetReader.host, 'START REPLICA');
-      await fx.stepGtidMode(target.host, 'OFF_PERMISSIVE');
+      await anonymousTarget(fx);
       const journal = fx.journal('gtid-anonymous');
       const w = new DnsWriter(fx.sb);
       w.start();
@@ -240,8 +251,8 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
         await w.waitForMore(20);
         // the new writer's transactions are anonymous; the source applies them, numbered in its own server_uuid
         const gtidBefore = String((await fx.sql(source.host, 'SELECT @@GLOBAL.gtid_executed AS g'))[0]?.['g']);
-        const id = await maxId(target.host);
-        await eventually('the source applied the newest write', async () => (await maxId(source.host)) >= id);
+        const id = await maxId(fx, target.host);
+        await eventually('the source applied the newest write', async () => (await maxId(fx, source.host)) >= id);
         expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
         expect(String((await fx.sql(source.host, 'SELECT @@GLOBAL.gtid_executed AS g'))[0]?.['g'])).not.toBe(gtidBefore);
         // a transaction at OFF_PERMISSIVE leaves @@gtid_executed as it was: it is counted from the binlog
@@ -264,6 +275,65 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
       }
       await expectInitialState(fx, expect, { targetFrozen: true });
     });
+
+    it("gtid_mode: a resume inside step 9 that finds the source's IO thread unable to connect and its SQL thread running leaves that applier alone (MySQL refuses the GTID assignment while a thread runs, ER 3081; the stored LOCAL stays through STOP, a CHANGE of other options and START) and finishes once the IO thread connects; the rollback replicates back (writer running)", async () => {
+      const { source, target } = fx.sb;
+      await expectInitialState(fx, expect, { targetFrozen: true });
+      await anonymousTarget(fx);
+      const assigned = async () => fx.sql(source.host, 'SELECT Assign_gtids_to_anonymous_transactions_type AS t FROM mysql.slave_relay_log_info');
+      // not binlogged: neither the source (a replica of the target by then) nor the target's reader may apply it
+      const replicationLogin = (lock: 'LOCK' | 'UNLOCK') =>
+        fx.admin(target.host, async (a) => {
+          await a.session.query('SET SESSION sql_log_bin = 0');
+          await a.session.query(`ALTER USER 'repl'@'%' ACCOUNT ${lock}`);
+        });
+      const journal = fx.journal('gtid-anonymous-io-connecting');
+      const w = new DnsWriter(fx.sb);
+      w.start();
+      let final;
+      try {
+        await w.waitForMore(20);
+        expect(await runAndKill(fx, journal, '9-old-writer-follows: replica started')).toBe('SIGKILL');
+        expect(await assigned()).toEqual([{ t: 'LOCAL' }]);
+        expect(await fx.accounts(source.host)).toEqual(['app_frozen_dbfleet']);
+        // the target refuses the source's replication login; the source's IO thread retries every second, without end
+        await replicationLogin('LOCK');
+        await fx.sql(source.host, 'STOP REPLICA');
+        await fx.sql(source.host, 'CHANGE REPLICATION SOURCE TO SOURCE_CONNECT_RETRY = 1, SOURCE_RETRY_COUNT = 0');
+        await fx.sql(source.host, 'START REPLICA');
+        expect(await assigned()).toEqual([{ t: 'LOCAL' }]);
+        await eventually('the IO thread connecting, the SQL thread running', async () => (await fx.replication(source.host)) === `${target.host} io=Connecting sql=Yes`);
+        // what the resume must not do: assign GTIDs under the running applier
+        await expect(fx.sql(source.host, 'CHANGE REPLICATION SOURCE TO ASSIGN_GTIDS_TO_ANONYMOUS_TRANSACTIONS = LOCAL')).rejects.toThrow(/STOP REPLICA/);
+        // the login is allowed again once the resume has renamed the write user back (after it acted on replication)
+        let settled = false;
+        const resumed = migrateRun(fx.env, { journal, resume: true }).finally(() => {
+          settled = true;
+        });
+        const unblocked = (async () => {
+          while (!settled && !(await fx.accounts(source.host)).includes('app')) await new Promise((r) => setTimeout(r, 20));
+          await replicationLogin('UNLOCK');
+        })();
+        const [done] = await Promise.allSettled([resumed, unblocked]);
+        if (done.status === 'rejected') throw done.reason;
+        expect(done.value.ran).toEqual(['9-old-writer-follows']);
+        expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+        expect(await assigned()).toEqual([{ t: 'LOCAL' }]);
+        expect(await fx.accounts(source.host)).toEqual(['app']);
+        expect(await fx.fullReadOnly(source.host)).toBe(1);
+        await w.waitForMore(20);
+        const id = await maxId(fx, target.host);
+        await eventually('the source applied the newest write', async () => (await maxId(fx, source.host)) >= id);
+        const back = await migrateRollback(fx.env, { journal });
+        expect(back.mode).toBe('reverse');
+        await w.waitForMore(20);
+      } finally {
+        await replicationLogin('UNLOCK');
+        final = await w.stop();
+      }
+      expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(source.host);
+      expect(await w.missingOn(source.host, final.acknowledged)).toEqual([]);
+      await expectInitialState(fx, expect, { targetFrozen: true });
+    });
   }
 });
-

@@ -11,32 +11,53 @@
  *   --accept-source-position` journals the operator's acknowledgement and finishes the cutover;
  *   `rollback` from there refuses alike, and `rollback --accept-source-position` finishes step 9 and
  *   switches back;
+ * - a rollback's step 4 renames the write user back on the source, still a replica until step 5:
+ *   it lowers MySQL's super_read_only for the rename only, so a refusal there (an account in both
+ *   states) and a kill after it leave the source fully read-only;
  * - without pause (MariaDB): step 5 refuses after its rounds, replication running, and --resume
  *   finishes once the writer stops, with every acknowledged write on the target exactly once;
  * - without pause (MySQL): step 5's super_read_only stops the SUPER writer with an error (it never
  *   acknowledges a write that is not replicated), step 5 completes, and every acknowledged write is
  *   on the target exactly once.
+ * An application writes through the writer record (DnsWriter) through every test, and after each
+ * one every write it had acknowledged is on the writer of the moment. The late writes go to a table
+ * of their own (app.late): they exist on one side only, and app.writes' ids must not collide.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FileJournal } from '../../src/core/phases/journal.js';
 import { migrateRun } from '../../src/migrate/migrate-run.js';
 import { migrateRollback } from '../../src/migrate/rollback.js';
+import { DnsWriter } from '../../src/migrate/sandbox/dns-writer.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import { TEST_ENGINES } from '../support/engines.js';
 import { expectInitialState, MigrateFixture, runAndKill } from '../support/migrate-fixture.js';
 
 let fx: MigrateFixture;
 
-const count = async (host: string, client: string) => Number((await fx.sql(host, 'SELECT COUNT(*) AS n FROM app.writes WHERE client = ?', [client]))[0]?.['n']);
+/** Late writes by client name, in app.late (made on one side only: they must not take ids of app.writes). */
+const count = async (host: string, client: string) => Number((await fx.sql(host, 'SELECT COUNT(*) AS n FROM app.late WHERE client = ?', [client]))[0]?.['n']);
+const late = (client: string) => `INSERT INTO app.late (client, seq) VALUES ('${client}', 1)`;
 
 /** MySQL's super_read_only refuses even the admin (SUPER) this error. */
 const SUPER_READ_ONLY = /--super-read-only option so it cannot execute this statement/;
 
 describe.each(TEST_ENGINES)('migrate and writes after the freeze (%s)', (engine) => {
+  // one application writer for the whole file: every test moves the writer at least once
+  let w: DnsWriter;
+  let stopped = false;
   beforeAll(async () => {
     fx = await MigrateFixture.up({ engine });
+    await fx.sql(fx.sb.source.host, 'CREATE TABLE app.late (client VARCHAR(64) NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (client, seq))');
+    w = new DnsWriter(fx.sb, { intervalMs: 20 });
+    w.start();
+    await w.waitForMore(10);
+  });
+  afterEach(async () => {
+    // every write acknowledged so far is on the writer the record names now (each test ends with no move under way)
+    if (w && !stopped) expect(await w.missingOn((await fx.records()).writer[0] as string, w.acknowledgedSoFar())).toEqual([]);
   });
   afterAll(async () => {
+    if (w && !stopped) await w.stop();
     await fx?.down();
   });
 
@@ -60,7 +81,7 @@ describe.each(TEST_ENGINES)('migrate and writes after the freeze (%s)', (engine)
     expect(await runAndKill(fx, journal, '4-thaw-on-new-writer')).toBe('SIGKILL');
     // what a restart of the source does (read_only is not persisted), a late transaction, a rotation
     await fx.sql(source.host, 'SET GLOBAL read_only = 0');
-    await fx.sql(source.host, "INSERT INTO app.writes (client, seq) VALUES ('between-3-and-5', 1)");
+    await fx.sql(source.host, late('between-3-and-5'));
     await fx.sql(source.host, 'FLUSH BINARY LOGS');
     expect(await runAndKill(fx, journal, '5-stop-replication', 'resume')).toBe('SIGKILL');
     expect(await fx.readOnly(source.host)).toBe(1);
@@ -73,9 +94,11 @@ describe.each(TEST_ENGINES)('migrate and writes after the freeze (%s)', (engine)
     expect(done.ran).toEqual(['6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows']);
     expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
     expect(await count(source.host, 'between-3-and-5')).toBe(1);
+    await w.waitForMore(3);
     const back = await migrateRollback(fx.env, { journal });
     expect(back.mode).toBe('reverse');
     await expectInitialState(fx, expect, { targetFrozen: true });
+    await w.waitForMore(3);
   });
 
   it('step 9 refuses a transaction after replication stopped (naming the count, not a rotation), leaving the source as it was; --resume --accept-source-position journals the acknowledgement and finishes', async () => {
@@ -86,7 +109,7 @@ describe.each(TEST_ENGINES)('migrate and writes after the freeze (%s)', (engine)
     const replicaBefore = await fx.replication(source.host);
     expect(replicaBefore).toBe(`${target.host} io=No sql=No`);
     await fx.sql(source.host, 'FLUSH BINARY LOGS');
-    await writeOnFrozenSource("INSERT INTO app.writes (client, seq) VALUES ('after-the-freeze', 1)");
+    await writeOnFrozenSource(late('after-the-freeze'));
     await fx.sql(source.host, 'FLUSH BINARY LOGS');
     const err = await migrateRun(fx.env, { journal, resume: true }).then(
       () => undefined,
@@ -116,15 +139,18 @@ describe.each(TEST_ENGINES)('migrate and writes after the freeze (%s)', (engine)
     expect(await count(target.host, 'after-the-freeze')).toBe(0);
     // a later resume needs no acknowledgement: step 9 is done
     expect((await migrateRun(fx.env, { journal, resume: true })).ran).toEqual([]);
+    await w.waitForMore(3);
     const back = await migrateRollback(fx.env, { journal });
     expect(back.mode).toBe('reverse');
+    await w.waitForMore(3);
   });
 
   it('a rollback from that refusal refuses the same way; rollback --accept-source-position journals the acknowledgement, finishes step 9 and switches back, the late write kept on the source', async () => {
     const { source, target } = fx.sb;
     const journal = fx.journal('late-write-rollback');
     expect(await runAndKill(fx, journal, '8-restore-ttl')).toBe('SIGKILL');
-    await writeOnFrozenSource("INSERT INTO app.writes (client, seq) VALUES ('after-the-freeze-rb', 1)");
+    await w.waitForMore(3);
+    await writeOnFrozenSource(late('after-the-freeze-rb'));
     const replicaBefore = await fx.replication(source.host);
     // the writer record is on the target (step 7 ran): the rollback is the reverse switch, which finishes step 9 first
     const refused = await fx.cli(['migrate', 'rollback', '--config', fx.sb.configFile, '--journal', journal]);
@@ -143,6 +169,47 @@ describe.each(TEST_ENGINES)('migrate and writes after the freeze (%s)', (engine)
     // the acknowledged divergence: the late write is on the source, which writes again, and only there
     expect(await count(source.host, 'after-the-freeze-rb')).toBe(1);
     expect(await count(target.host, 'after-the-freeze-rb')).toBe(0);
+    await w.waitForMore(3);
+  });
+
+  it("a rollback's step 4 lowers the source's full read-only for its rename only: refused there (an account in both states) or killed after it, the source, still replicating, is as read-only as before; the resume finishes", async () => {
+    const { source, target } = fx.sb;
+    const journal = fx.journal('rollback-step-4');
+    expect((await migrateRun(fx.env, { journal })).ran).toHaveLength(10);
+    await w.waitForMore(3);
+    expect(await fx.fullReadOnly(source.host)).toBe(1);
+    /** Admin work on the source that does not replicate; MySQL's super_read_only lowered for it and set again. */
+    const unloggedOnSource = (sql: string) =>
+      fx.admin(source.host, async (a) => {
+        if (engine === 'mysql') await a.session.query('SET GLOBAL super_read_only = 0');
+        await a.session.query('SET SESSION sql_log_bin = 0');
+        await a.session.query(sql);
+        if (engine === 'mysql') await a.session.query('SET GLOBAL super_read_only = 1');
+      });
+    expect(await runAndKill(fx, journal, '3-freeze-writes', 'rollback')).toBe('SIGKILL');
+    // the target's rename replicated: the source holds the frozen name; a second 'app' makes step 4's rename refuse
+    expect(await fx.accounts(source.host)).toEqual(['app_frozen_dbfleet']);
+    await unloggedOnSource("CREATE USER 'app'@'%' IDENTIFIED BY 'not-the-app-password'");
+    const refused = await migrateRollback(fx.env, { journal, resume: true }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(String((refused as Error | undefined)?.message)).toMatch(/phase 4-thaw-on-new-writer failed: .*cannot thaw 'app'@'%': app exists, app_frozen_dbfleet exists/);
+    expect(await fx.readOnly(source.host)).toBe(1);
+    expect(await fx.fullReadOnly(source.host)).toBe(1);
+    expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+    await unloggedOnSource("DROP USER 'app'@'%'");
+    expect(await runAndKill(fx, journal, '4-thaw-on-new-writer', 'rollback-resume')).toBe('SIGKILL');
+    // between steps 4 and 5: renamed back, replicating, and as read-only as before
+    expect(await fx.accounts(source.host)).toEqual(['app']);
+    expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
+    expect(await fx.readOnly(source.host)).toBe(1);
+    expect(await fx.fullReadOnly(source.host)).toBe(1);
+    if (engine === 'mysql') await expect(fx.sql(source.host, late('between-rollback-4-and-5'))).rejects.toThrow(SUPER_READ_ONLY);
+    const back = await migrateRollback(fx.env, { journal, resume: true });
+    expect(back.reverse?.ran).toEqual(['5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows']);
+    await expectInitialState(fx, expect, { targetFrozen: true });
+    await w.waitForMore(3);
   });
 
   if (engine === 'mariadb') it('a writer that never stops makes step 5 refuse after its rounds with replication running (nothing lost); once it stops, --resume finishes and every acknowledged write is on the target exactly once', async () => {
@@ -221,5 +288,12 @@ describe.each(TEST_ENGINES)('migrate and writes after the freeze (%s)', (engine)
       expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
     });
   }
-});
 
+  it('every write the application had acknowledged through all of those moves is on the writer of the moment', async () => {
+    await w.waitForMore(3);
+    const final = await w.stop();
+    stopped = true;
+    expect(final.acknowledged.length).toBeGreaterThan(100);
+    expect(await w.missingOn((await fx.records()).writer[0] as string, final.acknowledged)).toEqual([]);
+  });
+});

@@ -162,7 +162,7 @@ export async function expectInitialState(fx: MigrateFixture, expect: (v: unknown
  * Runs `migrate run` (or `rollback`) in a child process that SIGKILLs itself at `killAfter`
  * (test/support/migrate-crash-child.ts); resolves with the signal it died of.
  */
-export function runAndKill(fx: MigrateFixture, journal: string, killAfter: string, mode: 'run' | 'rollback' | 'resume' = 'run'): Promise<NodeJS.Signals | null> {
+export function runAndKill(fx: MigrateFixture, journal: string, killAfter: string, mode: 'run' | 'rollback' | 'resume' | 'rollback-resume' = 'run'): Promise<NodeJS.Signals | null> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'test', 'support', 'migrate-crash-child.ts'), fx.sb.configFile, journal, killAfter, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);

@@ -11,6 +11,7 @@ import { comparePositions } from '../../src/migrate/replication-checks.js';
 const mysql80 = dialectFor(parseServerVersion({ version: '8.0.36' }));
 const aurora3 = dialectFor(parseServerVersion({ version: '8.0.32', auroraVersion: '3.05.2' }));
 const mariadb = parseServerVersion({ version: '10.11.6-MariaDB' });
+const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const source: Side = { role: 'source', engine: 'mysql', writer: { id: 'db-main', host: '10.0.0.10', port: 3306 }, readers: [{ id: 'db-main-r1', host: '10.0.0.11', port: 3306 }] };
 const target: Side = {
@@ -103,12 +104,37 @@ describe('the migration runbook (pure)', () => {
     // RENAME USER under it; CHANGE REPLICATION SOURCE is accepted) and set again last
     const nine = rb.steps[8]?.actions.map((a) => a.text) ?? [];
     expect(nine.slice(0, 2)).toEqual(['SET GLOBAL read_only = 1', 'SET GLOBAL super_read_only = 1']);
-    expect(nine[2]).toMatch(/^binlog position: no transaction after the position step 5 left .* --accept-source-position/);
+    expect(nine[2]).toMatch(/^binlog position \(SELECT LOCAL FROM performance_schema\.log_status; .*\): no transaction after the position step 5 left .* --accept-source-position/);
     expect(nine.at(-1)).toBe('SET GLOBAL super_read_only = 1');
     expect(nine[nine.findIndex((t) => t.startsWith('RENAME USER')) - 1]).toBe('SET GLOBAL super_read_only = 0');
     expect(nine.findIndex((t) => t.startsWith('RENAME USER'))).toBeLessThan(nine.length - 1);
     expect(text(9)).toContain("SOURCE_LOG_FILE = 'mysql-bin-changelog.000007', SOURCE_LOG_POS = 4711");
     expect(text(9)).toContain("SOURCE_PASSWORD = '***'");
+  });
+
+  // What DialectAdmin.binlogPosition runs, per server: MySQL 8.0.14+ (and Aurora 3) read
+  // performance_schema.log_status first and fall back to the status row without BACKUP_ADMIN; older
+  // MySQL and MariaDB read the status row. Steps 3, 5, 6 and 9 must say the same.
+  const LOG_STATUS = 'SELECT LOCAL FROM performance_schema.log_status';
+  it.each<[string, ReturnType<typeof dialectFor>, string]>([
+    ['MySQL 5.7', dialectFor(parseServerVersion({ version: '5.7.44-log' })), 'SHOW MASTER STATUS'],
+    ['MySQL 8.0.13 (no log_status yet)', dialectFor(parseServerVersion({ version: '8.0.13' })), 'SHOW MASTER STATUS'],
+    ['MySQL 8.0.36', mysql80, `${LOG_STATUS}; without BACKUP_ADMIN: SHOW MASTER STATUS, read until two reads agree`],
+    ['MySQL 9.7', dialectFor(parseServerVersion({ version: '9.7.4-2' })), `${LOG_STATUS}; without BACKUP_ADMIN: SHOW BINARY LOG STATUS, read until two reads agree`],
+    ['Aurora MySQL 3', aurora3, `${LOG_STATUS}; without BACKUP_ADMIN: SHOW MASTER STATUS, read until two reads agree`],
+    ['MariaDB 10.11', dialectFor(mariadb), 'SHOW MASTER STATUS'],
+    ["the sandbox's Aurora on MySQL 9.7", auroraEmulatedDialect(parseServerVersion({ version: '9.7.4-2' })), `${LOG_STATUS}; without BACKUP_ADMIN: SHOW BINARY LOG STATUS, read until two reads agree`],
+    ["the sandbox's Aurora on MariaDB", auroraEmulatedDialect(mariadb), 'SHOW MASTER STATUS'],
+  ])('the binlog position reads name what runs on %s (steps 3, 5, 6 and 9)', (_server, d, read) => {
+    // an Aurora dialect on both sides: two Aurora-like clusters (it refuses SET GLOBAL read_only)
+    const sides = d.name.startsWith('aurora') || d.stopReplica()[0]?.sql.startsWith('CALL') ? { from: target, to: { ...target, role: 'source' as const, writer: { id: 'aurora-b', host: '10.0.2.10', port: 3306 } } } : {};
+    const rb = buildRunbook(input({ ...sides, dialects: { from: d, to: d }, recorded: { toPosition: { file: 'mysql-bin.000007', position: 4711 } } }));
+    const reads = (n: number) => rb.steps[n - 1]?.actions.filter((a) => a.kind === 'read').map((a) => a.text) ?? [];
+    expect(reads(3)).toContain(`binlog position (${read}) read until it stays put for 200 ms: the final position`);
+    expect(reads(5).filter((t) => t.startsWith('binlog position P'))).toEqual([expect.stringMatching(new RegExp(`^binlog position P \\(${escape(read)}\\); `))]);
+    expect(reads(6)).toEqual([`${read} -> mysql-bin.000007:4711`]);
+    expect(reads(9).filter((t) => t.startsWith('binlog position'))).toEqual([expect.stringMatching(new RegExp(`^binlog position \\(${escape(read)}\\): no transaction after`))]);
+    expect(rb.steps.flatMap((st) => st.actions.map((a) => a.text)).join('\n')).not.toMatch(read.startsWith(LOG_STATUS) ? /^SHOW (BINARY LOG|MASTER) STATUS/m : /log_status/);
   });
 
   it('says where the step 6 position goes before it is known', () => {

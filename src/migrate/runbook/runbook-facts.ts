@@ -1,4 +1,5 @@
 import type { RecordOp } from '../../dns/change-set.js';
+import type { Dialect } from '../../mysql/dialect.js';
 import type { RunbookAction, RunbookInput } from '../runbook.js';
 import { describeInstance, isAurora } from '../sides.js';
 import { readerChanges, ttlChanges } from './record-changes.js';
@@ -63,3 +64,14 @@ export function sql(on: string, statements: readonly { redacted: string }[] | st
 }
 
 export const positionText = (p: { file: string; position: number } | undefined, what: string): string => (p ? `${p.file}:${p.position}` : `<${what}>`);
+
+/**
+ * The statement that reads a server's binlog position, as DialectAdmin.binlogPosition runs it: the
+ * dialect's consistent read where it has one (MySQL 8.0.14+ and Aurora 3: performance_schema.log_status),
+ * with the status row it falls back to when the server refuses that (no BACKUP_ADMIN); else the status row.
+ */
+export function positionRead(d: Dialect): string {
+  const status = d.binlogStatusQuery().redacted;
+  const consistent = d.consistentPosition();
+  return consistent ? `${consistent.statement.redacted}; without BACKUP_ADMIN: ${status}, read until two reads agree` : status;
+}

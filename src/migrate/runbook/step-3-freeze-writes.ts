@@ -1,6 +1,6 @@
 import type { RunbookInput, RunbookStep } from '../runbook.js';
 import { FROZEN_SUFFIX, renameSql } from '../write-user-rename.js';
-import { sql, type RunbookFacts } from './runbook-facts.js';
+import { positionRead, sql, type RunbookFacts } from './runbook-facts.js';
 
 /** Step 3 as the runbook shows it: rename the write users on the old writer, end their sessions, read-only (the dialect's full read-only). */
 export function freezeWritesStep(i: RunbookInput, f: RunbookFacts): RunbookStep {
@@ -16,7 +16,7 @@ export function freezeWritesStep(i: RunbookInput, f: RunbookFacts): RunbookStep 
       { on: from, kind: 'read', text: `the PROCESSLIST ids of ${users} (under either name), then for each:` },
       { on: from, kind: 'sql', text: d.killConnection(1).sql.replace('?', '<id>') },
       ...(f.fromAurora ? [{ on: from, kind: 'sql' as const, text: '(read_only cannot be set on Aurora: only the rename stops writes here)' }] : sql(from, d.setReadOnly(true))),
-      { on: from, kind: 'read', text: `binlog position (${d.binlogStatusQuery().redacted}) read until it stays put for ${i.writesStoppedMs} ms: the final position` },
+      { on: from, kind: 'read', text: `binlog position (${positionRead(d)}) read until it stays put for ${i.writesStoppedMs} ms: the final position` },
     ],
     checksBefore: [`${users} exist on ${from} and no *${FROZEN_SUFFIX} account does`],
     checksAfter: [`only the *${FROZEN_SUFFIX} name(s) exist on ${from}`, ...(f.fromAurora ? [] : [`${from}: ${d.setReadOnly(true).map((s) => s.redacted.replace(/^SET GLOBAL /, '')).join(', ')} (writers the rename does not stop fail too)`]), `the binlog position did not move for ${i.writesStoppedMs} ms`],

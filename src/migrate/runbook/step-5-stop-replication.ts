@@ -1,6 +1,6 @@
 import { STOP_ROUNDS } from '../late-writes.js';
 import type { RunbookInput, RunbookStep } from '../runbook.js';
-import { positionText, sql, type RunbookFacts } from './runbook-facts.js';
+import { positionRead, positionText, sql, type RunbookFacts } from './runbook-facts.js';
 
 /** Step 5 as the runbook shows it: stop replication between two position reads, make the new writer writable. */
 export function stopReplicationStep(i: RunbookInput, f: RunbookFacts): RunbookStep {
@@ -13,7 +13,7 @@ export function stopReplicationStep(i: RunbookInput, f: RunbookFacts): RunbookSt
     title: `Stop replication ${from} -> ${to}${f.toAurora ? '' : ` and make ${to} writable`}`,
     actions: [
       ...(f.fromAurora ? [] : sql(from, i.dialects.from.setReadOnly(true))),
-      { on: from, kind: 'read', text: `binlog position P (${i.dialects.from.binlogStatusQuery().redacted}); ${to} applies it (waited for only when a transaction lies between what it applied and P)` },
+      { on: from, kind: 'read', text: `binlog position P (${positionRead(i.dialects.from)}); ${to} applies it (waited for only when a transaction lies between what it applied and P)` },
       ...sql(to, d.stopReplica()),
       { on: from, kind: 'read', text: `binlog position again: a transaction committed after P (counted by GTID or SHOW BINLOG EVENTS; a rotation is not one) starts replication again and the round repeats (at most ${STOP_ROUNDS} rounds, then a refusal that --resume retries): it reaches ${to} by replication` },
       ...(f.toAurora ? [] : sql(to, d.setReadOnly(false))),

@@ -1,6 +1,6 @@
 import type { RunbookInput, RunbookStep } from '../runbook.js';
 import { FROZEN_SUFFIX, renameSql } from '../write-user-rename.js';
-import { PLACEHOLDER_POSITION, sql, type RunbookFacts } from './runbook-facts.js';
+import { PLACEHOLDER_POSITION, positionRead, sql, type RunbookFacts } from './runbook-facts.js';
 
 /** Step 9 as the runbook shows it: the old writer replicates from the new one from step 6's position, read-only, write users back (not on Aurora). */
 export function oldWriterFollowsStep(i: RunbookInput, f: RunbookFacts): RunbookStep {
@@ -27,10 +27,10 @@ export function oldWriterFollowsStep(i: RunbookInput, f: RunbookFacts): RunbookS
       : `Make ${from} a read-only replica of ${to} from the step 6 position, with the write user(s) restored`,
     actions: [
       ...(f.fromAurora ? [] : sql(from, d.setReadOnly(true))),
-      { on: from, kind: 'read', text: `binlog position: no transaction after the position step 5 left ${to} at (else refuse: it exists only here; --accept-source-position journals the operator's acknowledgement and goes on)` },
+      { on: from, kind: 'read', text: `binlog position (${positionRead(d)}): no transaction after the position step 5 left ${to} at (else refuse: it exists only here; --accept-source-position journals the operator's acknowledgement and goes on)` },
       ...sql(from, d.resetReplicaAll()),
       ...changeSourceText.map((text) => ({ on: from, kind: 'sql' as const, text })),
-      ...(assign.length ? [{ on: from, kind: 'read' as const, text: `gtid_mode: ${to} writes anonymous transactions, ${from} is at ON: it gives them GTIDs of its own server_uuid` }, ...sql(from, assign)] : []),
+      ...(assign.length ? [{ on: from, kind: 'read' as const, text: `gtid_mode: ${to} writes anonymous transactions, ${from} is at ON: it gives them GTIDs of its own server_uuid (set with both threads stopped, right after the change of source; the channel keeps it until RESET REPLICA ALL, so a resume sets it again only where it reads it missing)` }, ...sql(from, assign)] : []),
       ...sql(from, d.startReplica()),
       ...(f.fromAurora
         ? [{ on: from, kind: 'sql' as const, text: `(no rename back: ${users} stay frozen until the next cutover to ${from} thaws them in its step 4, after its final position)` }]

@@ -42,6 +42,11 @@ export class DnsWriter {
     return this.meter.report().acknowledged.length;
   }
 
+  /** The ids of the writes acknowledged so far (for a check between two moves, while it keeps writing). */
+  acknowledgedSoFar(): number[] {
+    return [...this.meter.report().acknowledged];
+  }
+
   /** Resolves once `more` further writes were acknowledged (a condition, not a sleep); throws after `timeoutMs`. */
   async waitForMore(more: number, timeoutMs = 15_000): Promise<void> {
     const target = this.acknowledged() + more;

@@ -4,12 +4,15 @@ import { dialectOf } from '../migrate-connect.js';
 import type { MigrateState } from '../migrate-state.js';
 import { applied } from '../replication-checks.js';
 import { accountState, endConnections, renameAccount } from '../write-user-rename.js';
-import { prepareRename } from './side-read-only.js';
+import { renameOnReadOnly } from './side-read-only.js';
 import { need, type StepContext } from './step-context.js';
 
 /**
  * Step 4: on the new writer, once it has applied the final position (the rename has arrived where
- * it replicates), end the write users' sessions there and rename them back.
+ * it replicates), end the write users' sessions there and rename them back. A MySQL new writer (a
+ * rollback's) is still a super_read_only replica until step 5: the rename lowers that for itself
+ * and sets it again, so no SUPER account can write there while it replicates, whether step 5 then
+ * goes on, refuses, or the run is killed in between.
  */
 export function thawOnNewWriterPhase(c: StepContext): Phase<MigrateState> {
   const { to } = c.rb;
@@ -24,8 +27,9 @@ export function thawOnNewWriterPhase(c: StepContext): Phase<MigrateState> {
       // Sessions opened on the target before the freeze arrived could write before step 6's
       // position (those writes would never reach the old writer): end them before the rename back.
       const ended = await endConnections(b.session, users, (id) => dialectOf(b).killConnection(id));
-      await prepareRename(b, to);
-      for (const u of users) await renameAccount(b.session, u, 'thaw', c.toName);
+      await renameOnReadOnly(b, to, c.toName, async () => {
+        for (const u of users) await renameAccount(b.session, u, 'thaw', c.toName);
+      });
       c.env.logger.info({ ended }, `write user(s) back on ${c.toName}`);
     },
     verify: async () => {

@@ -1,15 +1,16 @@
 import { SafetyRefusal } from '../../core/errors.js';
+import type { MysqlAdmin } from '../../mysql/admin.js';
 import type { Phase } from '../../core/phases/phase-runner.js';
 import { replicationGtidPlan } from '../gtid-mode-read.js';
 import { transactionsSince } from '../late-writes.js';
 import { dialectOf, runStatements } from '../migrate-connect.js';
 import type { MigrateState } from '../migrate-state.js';
 import { oldWriterActions, type OldWriterObserved } from '../old-writer-plan.js';
-import { applied, threadsRunning, toRecorded, waitRunning } from '../replication-checks.js';
+import { applied, threadsRunning, threadsStopped, toRecorded, waitRunning } from '../replication-checks.js';
 import type { RecordedPosition, Runbook } from '../runbook.js';
 import { isAurora } from '../sides.js';
 import { accountState, renameAccount } from '../write-user-rename.js';
-import { fullyReadOnly, makeReadOnly, prepareRename } from './side-read-only.js';
+import { fullyReadOnly, makeReadOnly, renameOnReadOnly } from './side-read-only.js';
 import { at, need, resumeCommand, type StepContext } from './step-context.js';
 
 /** The journal "phase" under which step 9 records an operator's --accept-source-position. */
@@ -36,7 +37,16 @@ export function oldWriterFollowsPhase(c: StepContext): Phase<MigrateState> {
     let usersActive = true;
     for (const u of users) if (!(await accountState(a.session, u)).active) usersActive = false;
     const gtid = await gtidPlan();
-    return { aurora: isAurora(from.engine), followsNewWriter, threadsRunning: threadsRunning(st), usersActive, fullReadOnly: await fullyReadOnly(a, from), assignGtids: gtid.kind === 'assign' };
+    return {
+      aurora: isAurora(from.engine),
+      followsNewWriter,
+      threadsRunning: threadsRunning(st),
+      threadsStopped: threadsStopped(st),
+      usersActive,
+      fullReadOnly: await fullyReadOnly(a, from),
+      assignGtids: gtid.kind === 'assign',
+      gtidsAssigned: gtid.kind === 'assign' ? await gtidsAssigned(a) : undefined,
+    };
   };
 
   return {
@@ -78,6 +88,10 @@ export function oldWriterFollowsPhase(c: StepContext): Phase<MigrateState> {
             await a.resetReplicaAll();
             await a.changeSource({ kind: 'position', host: to.writer.host, port: to.writer.port, user: cfg.replication.user, password: c.env.secrets.replication, file: pos.file, position: pos.position, ssl: cfg.replication.ssl });
             break;
+          case 'stop-replica':
+            // a resume found the assignment missing with a thread running (or connecting): MySQL refuses it then (ER 3081)
+            await a.stopReplica();
+            break;
           case 'assign-gtids':
             // gtid-mode-plan.ts: the new writer writes anonymous transactions, the old writer is at gtid_mode ON.
             await runStatements(a, dialectOf(a).assignGtidsToAnonymous() ?? []);
@@ -88,8 +102,9 @@ export function oldWriterFollowsPhase(c: StepContext): Phase<MigrateState> {
             c.env.logger.info({ from: pos }, `9-old-writer-follows: replica started on ${c.fromName}`);
             break;
           case 'thaw-users':
-            await prepareRename(a, from);
-            for (const u of users) await renameAccount(a.session, u, 'thaw', c.fromName);
+            await renameOnReadOnly(a, from, c.fromName, async () => {
+              for (const u of users) await renameAccount(a.session, u, 'thaw', c.fromName);
+            });
             break;
           case 'full-read-only':
             await a.setReadOnly(true);
@@ -99,6 +114,18 @@ export function oldWriterFollowsPhase(c: StepContext): Phase<MigrateState> {
     },
     verify: async () => waitRunning(await c.conns.get(from), to.writer, c.wait, c.env.sleep),
   };
+}
+
+/**
+ * Whether the old writer's channel stores a GTID assignment (LOCAL or a UUID). No row (a channel
+ * after a plain RESET REPLICA keeps the setting in memory only until its next start) counts as
+ * missing: setting it again, with the threads stopped, is harmless.
+ */
+async function gtidsAssigned(a: MysqlAdmin): Promise<boolean> {
+  const q = dialectOf(a).assignedGtidsQuery();
+  if (!q) return false;
+  const type = (await a.session.query(q.sql, q.params))[0]?.['type'];
+  return type !== undefined && type !== null && String(type).toUpperCase() !== 'OFF';
 }
 
 /** Step 9's refusal: real transactions after the position the target has, which it cannot get any more. */
