@@ -196,21 +196,25 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
     await expectFollows([current, other], oldMaster);
   });
 
-  it('dbfleet shard switchover: refuses bad input with exit 2, switches with the phases in its JSON', async () => {
+  it('dbfleet shard switchover: refuses bad input with exit 2, switches with a writer running and the phases in its JSON; nothing lost', async () => {
     const config = `${fx.dir}/fleet.yaml`;
-    const [master, candidate] = m as [SwitchoverMember, SwitchoverMember];
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
     const bad = await dbfleet(['shard', 'switchover', S, '--to', 'no-such-instance', '--config', config]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--to no-such-instance is not an instance of aurora-test-1/);
     const already = await dbfleet(['shard', 'switchover', S, '--to', master.id, '--config', config]);
     expect(already.code).toBe(2);
     expect(already.stderr).toMatch(/already the master/);
-    const ok = await dbfleet(['shard', 'switchover', S, '--to', candidate.id, '--config', config, '--json']);
+    const run = await withWriter(fx, S, () => dbfleet(['shard', 'switchover', S, '--to', candidate.id, '--config', config, '--json']), { intervalMs: 5 });
+    const ok = run.result;
     expect(ok.code, ok.stderr).toBe(0);
+    expect(run.lost).toBe(0);
+    expect(run.acknowledged).toBeGreaterThan(20);
     const report = JSON.parse(ok.stdout) as { from: string; to: string; writeBlockedMs: number; phases: { phase: string; outcome: string }[] };
     expect(report).toMatchObject({ from: master.id, to: candidate.id });
     expect(report.phases).toHaveLength(9);
     expect(await fx.writerRecord(S)).toEqual([candidate.host]);
+    await expectFollows([master, other], candidate);
   });
 
   it('after a crash with writes blocked: recovery refuses to guess without the journal, then lifts the dead run\'s block, and the switch runs; nothing lost', async () => {
