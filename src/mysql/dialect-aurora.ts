@@ -31,8 +31,9 @@ export function auroraDialect(version: ServerVersion): Dialect {
     beforeRenameOnReadOnly: () => [],
     assignGtidsToAnonymous: () => (v3 ? [statement("CALL mysql.rds_assign_gtids_to_anonymous_transactions('LOCAL')")] : undefined),
     killConnection: (id) => statement('CALL mysql.rds_kill(?)', [checkThreadId(id)]),
-    // the master user has no RELOAD for a global read lock; Aurora's storage clones are its own API
-    snapshotPosition: () => ({ kind: 'none', why: 'Aurora does not give the master user FLUSH TABLES WITH READ LOCK' }),
+    // the master user can neither pause the applier alone (mysql.rds_stop_replication stops both
+    // threads) nor take a global read lock; Aurora's storage clones are its own API
+    snapshotPosition: () => ({ kind: 'none', why: 'Aurora gives the master user no way to pause its applier alone (nor FLUSH TABLES WITH READ LOCK)' }),
     resetBinaryLogsAndGtids: () => {
       throw new UnsupportedOperationError('Aurora does not allow resetting its binary logs and GTIDs', { next: 'never seed an Aurora instance with dbfleet: it is made by RDS' });
     },

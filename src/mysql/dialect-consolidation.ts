@@ -1,5 +1,5 @@
 import type { Row } from './admin.js';
-import type { CloneDonor, SnapshotPositionPlan } from './dialect.js';
+import type { CloneDonor, DumpGtidPosition, SnapshotPositionPlan } from './dialect.js';
 import { InvalidMysqlArgumentError } from './mysql-errors.js';
 import { formatGtidSet, parseGtidSet, subtractGtidSets, type GtidSet } from './mysql-gtid-set.js';
 import { asText, unexpected } from './row-values.js';
@@ -109,28 +109,26 @@ export const mariadbSnapshotPosition: SnapshotPositionPlan = {
 };
 
 /**
- * MySQL 8.0.17+: mysql.gtid_executed is NOT what a snapshot needs. With the binary log on, InnoDB
- * keeps each transaction's GTID in its undo log and a background thread writes them to the table
- * in batches, so a snapshot sees the table behind its own data. Measured on 9.7.4
+ * MySQL: mysql.gtid_executed is NOT what a snapshot needs. With the binary log on, InnoDB keeps
+ * each transaction's GTID in its undo log and a background thread writes them to the table in
+ * batches, so a snapshot sees the table behind its own data. Measured on 9.7.4
  * (bench/mysql-snapshot-position.bench.ts: a replica with log_replica_updates and the
  * multi-threaded applier, applying a write every millisecond): the table matched the snapshot's
  * rows in 4 (another run: 8) of 300 snapshots, and lagged in the others. Instead nothing may
- * commit while the snapshot opens and @@gtid_executed is read: a global read lock held for those
- * milliseconds (300 of 300 exact; held 0.9 ms median, 9.2 ms at most on an idle machine, 1.3 /
- * 13.5 ms on a loaded one), bounded by lock_wait_timeout, and released with the connection if
- * dbfleet dies, so the reference is never left stopped. mysqldump --single-transaction takes the
- * same lock for the same reason. Needs the RELOAD privilege.
+ * commit while the snapshot opens and @@gtid_executed is read: the applier (the only writer of a
+ * super_read_only replica) is paused for those milliseconds with STOP REPLICA SQL_THREAD, which
+ * returns once every worker has committed what it started (with replica_preserve_commit_order,
+ * the default from 8.0.27, without gaps). A global read lock would do it too, but while it waits
+ * for a long query its table flush makes every new query on those tables wait as well; pausing
+ * the applier never touches readers. REPLICA keywords from 8.0.22.
  */
-export const mysqlSnapshotPosition: SnapshotPositionPlan = {
-  kind: 'commit-lock',
-  lock: (timeoutSeconds) => [statement('SET SESSION lock_wait_timeout = ?', [wholeSecondsAtLeastOne(timeoutSeconds)]), statement('FLUSH TABLES WITH READ LOCK')],
-  position: statement('SELECT @@GLOBAL.gtid_executed AS gtid'),
-  unlock: [statement('UNLOCK TABLES')],
-};
-
-function wholeSecondsAtLeastOne(s: number): number {
-  if (!Number.isFinite(s) || s <= 0) throw new InvalidMysqlArgumentError(`lock wait timeout ${s} s is invalid: expected a number > 0`);
-  return Math.max(1, Math.ceil(s));
+export function mysqlSnapshotPosition(replica: 'REPLICA' | 'SLAVE'): SnapshotPositionPlan {
+  return {
+    kind: 'applier-pause',
+    pause: [statement(`STOP ${replica} SQL_THREAD`)],
+    position: statement('SELECT @@GLOBAL.gtid_executed AS gtid'),
+    resume: [statement(`START ${replica} SQL_THREAD`)],
+  };
 }
 
 // ---- seed: a physical copy over the MySQL protocol --------------------------------------------
@@ -148,3 +146,14 @@ export function mysqlCloneStatements(donor: CloneDonor): Statement[] {
   const render = (pw: string): string => `CLONE INSTANCE FROM ${quote(user)}@${quote(host)}:${port} IDENTIFIED BY ${pw}`;
   return [statement(`SET GLOBAL clone_valid_donor_list = ${quote(`${host}:${port}`)}`), secretStatement(render(quote(password)), render(`'${MASK}'`), [password])];
 }
+
+// ---- seed: a dump's GTID position ---------------------------------------------------------
+
+/**
+ * MariaDB: mariadb-dump --master-data=2 --gtid writes the position as a commented
+ * `SET GLOBAL gtid_slave_pos='0-1-5';` (after the data: the whole file is searched).
+ */
+export const mariadbDumpGtidPosition: DumpGtidPosition = {
+  grep: "SET GLOBAL gtid_slave_pos *= *'",
+  parse: (line) => /SET GLOBAL gtid_slave_pos\s*=\s*'([^']*)'/.exec(line)?.[1],
+};

@@ -2,7 +2,7 @@ import type { ChangeSource, ServerVersion } from './admin.js';
 import type { Dialect, WaitPlan } from './dialect.js';
 import { interpretMariadbGtidWait, parseBinlogStatus, parseRole, renderOptions, type OptionItem } from './dialect-common.js';
 import { positionWait } from './dialect-mysql.js';
-import { mariadbBehind, mariadbCovers, mariadbSame, mariadbSnapshotPosition } from './dialect-consolidation.js';
+import { mariadbBehind, mariadbCovers, mariadbDumpGtidPosition, mariadbSame, mariadbSnapshotPosition } from './dialect-consolidation.js';
 import { InvalidMysqlArgumentError, UnsupportedOperationError } from './mysql-errors.js';
 import { parseReplicaStatus } from './replica-status.js';
 import { versionAtLeast } from './server-version.js';
@@ -80,12 +80,14 @@ export function mariadbDialect(version: ServerVersion): Dialect {
     resetBinaryLogsAndGtids: () => [statement('RESET MASTER'), statement("SET GLOBAL gtid_slave_pos = ''")],
     // SHOW CREATE USER prints MariaDB's hashes as text ('*...' or unix_socket) already
     accountExportSession: () => [],
+    dumpFlushesTables: false,
     cloneSupported: false,
     cloneInstanceFrom: () => {
       throw new UnsupportedOperationError('MariaDB has no CLONE over the MySQL protocol (mariadb-backup needs a shell on the source host)', { next: 'seed by logical dump' });
     },
     letAdminsWrite: () => [],
     assignedGtidsQuery: () => undefined,
+    dumpGtidPosition: () => mariadbDumpGtidPosition,
   };
 }
 

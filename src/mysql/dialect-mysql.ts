@@ -122,9 +122,10 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
     gtidCovers: mysqlCovers,
     sameGtids: mysqlSame,
     gtidsBehind: mysqlBehind,
-    snapshotPosition: () => mysqlSnapshotPosition,
+    snapshotPosition: () => mysqlSnapshotPosition(replica),
     resetBinaryLogsAndGtids: () => [statement(f.resetBinaryLogs ? 'RESET BINARY LOGS AND GTIDS' : 'RESET MASTER')],
     accountExportSession: () => (f.clone ? [statement('SET SESSION print_identified_with_as_hex = ON')] : []),
+    dumpFlushesTables: true,
     cloneSupported: f.clone,
     cloneInstanceFrom: (donor) => {
       if (!f.clone) throw new UnsupportedOperationError(`MySQL ${version.major}.${version.minor}.${version.patch} has no CLONE plugin (8.0.17 and later have)`, { next: 'seed by logical dump' });
@@ -133,6 +134,8 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
     letAdminsWrite: () => [statement('SET GLOBAL super_read_only = 0')],
     // the channel's stored applier settings (the column exists from 8.0.23, with the option)
     assignedGtidsQuery: () => (f.sourceOptions ? statement("SELECT Assign_gtids_to_anonymous_transactions_type AS type FROM mysql.slave_relay_log_info WHERE Channel_name = ''") : undefined),
+    // mysqldump --set-gtid-purged writes SET @@GLOBAL.GTID_PURGED: the loaded copy's gtid_executed is the position
+    dumpGtidPosition: () => undefined,
   };
 }
 

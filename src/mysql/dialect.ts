@@ -107,6 +107,13 @@ export interface Dialect {
   accountExportSession(): Statement[];
   /** True where the server can give or take a physical copy over the MySQL protocol (MySQL 8.0.17+ CLONE plugin). */
   readonly cloneSupported: boolean;
+  /**
+   * Whether this engine's consistent logical dump with its GTID position briefly takes FLUSH TABLES
+   * and FLUSH TABLES WITH READ LOCK on the source (MySQL's mysqldump --single-transaction
+   * --set-gtid-purged=ON), which wait for every running query, and make new queries on those
+   * tables wait with them, even after the flush gave up. MariaDB's dump takes no lock.
+   */
+  readonly dumpFlushesTables: boolean;
   /** Run on the recipient: allow the donor, then replace this server's data with its (CLONE INSTANCE); throws UnsupportedOperationError where cloneSupported is false. */
   cloneInstanceFrom(donor: CloneDonor): Statement[];
   /**
@@ -121,6 +128,8 @@ export interface Dialect {
    * REPLICATION SOURCE of other options and a restart; RESET REPLICA ALL clears it.
    */
   assignedGtidsQuery(): Statement | undefined;
+  /** Where this engine's logical dump writes the GTID position it is consistent with, as text to find and parse (MariaDB: mariadb-dump --gtid's gtid_slave_pos line); undefined where loading the dump sets it on the copy (MySQL: --set-gtid-purged, the copy's gtid_executed). Pure. */
+  dumpGtidPosition(): DumpGtidPosition | undefined;
 }
 
 /**
@@ -155,9 +164,12 @@ export interface PositionTable {
  * GTID position of the data it sees:
  * - `position-tables` (MariaDB): the position tables are read inside the snapshot (they change
  *   in the same transaction as each applied one, when they are InnoDB);
- * - `commit-lock` (MySQL): nothing may commit while the snapshot opens and the position variable
- *   is read (`lock`, START TRANSACTION WITH CONSISTENT SNAPSHOT, `position`, then `unlock`);
- * - `none`: not possible on this server (then both copies are stopped instead).
+ * - `none`: not possible on this server (then both copies are stopped instead);
+ * - `applier-pause` (MySQL): the replica's applier (SQL thread) is paused, so nothing commits
+ *   while the snapshot opens and the position variable is read (`pause` on a second connection,
+ *   START TRANSACTION WITH CONSISTENT SNAPSHOT and `position` on the snapshot's, then `resume` on
+ *   the second one: START/STOP REPLICA end the transaction of the session that runs them).
+ *   Readers never wait, unlike under a global read lock.
  */
 export type SnapshotPositionPlan =
   | {
@@ -168,8 +180,8 @@ export type SnapshotPositionPlan =
       /** The position from every table's rows together; '' when they hold none. */
       parsePosition(rows: readonly Row[]): string;
     }
-  | { kind: 'commit-lock'; lock(timeoutSeconds: number): Statement[]; position: Statement; unlock: Statement[] }
-  | { kind: 'none'; why: string };
+  | { kind: 'none'; why: string }
+  | { kind: 'applier-pause'; pause: Statement[]; position: Statement; resume: Statement[] };
 
 /** One SHOW MASTER STATUS / SHOW BINARY LOG STATUS row. */
 export interface BinlogStatusRow {
@@ -180,3 +192,9 @@ export interface BinlogStatusRow {
 }
 
 export type { BinlogPosition };
+
+/** A GTID position written into a dump as text: `grep` is an extended regular expression (grep -E) matching its line, `parse` reads the position out of that line. */
+export interface DumpGtidPosition {
+  grep: string;
+  parse(line: string): string | undefined;
+}

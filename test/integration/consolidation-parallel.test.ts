@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxFixture } from '../support/sandbox-fixture.js';
 import { ShardWriters } from '../support/consolidation-writers.js';
-import { sshdInstalled } from '../support/sshd-fixture.js';
 import { dbfleet } from '../support/cli.js';
 import { TEST_ENGINES } from '../support/engines.js';
 import { ConsolidationRig, applyKilledIn, applyResume, journalEntries, type ConsolidationSetup } from '../support/consolidation-fixture.js';
@@ -14,7 +13,7 @@ import { ConsolidationRig, applyKilledIn, applyResume, journalEntries, type Cons
 
 const SHARDS = 4;
 
-describe.skipIf(!sshdInstalled).each(TEST_ENGINES)('shard apply --parallel: two moves of a wave side by side (%s)', (engine) => {
+describe.each(TEST_ENGINES)('shard apply --parallel: two moves of a wave side by side (%s)', (engine) => {
   let fx: SandboxFixture;
   let rig: ConsolidationRig | undefined;
   let setup: ConsolidationSetup;

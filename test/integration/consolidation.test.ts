@@ -10,7 +10,6 @@ import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
 import { accepts } from '../../src/shard/apply/phase-retire.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { ShardWriters, onServer, valueOn } from '../support/consolidation-writers.js';
-import { sshdInstalled } from '../support/sshd-fixture.js';
 import { dbfleet } from '../support/cli.js';
 import { TEST_ENGINES } from '../support/engines.js';
 import { replicationSql } from '../support/replication-sql.js';
@@ -27,7 +26,7 @@ import { ConsolidationRig, applyKilledIn, applyResume, journalEntries, type Cons
 const SHARDS = 4;
 const local = new LocalHost();
 
-describe.skipIf(!sshdInstalled).each(TEST_ENGINES)('shard apply: four shards onto two hosts over sshd (%s)', (engine) => {
+describe.each(TEST_ENGINES)('shard apply: four shards onto two hosts over sshd (%s)', (engine) => {
   let fx: SandboxFixture;
   let rig: ConsolidationRig | undefined;
   let setup: ConsolidationSetup;

@@ -13,13 +13,13 @@ import { StderrMarkers } from '../../src/host/ssh-channel-run.js';
 import { SshHost, type SshHostOptions } from '../../src/host/ssh-host.js';
 import { checkHostKey, fingerprint, knownHostId, parseKnownHosts, preferredHostKeyAlgorithms } from '../../src/host/ssh-known-hosts.js';
 import { shellQuote } from '../../src/host/ssh-shell-quote.js';
-import { freePort, sshdInstalled, startSshd, type SshdFixture } from '../support/sshd-fixture.js';
+import { freePort, startSshd, type SshdFixture } from '../support/sshd-fixture.js';
 import { makeTempDir } from '../support/temp-dir.js';
 
 const exec = promisify(execFile);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-if (!sshdInstalled) console.warn('ssh-host: skipping the sshd tests: /usr/sbin/sshd is not installed (apt-get install openssh-server)');
+// sshd is required: global-setup fails the run when it is missing (a tier never skips silently).
 
 /** Arguments a shell would love to interpret; each must arrive as exactly one argv word. */
 const HOSTILE = [
@@ -167,7 +167,7 @@ const CONTRACT: ContractCase[] = [
       await expect(host.spawnDetached('no-such-program-dbfleet', [], { logFile: join(dir, 'log') })).rejects.toMatchObject({ code: 'MISSING_DEPENDENCY' });
       expect(await host.which('no-such-program-dbfleet')).toBeUndefined();
       expect(await host.which('sh')).toMatch(/^\/.*\/sh$/);
-      if (sshdInstalled) expect(await host.which('sshd')).toBe('/usr/sbin/sshd');
+      expect(await host.which('sshd')).toBe('/usr/sbin/sshd');
     },
   },
   {
@@ -236,12 +236,12 @@ const CONTRACT: ContractCase[] = [
   },
 ];
 
-const implementations: Array<{ name: string; skip: boolean; host: () => Host }> = [];
+const implementations: Array<{ name: string; host: () => Host }> = [];
 const local = new LocalHost();
-implementations.push({ name: 'LocalHost', skip: false, host: () => local });
+implementations.push({ name: 'LocalHost', host: () => local });
 let sshd: SshdFixture | undefined;
 let shared: SshHost | undefined;
-implementations.push({ name: 'SshHost', skip: !sshdInstalled, host: () => shared as SshHost });
+implementations.push({ name: 'SshHost', host: () => shared as SshHost });
 
 const opened: SshHost[] = [];
 function sshHost(overrides: Partial<SshHostOptions> & { knownHostsPath: string }): SshHost {
@@ -252,7 +252,6 @@ function sshHost(overrides: Partial<SshHostOptions> & { knownHostsPath: string }
 }
 
 beforeAll(async () => {
-  if (!sshdInstalled) return;
   sshd = await startSshd();
   shared = sshHost({ knownHostsPath: await sshd.writeKnownHosts('known_hosts', [sshd.knownHostsLine('ed25519')]) });
 }, 60_000);
@@ -263,7 +262,7 @@ afterAll(async () => {
 });
 
 for (const impl of implementations) {
-  describe.skipIf(impl.skip)(`Host contract: ${impl.name}`, () => {
+  describe(`Host contract: ${impl.name}`, () => {
     for (const c of CONTRACT) {
       const test = c.localGap !== undefined && impl.name === 'LocalHost' ? it.fails : it;
       test(c.name, async () => {
@@ -282,7 +281,7 @@ for (const impl of implementations) {
 // SSH only: host keys, connection failures, remote process groups, detaching from the session.
 // ---------------------------------------------------------------------------------------------
 
-describe.skipIf(!sshdInstalled)('SshHost host-key verification', () => {
+describe('SshHost host-key verification', () => {
   const fx = (): SshdFixture => sshd as SshdFixture;
 
   it('accepts a known host by each key type (ed25519, ecdsa, rsa), plain or hashed', async () => {
@@ -353,7 +352,7 @@ describe.skipIf(!sshdInstalled)('SshHost host-key verification', () => {
   });
 });
 
-describe.skipIf(!sshdInstalled)('SshHost connection', () => {
+describe('SshHost connection', () => {
   const fx = (): SshdFixture => sshd as SshdFixture;
   const knownHosts = (): Promise<string> => fx().writeKnownHosts('kh-conn', [fx().knownHostsLine('ed25519')]);
 
@@ -440,7 +439,7 @@ describe.skipIf(!sshdInstalled)('SshHost connection', () => {
   });
 });
 
-describe.skipIf(!sshdInstalled)('SshHost remote processes', () => {
+describe('SshHost remote processes', () => {
   const host = (): SshHost => shared as SshHost;
 
   it('kills the whole remote process group at the deadline, not only the shell', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { connectAdmin } from '../../src/mysql/connect-admin.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
@@ -9,7 +9,7 @@ import { recoverInterruptedSwitchover } from '../../src/shard/switchover/recover
 import { silentLogger } from '../../src/core/logger.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { dbfleet } from '../support/cli.js';
-import { TEST_ENGINES } from '../support/engines.js';
+import { TEST_ENGINES, clientOf } from '../support/engines.js';
 import { replicationSql } from '../support/replication-sql.js';
 import { withWriter } from '../support/writer-fixture.js';
 
@@ -172,6 +172,34 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
     expect(await fx.writerRecord(S)).toEqual([master.host]);
   });
 
+  // the promotion's last check reads the dialect's "fully read-only" variable: on MySQL a lowered
+  // super_read_only alone (read_only still 1) lets privileged users write to the old master again
+  it(`refuses the promotion when the old master was unblocked during the switch (${engine === 'mysql' ? 'super_read_only lowered, read_only still 1' : 'read_only lowered'}), undoing the block; nothing lost`, async () => {
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    const socket = (await fx.instance(master.id)).socket;
+    const unblock = engine === 'mysql' ? 'SET GLOBAL super_read_only = 0' : 'SET GLOBAL read_only = 0';
+    let unblocked = false;
+    const d: SwitchoverDeps = {
+      ...deps(),
+      // synchronous, as the switchover calls it between two phases: writes blocked, the candidate caught up
+      failpoint: (point) => {
+        if (point !== `${S}:candidate-caught-up`) return;
+        execFileSync(clientOf(engine), ['--no-defaults', '-uroot', '-S', socket, '-e', unblock], { timeout: 10_000 });
+        unblocked = true;
+      },
+    };
+    const { result: err, lost } = await withWriter(fx, S, () => onlineSwitchover(request(master, candidate, [other]), d).catch((e: unknown) => e), { intervalMs: 5 });
+    expect(unblocked).toBe(true);
+    expect(err).toMatchObject({ code: 'MASTER_MOVED_DURING_SWITCH' });
+    expect(String((err as Error).message)).toMatch(/is no longer fully read-only at /);
+    expect(lost).toBe(0);
+    // nothing switched: the old master writable again (undone), the candidate still a read-only replica
+    expect(await readOnly(master.id)).toBe('0');
+    expect(await fx.writerRecord(S)).toEqual([master.host]);
+    expect(await readOnly(candidate.id)).toBe('1');
+    await expectFollows([candidate, other], master);
+  });
+
   it('switches the master with a writer running: no acknowledged write lost, replicas follow, old master replicates', async () => {
     const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
     const { result: report, lost, acknowledged, maxWindowMs } = await withWriter(fx, S, () => onlineSwitchover(request(master, candidate, [other]), deps()), { intervalMs: 5 });
@@ -196,21 +224,25 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
     await expectFollows([current, other], oldMaster);
   });
 
-  it('dbfleet shard switchover: refuses bad input with exit 2, switches with the phases in its JSON', async () => {
+  it('dbfleet shard switchover: refuses bad input with exit 2, switches with a writer running and the phases in its JSON; nothing lost', async () => {
     const config = `${fx.dir}/fleet.yaml`;
-    const [master, candidate] = m as [SwitchoverMember, SwitchoverMember];
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
     const bad = await dbfleet(['shard', 'switchover', S, '--to', 'no-such-instance', '--config', config]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--to no-such-instance is not an instance of aurora-test-1/);
     const already = await dbfleet(['shard', 'switchover', S, '--to', master.id, '--config', config]);
     expect(already.code).toBe(2);
     expect(already.stderr).toMatch(/already the master/);
-    const ok = await dbfleet(['shard', 'switchover', S, '--to', candidate.id, '--config', config, '--json']);
+    const run = await withWriter(fx, S, () => dbfleet(['shard', 'switchover', S, '--to', candidate.id, '--config', config, '--json']), { intervalMs: 5 });
+    const ok = run.result;
     expect(ok.code, ok.stderr).toBe(0);
+    expect(run.lost).toBe(0);
+    expect(run.acknowledged).toBeGreaterThan(20);
     const report = JSON.parse(ok.stdout) as { from: string; to: string; writeBlockedMs: number; phases: { phase: string; outcome: string }[] };
     expect(report).toMatchObject({ from: master.id, to: candidate.id });
     expect(report.phases).toHaveLength(9);
     expect(await fx.writerRecord(S)).toEqual([candidate.host]);
+    await expectFollows([master, other], candidate);
   });
 
   it('after a crash with writes blocked: recovery refuses to guess without the journal, then lifts the dead run\'s block, and the switch runs; nothing lost', async () => {

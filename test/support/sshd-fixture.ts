@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { createServer, connect } from 'node:net';
 import { userInfo } from 'node:os';
@@ -10,7 +10,6 @@ import { makeTempDir } from './temp-dir.js';
 const run = promisify(execFile);
 
 export const SSHD = '/usr/sbin/sshd';
-export const sshdInstalled = existsSync(SSHD);
 
 export type HostKeyType = 'ed25519' | 'ecdsa' | 'rsa';
 

@@ -28,18 +28,18 @@ interface Row {
   reset: string[] | 'unsupported';
   accounts: string[];
   clone: string[] | 'unsupported';
-  snapshot: 'position-tables' | 'commit-lock' | 'none';
+  snapshot: 'position-tables' | 'applier-pause' | 'none';
   adminsWrite: string[] | 'unsupported';
 }
 
 // MySQL: CLONE and print_identified_with_as_hex from 8.0.17; RESET BINARY LOGS AND GTIDS from
 // 8.2 (8.4 removed RESET MASTER). MariaDB keeps RESET MASTER and its own gtid_slave_pos.
 const TABLE: Record<string, Row> = {
-  'mysql 5.7': { vars: { version: '5.7.44-log' }, reset: ['RESET MASTER'], accounts: [], clone: 'unsupported', snapshot: 'commit-lock', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
-  'mysql 8.0.16': { vars: { version: '8.0.16' }, reset: ['RESET MASTER'], accounts: [], clone: 'unsupported', snapshot: 'commit-lock', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
-  'mysql 8.0.36': { vars: { version: '8.0.36' }, reset: ['RESET MASTER'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'commit-lock', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
-  'mysql 8.4': { vars: { version: '8.4.3' }, reset: ['RESET BINARY LOGS AND GTIDS'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'commit-lock', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
-  'mysql 9.7': { vars: { version: '9.7.4-2', versionComment: '(Debian)' }, reset: ['RESET BINARY LOGS AND GTIDS'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'commit-lock', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
+  'mysql 5.7': { vars: { version: '5.7.44-log' }, reset: ['RESET MASTER'], accounts: [], clone: 'unsupported', snapshot: 'applier-pause', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
+  'mysql 8.0.16': { vars: { version: '8.0.16' }, reset: ['RESET MASTER'], accounts: [], clone: 'unsupported', snapshot: 'applier-pause', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
+  'mysql 8.0.36': { vars: { version: '8.0.36' }, reset: ['RESET MASTER'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'applier-pause', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
+  'mysql 8.4': { vars: { version: '8.4.3' }, reset: ['RESET BINARY LOGS AND GTIDS'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'applier-pause', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
+  'mysql 9.7': { vars: { version: '9.7.4-2', versionComment: '(Debian)' }, reset: ['RESET BINARY LOGS AND GTIDS'], accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: CLONE, snapshot: 'applier-pause', adminsWrite: ['SET GLOBAL super_read_only = 0'] },
   'aurora 2': { vars: { version: '5.7.12', auroraVersion: '2.11.2' }, reset: 'unsupported', accounts: [], clone: 'unsupported', snapshot: 'none', adminsWrite: 'unsupported' },
   'aurora 3': { vars: { version: '8.0.28', auroraVersion: '3.05.2' }, reset: 'unsupported', accounts: ['SET SESSION print_identified_with_as_hex = ON'], clone: 'unsupported', snapshot: 'none', adminsWrite: 'unsupported' },
   'mariadb 10.11': { vars: { version: '10.11.6-MariaDB-0+deb12u1' }, reset: ['RESET MASTER', "SET GLOBAL gtid_slave_pos = ''"], accounts: [], clone: 'unsupported', snapshot: 'position-tables', adminsWrite: [] },
@@ -72,16 +72,17 @@ describe('the clone statement', () => {
 });
 
 describe('the snapshot position plans', () => {
-  it('MySQL: a global read lock bounded by lock_wait_timeout, @@gtid_executed read under it, then unlocked', () => {
-    const plan = dialect({ version: '9.7.4' }).snapshotPosition();
-    if (plan.kind !== 'commit-lock') throw new Error(plan.kind);
-    expect(plan.lock(2.5).map((s) => [s.sql, s.params])).toEqual([
-      ['SET SESSION lock_wait_timeout = ?', [3]],
-      ['FLUSH TABLES WITH READ LOCK', []],
-    ]);
+  it.each([
+    ['5.7.44-log', 'SLAVE'],
+    ['8.0.21', 'SLAVE'],
+    ['8.0.22', 'REPLICA'],
+    ['9.7.4', 'REPLICA'],
+  ])('MySQL %s: the applier (SQL thread) paused, @@gtid_executed read, the applier started again (%s keywords)', (version, word) => {
+    const plan = dialect({ version }).snapshotPosition();
+    if (plan.kind !== 'applier-pause') throw new Error(plan.kind);
+    expect(plan.pause.map((s) => [s.sql, s.params])).toEqual([[`STOP ${word} SQL_THREAD`, []]]);
     expect(plan.position.sql).toBe('SELECT @@GLOBAL.gtid_executed AS gtid');
-    expect(plan.unlock.map((s) => s.sql)).toEqual(['UNLOCK TABLES']);
-    expect(() => plan.lock(0)).toThrow(/lock wait timeout/);
+    expect(plan.resume.map((s) => [s.sql, s.params])).toEqual([[`START ${word} SQL_THREAD`, []]]);
   });
 
   it('MariaDB: the last row per domain (highest sub_id) of the gtid_slave_pos tables read in the snapshot', () => {

@@ -1,10 +1,17 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { consolidationSectionSchema } from '../../src/core/config-schema.js';
 import { describeIssues } from '../../src/core/config-load.js';
 import { hostEngine } from '../../src/shard/apply/apply-context.js';
-import { dumpCommand, loadCommand } from '../../src/shard/seed/seed-by-dump.js';
+import { clientDefaultsFile, dumpCommand, loadCommand } from '../../src/shard/seed/seed-by-dump.js';
 import { chooseSeedMethod, type CloneSide, type SeedMethodFacts } from '../../src/shard/seed/seed-method.js';
 import { parseBatch } from '../../src/shard/seed/root-client.js';
+
+const execFileAsync = promisify(execFile);
 
 // The pure parts of seeding a new copy on either engine: which method, which command lines, what
 // the consolidation section says a host runs; the root client's batch-output parser.
@@ -56,9 +63,25 @@ describe('the dump and load command lines', () => {
     const engine = { kind: 'mysql' as const, prefix: '/opt/mysql' };
     expect(dumpCommand(engine, '/w/.seed.cnf', o, '/w/seed.sql')).toEqual({
       command: '/opt/mysql/bin/mysqldump',
-      args: ['--defaults-file=/w/.seed.cnf', '-h', '10.0.0.2', '-P', '3306', '--get-server-public-key', '--set-gtid-purged=ON', '--no-tablespaces', '--single-transaction', '--routines', '--triggers', '--events', '--result-file=/w/seed.sql', '--databases', 'app', 'game'],
+      args: ['--defaults-file=/w/.seed.cnf', '-h', '10.0.0.2', '-P', '3306', '--get-server-public-key', '--init-command=SET SESSION lock_wait_timeout = 2', '--set-gtid-purged=ON', '--no-tablespaces', '--single-transaction', '--routines', '--triggers', '--events', '--result-file=/w/seed.sql', '--databases', 'app', 'game'],
     });
     expect(loadCommand({ kind: 'mysql' }, '/s/mysqld.sock', '/w/seed.sql')).toEqual({ command: 'mysql', args: ['--no-defaults', '-S', '/s/mysqld.sock', '-uroot', '--commands', '--init-command=SET SESSION sql_log_bin = 0', '-e', 'source /w/seed.sql'] });
+  });
+});
+
+describe('the dump account\'s defaults file', () => {
+  // read back by the real option-file parser (MariaDB's my_print_defaults; MySQL's reads the same escapes)
+  it.each([['plain', 'secret'], ['quote and backslash', 'a"b\\c'], ['comment sign and spaces', ' p#w x '], ['line breaks and a tab', 'one\npassword=evil\r\tx']])('a password with %s arrives as it is and adds no option', async (_what, password) => {
+    const dir = await mkdtemp(join(tmpdir(), 'dbfleet-cnf-'));
+    try {
+      const file = join(dir, 'seed.cnf');
+      await writeFile(file, clientDefaultsFile({ user: 'dbfleet', password }), { mode: 0o600 });
+      const { stdout } = await execFileAsync('my_print_defaults', [`--defaults-file=${file}`, 'client']);
+      // one option per line as the parser read them: exactly these two, the password whole
+      expect(stdout).toBe(`--user=dbfleet\n--password=${password}\n`);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

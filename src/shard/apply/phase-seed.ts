@@ -58,17 +58,19 @@ export function seedPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): P
         const host = deps.host(t.host);
         const log = deps.logger.child({ shard: move.shard, target: targetName(move, t, ip) });
         const manager = deps.mysqld(t.host);
+        const marker = seedMarker(spec);
+        const ours = await host.exists(marker);
         if ((await manager.pid(spec)) === undefined) {
           // a clone shuts its recipient down to finish at the next start: a run killed then left it down
           log.warn('the new mysqld is not running (a seed a crash cut short?): starting it');
-          // (after a clone, with the root account the clone replaced restored, as seedByClone does)
-          await manager.start(spec, { readyTimeoutMs: 600_000, ...(spec.engine?.kind === 'mysql' ? { initSql: RESTORE_LOCAL_ROOT } : {}) });
+          // Only a copy a seed of ours started gets its root account restored (the clone replaced
+          // it, as seedByClone does after its restart); any other server starts as it is, and the
+          // checks below decide before anything in it changes.
+          await manager.start(spec, { readyTimeoutMs: 600_000, ...(ours && spec.engine?.kind === 'mysql' ? { initSql: RESTORE_LOCAL_ROOT } : {}) });
         }
         const root = rootClientFor(host, spec);
         const d = await root.dialect();
         const replica = d.parseReplicaStatus(await root.query(d.replicaStatusQuery()));
-        const marker = seedMarker(spec);
-        const ours = await host.exists(marker);
         const previous = ((state[`${move.shard}:seed`] as Record<string, string> | undefined) ?? {})[String(t.serverId)];
         if (previous !== undefined && !ours && replica && replica.sourceHost === move.master.host && replica.sourcePort === move.master.port) {
           // seeded and attached before (a --redo-from that re-seeds only a copy removed by hand)

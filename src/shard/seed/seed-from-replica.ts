@@ -9,6 +9,7 @@ import { mysqldPaths, type MysqldSpec } from '../mysqld/mysqld-spec.js';
 import { copyAccounts } from './copy-accounts.js';
 import { CloneFailedError, seedByClone } from './seed-by-clone.js';
 import { seedByDump } from './seed-by-dump.js';
+import { checkSourceQuiet } from './source-quiet.js';
 import { chooseSeedMethod, type CloneSide, type SeedMethod, type SeedMethodChoice, type SeedMethodFacts } from './seed-method.js';
 import { RootClient, SYSTEM_DATABASES } from './root-client.js';
 
@@ -25,6 +26,8 @@ export interface SeedOptions {
   /** consolidation.seed_method (default `auto`). */
   method?: SeedMethodChoice;
   timeoutMs?: number;
+  /** MySQL: the dump's bound on waiting for its global read lock on the source (default DUMP_LOCK_WAIT_S). */
+  dumpLockWaitS?: number;
 }
 
 export interface SeedResult {
@@ -75,9 +78,11 @@ export async function seedFromReplica(o: SeedOptions): Promise<SeedResult> {
       }
     }
     const d = await root.dialect();
+    // before anything changes on the copy: the dump's flush must not meet a long query there
+    if (dialectOf(donor).dumpFlushesTables) await checkSourceQuiet(donor);
     await root.run(d.letAdminsWrite());
     const accounts = await copyAccounts(donor, root);
-    const dumped = await seedByDump(o.target.host, o.target.spec.engine, root, { source: o.source, account: o.account, databases, workDir: o.workDir, timeoutMs });
+    const dumped = await seedByDump(o.target.host, o.target.spec.engine, root, { source: o.source, account: o.account, databases, workDir: o.workDir, timeoutMs, ...(o.dumpLockWaitS !== undefined ? { lockWaitS: o.dumpLockWaitS } : {}) });
     await root.run(d.setReadOnly(true));
     return { method: 'dump', why: decision.why, databases, gtid: dumped.gtid, accounts, dumpBytes: dumped.dumpBytes };
   } finally {

@@ -2,6 +2,7 @@ import { applyChangeSet, listRecords } from '../../dns/record-store.js';
 import type { RecordOp } from '../../dns/change-set.js';
 import type { Endpoint, MysqlAdmin, SqlSession, Timeouts } from '../../mysql/admin.js';
 import { leaseFence } from '../../failover/lease/lease-store.js';
+import { dialectOf, runStatement } from '../engine/admin-dialect.js';
 import type { SwitchoverDeps, SwitchoverMember, SwitchoverRequest } from './online-switchover.js';
 
 export const TIMEOUTS: Timeouts = { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 };
@@ -51,7 +52,7 @@ export async function endConnections(master: MysqlAdmin, users: readonly string[
   let n = 0;
   for (const r of rows) {
     try {
-      await master.session.query(`KILL CONNECTION ${Number(r['id'])}`);
+      await runStatement(master, dialectOf(master).killConnection(Number(r['id'])));
       n += 1;
     } catch {
       // it ended by itself meanwhile

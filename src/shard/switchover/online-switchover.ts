@@ -147,11 +147,12 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
         // re-verify right before the irreversible step: the lease is still ours
         const still = await acquireOrRenew(dns, leaseName, holder, 120_000, q);
         if (!still.held || still.token !== leaseToken) throw new SafetyRefusal('SWITCHOVER_LEASE_LOST', `the switchover lease of ${req.shard} is no longer ours (${still.holder})`);
-        // and the old master is still blocked at the final position (nobody made it writable meanwhile)
-        const ro = asSwitch((await runStatement(master, dialectOf(master).readOnlyQuery()))[0]?.['ro'], 'read_only');
+        // and the old master is still fully blocked at the final position (nobody unblocked it
+        // meanwhile: on MySQL a lowered super_read_only alone lets privileged users write again)
+        const blocked = asSwitch((await runStatement(master, dialectOf(master).fullReadOnlyQuery()))[0]?.['ro'], 'fully read-only');
         const pos = (await master.binlogPosition()).gtidSet ?? '';
-        if (!ro || !dialectOf(master).sameGtids(pos, finalGtid)) {
-          throw new SafetyRefusal('MASTER_MOVED_DURING_SWITCH', `${req.master.id} is ${ro ? 'read-only' : 'writable'} at ${pos || '(empty)'}, not read-only at the final position ${finalGtid || '(empty)'}: someone wrote or unblocked it during the switch`);
+        if (!blocked || !dialectOf(master).sameGtids(pos, finalGtid)) {
+          throw new SafetyRefusal('MASTER_MOVED_DURING_SWITCH', `${req.master.id} is ${blocked ? 'read-only' : 'no longer fully read-only'} at ${pos || '(empty)'}, not read-only at the final position ${finalGtid || '(empty)'}: someone wrote or unblocked it during the switch`);
         }
         await candidate.stopReplica();
         await candidate.resetReplicaAll();

@@ -1,7 +1,7 @@
 import { RemoteError, errorMessage } from '../../core/errors.js';
 import type { MysqlAdmin } from '../../mysql/admin.js';
 import { dialectOf, gtidPosition, runStatements } from '../engine/admin-dialect.js';
-import { SnapshotLockTimeout, checkReferenceReplicates, openSnapshot, snapshotSupport, type SnapshotSupport } from './reference-snapshot.js';
+import { SnapshotPauseFailed, checkReferenceReplicates, openSnapshot, snapshotSupport, type SnapshotSupport } from './reference-snapshot.js';
 
 export interface TableChecksum {
   table: string;
@@ -12,13 +12,13 @@ export interface TableChecksum {
  * How the two copies are brought to one position:
  * - `snapshot`: the reference (a serving replica) keeps replicating and is read in a consistent
  *   snapshot at that snapshot's exact position (MariaDB: its mysql.gtid_slave_pos inside the
- *   snapshot; MySQL: @@gtid_executed read under a global read lock of milliseconds while the
- *   snapshot opens, see reference-snapshot.ts); only the new copy stops, run up to exactly that
+ *   snapshot; MySQL: @@gtid_executed read while its applier is paused for the milliseconds the
+ *   snapshot takes to open, see reference-snapshot.ts); only the new copy stops, run up to exactly that
  *   position. A table that differs is compared again by `stop-both` before anything is refused
  *   (DDL or a non-transactional table can differ in a snapshot).
  * - `stop-both`: both stop and run up to the master's position; the reference serves reads as of
  *   that position while its tables are checksummed. The fallback for a reference whose
- *   gtid_slave_pos is not InnoDB, or whose global read lock could not be had in time.
+ *   gtid_slave_pos is not InnoDB, or whose applier could not be paused in time.
  */
 export type CompareMode = 'snapshot' | 'stop-both';
 
@@ -102,10 +102,10 @@ export interface CompareOptions {
   atPosition?: () => void | Promise<void>;
   /** Told why the reference had to be stopped after all (stop-both mode, or a snapshot re-check). */
   onReferenceStopped?: (why: string) => void;
-  /** A fresh admin for a server whose session broke: replication is restarted through it. */
-  reconnect?: (a: MysqlAdmin) => Promise<MysqlAdmin>;
-  /** How long the reference's applier may be held for the snapshot's position (MySQL; default SNAPSHOT_LOCK_TIMEOUT_S). */
-  snapshotLockTimeoutS?: number;
+  /** A fresh admin for a server: replication is restarted through it when a session broke, and (MySQL) the reference's applier is paused and resumed on one. */
+  reconnect: (a: MysqlAdmin) => Promise<MysqlAdmin>;
+  /** Bound of the reference applier's pause for the snapshot's position (MySQL; default SNAPSHOT_PAUSE_TIMEOUT_S). */
+  snapshotPauseTimeoutS?: number;
 }
 
 /**
@@ -113,7 +113,7 @@ export interface CompareOptions {
  * and then on a fresh connection (`reconnect`) if that session broke. A server it cannot restart
  * (the reference serves reads) is an error naming it, whatever else went wrong before.
  */
-async function resume(servers: readonly MysqlAdmin[], reconnect: CompareOptions['reconnect'], before: unknown): Promise<void> {
+async function resume(servers: readonly MysqlAdmin[], reconnect: CompareOptions['reconnect'] | undefined, before: unknown): Promise<void> {
   const failed: string[] = [];
   await Promise.all(
     servers.map(async (x) => {
@@ -179,7 +179,7 @@ async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, support: Snapshot
     const stoppedAt = await b.appliedGtid();
     // the reference has applied at least what the new copy has, so the snapshot is not behind it
     if (stoppedAt) await a.waitForGtid(stoppedAt, timeoutMs);
-    const position = await openSnapshot(a, support, o.snapshotLockTimeoutS);
+    const position = await openSnapshot(a, support, { connect: () => o.reconnect(a), resumeTimeoutMs: timeoutMs, ...(o.snapshotPauseTimeoutS !== undefined ? { pauseTimeoutS: o.snapshotPauseTimeoutS } : {}) });
     await runUntil(b, position, timeoutMs, ` (the reference's snapshot position: a transaction of ${a.endpoint.host}'s own, not from the master?)`);
     await o.atPosition?.();
     return await compareAt(a, b, position, 'snapshot', timeoutMs);
@@ -188,7 +188,7 @@ async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, support: Snapshot
     throw e;
   } finally {
     await a.session.query('COMMIT').catch(() => undefined);
-    // the reference was never stopped; only the new copy (not serving) is started again
+    // the reference never stopped serving (its applier, paused for the snapshot, runs again); only the new copy is started again
     await resume([b], o.reconnect, failure);
   }
 }
@@ -202,7 +202,7 @@ async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, support: Snapshot
  * ends with the connection. Tables that differ there are compared again with both stopped at the
  * master's position, and only that verdict counts. Replication resumes on what was stopped.
  */
-export async function compareReplicas(master: MysqlAdmin, a: MysqlAdmin, b: MysqlAdmin, o: CompareOptions = {}): Promise<ChecksumReport> {
+export async function compareReplicas(master: MysqlAdmin, a: MysqlAdmin, b: MysqlAdmin, o: CompareOptions): Promise<ChecksumReport> {
   const timeoutMs = o.timeoutMs ?? 60_000;
   if (o.mode === 'stop-both') {
     o.onReferenceStopped?.('stopping both copies, as asked');
@@ -218,7 +218,7 @@ export async function compareReplicas(master: MysqlAdmin, a: MysqlAdmin, b: Mysq
   try {
     snap = await compareInSnapshot(a, b, support, timeoutMs, o);
   } catch (e) {
-    if (!(e instanceof SnapshotLockTimeout) || o.mode === 'snapshot') throw e;
+    if (!(e instanceof SnapshotPauseFailed) || o.mode === 'snapshot') throw e;
     o.onReferenceStopped?.(`the reference could not be read in a snapshot: ${e.message}`);
     return compareStopped(master, a, b, timeoutMs, undefined, o, o.atPosition);
   }

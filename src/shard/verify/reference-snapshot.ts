@@ -6,19 +6,21 @@ import { dialectOf, gtidValue, runStatement, runStatements } from '../engine/adm
 
 /**
  * The reference side of verify: a current, serving replica read in a consistent snapshot, so it
- * never has to stop. The snapshot's exact GTID position comes from the dialect's plan:
+ * never has to stop serving. The snapshot's exact GTID position comes from the dialect's plan:
  * - MariaDB reads mysql.gtid_slave_pos inside the snapshot: on an InnoDB table it is updated in
  *   the same transaction as each applied transaction, so the snapshot sees exactly the position of
  *   the data it sees (the @@gtid_slave_pos variable moves on);
  * - MySQL 9.7 does not update mysql.gtid_executed that way (a background thread writes it in
  *   batches: in a snapshot it lags the data, see dialect-consolidation.ts for the measurement), so
- *   nothing may commit while the snapshot opens and @@gtid_executed is read: a global read lock
- *   held for milliseconds, bounded by lock_wait_timeout, and gone with the connection if dbfleet
- *   dies. Readers are not blocked by it; the replica's applier waits those milliseconds.
+ *   the replica's applier, the only writer of a super_read_only replica, is paused while the
+ *   snapshot opens and @@gtid_executed is read (STOP REPLICA SQL_THREAD on a second connection,
+ *   bounded; then START REPLICA SQL_THREAD). Readers never wait: a global read lock, the other way
+ *   to stop commits, makes every new query on a table wait while it waits for a long query there.
+ *   The pause is milliseconds (bench/mysql-snapshot-position.bench.ts).
  */
 
-/** How long the reference's applier may be held for the snapshot's position (MySQL's global read lock). */
-export const SNAPSHOT_LOCK_TIMEOUT_S = 5;
+/** How long STOP REPLICA SQL_THREAD may take on the reference (it waits until the applier has committed what it started). */
+export const SNAPSHOT_PAUSE_TIMEOUT_S = 5;
 
 /** What openSnapshot needs: the dialect's plan, and (MariaDB) the position tables read once per compare. */
 export interface SnapshotSupport {
@@ -35,7 +37,7 @@ export async function snapshotSupport(a: MysqlAdmin): Promise<SnapshotSupport | 
   switch (plan.kind) {
     case 'none':
       return { unusable: plan.why };
-    case 'commit-lock':
+    case 'applier-pause':
       return { plan, tables: [] };
     case 'position-tables': {
       const tables = plan.parseTables(await runStatement(a, plan.tablesQuery));
@@ -57,61 +59,106 @@ export async function checkReferenceReplicates(a: MysqlAdmin): Promise<void> {
   });
 }
 
-/** Thrown when the global read lock for the snapshot's position could not be had (in time: a long query on the reference? or without RELOAD). */
-export class SnapshotLockTimeout extends RemoteError {
+/** Thrown when the reference's applier could not be paused for the snapshot's position (in time: a long transaction, a replicated DDL behind a long query? or without the privilege); it runs again. */
+export class SnapshotPauseFailed extends RemoteError {
   constructor(host: string, timeoutS: number, cause: unknown) {
-    super('VERIFY_SNAPSHOT_LOCK', `${host}: no global read lock for the snapshot's position within ${timeoutS} s: ${errorMessage(cause)}`, {
+    super('VERIFY_SNAPSHOT_PAUSE', `${host}: its applier did not pause for the snapshot's position within ${timeoutS} s (STOP REPLICA SQL_THREAD waits until the applier has committed what it started): ${errorMessage(cause)}`, {
       retryable: true,
-      next: 'look for long queries or DDL on the reference, and that the admin holds RELOAD there; verify compares with both stopped instead unless the snapshot mode was asked for',
+      next: 'look for a long transaction being applied there, or a replicated DDL waiting for a long query, and that the admin may stop replication (REPLICATION_SLAVE_ADMIN); verify compares with both stopped instead unless the snapshot mode was asked for',
       cause,
     });
   }
 }
 
+export interface OpenSnapshotOptions {
+  /** A second connection to the reference (MySQL: the pause and resume run there, as START/STOP REPLICA commit the session's transaction). */
+  connect: () => Promise<MysqlAdmin>;
+  /** Bound of the applier pause (default SNAPSHOT_PAUSE_TIMEOUT_S). */
+  pauseTimeoutS?: number;
+  /** How long the applier's restart may wait (behind a pause that is still under way on the server). */
+  resumeTimeoutMs: number;
+}
+
 /**
  * Opens a consistent snapshot on the reference and returns the GTID position its data stands at.
  * The transaction stays open (the caller's COMMIT ends it; so does closing the connection).
+ * Sets no session variable: the isolation level applies to this one transaction.
  */
-export async function openSnapshot(a: MysqlAdmin, support: SnapshotSupport, lockTimeoutS = SNAPSHOT_LOCK_TIMEOUT_S): Promise<string> {
-  await a.session.query('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+export async function openSnapshot(a: MysqlAdmin, support: SnapshotSupport, o: OpenSnapshotOptions): Promise<string> {
+  await a.session.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
   const { plan } = support;
-  let position: string;
-  if (plan.kind === 'commit-lock') {
-    try {
-      await runStatements(a, plan.lock(lockTimeoutS), { timeoutMs: (lockTimeoutS + 5) * 1000 });
-    } catch (e) {
-      await releaseLock(a, plan.unlock);
-      throw new SnapshotLockTimeout(a.endpoint.host, lockTimeoutS, e);
-    }
-    try {
-      await a.session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-      position = await gtidValue(a, plan.position);
-    } finally {
-      await releaseLock(a, plan.unlock);
-    }
-  } else if (plan.kind === 'position-tables') {
-    await a.session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-    const rows = [];
-    for (const t of support.tables) rows.push(...(await runStatement(a, plan.rowsQuery(t.name))));
-    position = plan.parsePosition(rows);
-  } else {
-    throw new RemoteError('VERIFY_NO_SNAPSHOT', `${a.endpoint.host} cannot be read in a snapshot: ${plan.why}`);
-  }
-  // read under the lock, an empty @@gtid_executed is exact: no transaction at all yet. MariaDB's
-  // empty gtid_slave_pos tables only say nothing was replicated since they were last cleared.
-  if (position === '' && plan.kind !== 'commit-lock') throw new RemoteError('VERIFY_POSITION', `${a.endpoint.host} shows no applied GTID in its snapshot: no position to compare at`, { next: 'let it replicate a transaction from the master, then resume' });
+  if (plan.kind === 'applier-pause') return pausedSnapshot(a, plan, o);
+  if (plan.kind === 'none') throw new RemoteError('VERIFY_NO_SNAPSHOT', `${a.endpoint.host} cannot be read in a snapshot: ${plan.why}`);
+  await a.session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+  const rows = [];
+  for (const t of support.tables) rows.push(...(await runStatement(a, plan.rowsQuery(t.name))));
+  const position = plan.parsePosition(rows);
+  // MariaDB's empty gtid_slave_pos tables say only that nothing was replicated since they were last cleared
+  if (position === '') throw new RemoteError('VERIFY_POSITION', `${a.endpoint.host} shows no applied GTID in its snapshot: no position to compare at`, { next: 'let it replicate a transaction from the master, then resume' });
   return position;
 }
 
 /**
- * UNLOCK TABLES (the snapshot stays open). If that fails the session cannot be trusted to have
- * let go: it is destroyed, and the server drops the lock with the connection, so the reference's
- * applier never stays held.
+ * MySQL: the applier paused on a second connection (bounded), the snapshot opened and
+ * @@gtid_executed read (exact: nothing commits meanwhile, so an empty set too means no
+ * transaction at all yet), the applier started again, whatever happened.
  */
-async function releaseLock(a: MysqlAdmin, unlock: readonly Statement[]): Promise<void> {
+async function pausedSnapshot(a: MysqlAdmin, plan: Extract<SnapshotPositionPlan, { kind: 'applier-pause' }>, o: OpenSnapshotOptions): Promise<string> {
+  const timeoutS = o.pauseTimeoutS ?? SNAPSHOT_PAUSE_TIMEOUT_S;
+  // connected before the pause: connecting is no part of the applier's wait
+  const control = await o.connect();
   try {
-    await runStatements(a, unlock, { timeoutMs: 5_000 });
-  } catch {
-    a.session.destroy();
+    try {
+      await runStatements(control, plan.pause, { timeoutMs: timeoutS * 1000 });
+    } catch (e) {
+      // The STOP may still be under way on the server (measured on 9.7.4: neither a client that
+      // gives up nor KILL QUERY cancels it; it stops the applier once its current transaction
+      // ends). A START on a fresh connection waits behind it and starts the applier again then.
+      await resumeApplier(a, undefined, plan.resume, o, e);
+      throw new SnapshotPauseFailed(a.endpoint.host, timeoutS, e);
+    }
+    let failure: unknown;
+    try {
+      await a.session.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+      return await gtidValue(a, plan.position);
+    } catch (e) {
+      failure = e;
+      throw e;
+    } finally {
+      await resumeApplier(a, control, plan.resume, o, failure);
+    }
+  } finally {
+    await control.close().catch(() => undefined);
   }
+}
+
+/**
+ * START REPLICA SQL_THREAD with its own deadline: on the control connection, else on a fresh one.
+ * A reference it cannot restart is an error naming it (it serves stale reads until started).
+ */
+async function resumeApplier(a: MysqlAdmin, control: MysqlAdmin | undefined, resume: readonly Statement[], o: OpenSnapshotOptions, before: unknown): Promise<void> {
+  let last: unknown;
+  if (control) {
+    try {
+      await runStatements(control, resume, { timeoutMs: o.resumeTimeoutMs });
+      return;
+    } catch (e) {
+      last = e;
+    }
+  }
+  try {
+    const fresh = await o.connect();
+    try {
+      await runStatements(fresh, resume, { timeoutMs: o.resumeTimeoutMs });
+      return;
+    } finally {
+      await fresh.close().catch(() => undefined);
+    }
+  } catch (e) {
+    last = e;
+  }
+  throw new RemoteError('VERIFY_LEFT_STOPPED', `the applier of the reference ${a.endpoint.host}:${a.endpoint.port} could not be started again after the snapshot's pause (${errorMessage(last)})${before === undefined ? '' : `, after: ${errorMessage(before)}`}`, {
+    next: 'check that it replicates; if not, run START REPLICA SQL_THREAD on it now (a stopped reference serves stale reads), then resume',
+    cause: before ?? last,
+  });
 }
