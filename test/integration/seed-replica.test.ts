@@ -186,6 +186,12 @@ describe.each(TEST_ENGINES)('seeding and verifying a new copy (%s)', (engine) =>
       await Promise.all([n.close(), s.close()]);
     }
     expect((await rootClientFor(host, y).query('SELECT 1 AS one'))[0]).toEqual({ one: '1' });
+    if (engine === 'mysql') {
+      // the clone brought the donor's accounts; root@localhost is again the template's: the socket
+      // peer's OS user (auth_socket), no password anyone reaching the socket could use
+      const user = (await host.check('id', ['-un'], { timeoutMs: 5_000 })).stdout.trim();
+      expect(await rootClientFor(host, y).query("SELECT plugin, authentication_string AS os_user FROM mysql.user WHERE user = 'root' AND host = 'localhost'")).toEqual([{ plugin: 'auth_socket', os_user: user }]);
+    }
   });
 
   if (engine === 'mysql') it('falls back to a logical dump (mysqldump --set-gtid-purged) when CLONE is not permitted, saying why, and ends identical', async () => {

@@ -4,7 +4,6 @@ import type { Phase } from '../../core/phases/phase-runner.js';
 import type { Host } from '../../host/host.js';
 import { asSwitch } from '../../mysql/row-values.js';
 import { mysqldPaths } from '../mysqld/mysqld-spec.js';
-import { RESTORE_LOCAL_ROOT } from '../seed/seed-by-clone.js';
 import { clearPartialCopy, rootClientFor, seedFromReplica } from '../seed/seed-from-replica.js';
 import { addressOf, currentEndpoint, targetName, targetSpec, withAdmin, type ApplyDeps, type ApplySettings, type ApplyState } from './apply-context.js';
 import type { ApplyMove } from './apply-moves.js';
@@ -66,7 +65,7 @@ export function seedPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettings): P
           // Only a copy a seed of ours started gets its root account restored (the clone replaced
           // it, as seedByClone does after its restart); any other server starts as it is, and the
           // checks below decide before anything in it changes.
-          await manager.start(spec, { readyTimeoutMs: 600_000, ...(ours && spec.engine?.kind === 'mysql' ? { initSql: RESTORE_LOCAL_ROOT } : {}) });
+          await manager.start(spec, { readyTimeoutMs: 600_000, ...(ours ? { restoreLocalRoot: true } : {}) });
         }
         const root = rootClientFor(host, spec);
         const d = await root.dialect();

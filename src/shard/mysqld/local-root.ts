@@ -20,6 +20,8 @@ export function localRootSql(osUser: string): string {
     'PREPARE dbfleet_stmt FROM @dbfleet_sql;',
     'EXECUTE dbfleet_stmt;',
     'DEALLOCATE PREPARE dbfleet_stmt;',
+    // a donor a CLONE copied may have no root@localhost at all
+    `CREATE USER IF NOT EXISTS 'root'@'localhost' IDENTIFIED WITH auth_socket AS '${osUser}';`,
     `ALTER USER 'root'@'localhost' IDENTIFIED WITH auth_socket AS '${osUser}';`,
     "GRANT ALL PRIVILEGES ON *.* TO 'root'@'localhost' WITH GRANT OPTION;",
   ].join('\n');

@@ -18,6 +18,12 @@ export interface StartOptions {
    * every privilege: given through a 0600 file in the process directory, removed once it is ready.
    */
   initSql?: string;
+  /**
+   * MySQL: root@localhost made again what a new copy's template gives it (localRootSql: auth_socket
+   * for this host's OS user, every privilege), run before initSql in the same init file. For a
+   * copy a CLONE filled, whose accounts are the donor's. Ignored on MariaDB, which is never cloned.
+   */
+  restoreLocalRoot?: boolean;
 }
 
 export interface StopOptions {
@@ -151,8 +157,9 @@ export class MysqldManager {
     const started = this.clock.monotonic();
     const initFile = join(p.dir, 'start-init.sql');
     const args = [`--defaults-file=${p.configFile}`];
-    if (options.initSql !== undefined) {
-      await this.host.writeFile(initFile, `${options.initSql}\n`, 0o600);
+    const init = [...(options.restoreLocalRoot && spec.engine?.kind === 'mysql' ? [localRootSql(await hostOsUser(this.host))] : []), ...(options.initSql !== undefined ? [options.initSql] : [])];
+    if (init.length > 0) {
+      await this.host.writeFile(initFile, `${init.join('\n')}\n`, 0o600);
       args.push(`--init-file=${initFile}`);
     }
     try {
@@ -162,7 +169,7 @@ export class MysqldManager {
       this.logger.info({ mysqld: spec.name, pid, address: `${spec.bindAddress}:${spec.port}`, ms: Math.round(this.clock.monotonic() - started) }, 'mysqld ready');
       return { pid };
     } finally {
-      if (options.initSql !== undefined) await this.host.remove(initFile);
+      if (init.length > 0) await this.host.remove(initFile);
     }
   }
 

@@ -7,20 +7,6 @@ import { RootSqlError, type RootClient } from './root-client.js';
 /** Restart failed (mysqld is not managed by supervisor process): the recipient shut down to finish the clone at its next start. */
 const CLONE_NEEDS_RESTART = 3707;
 
-/**
- * Run at the recipient's first start after the clone, before it takes connections: the clone
- * brought the donor's accounts, root@localhost included, and dbfleet reaches a new copy as the
- * host's root over its socket. That account becomes again what every new copy's template gives
- * (no password, socket only: the socket's directory is the process's own), unlogged, so the copy
- * gets no GTID of its own. Every other account stays the donor's.
- */
-export const RESTORE_LOCAL_ROOT = [
-  'SET SESSION sql_log_bin = 0;',
-  "CREATE USER IF NOT EXISTS 'root'@'localhost' IDENTIFIED BY '';",
-  "ALTER USER 'root'@'localhost' IDENTIFIED BY '';",
-  "GRANT ALL PRIVILEGES ON *.* TO 'root'@'localhost' WITH GRANT OPTION;",
-].join('\n');
-
 /** Thrown when CLONE INSTANCE itself failed (the donor refused, a plugin mismatch, the network): a dump can still seed the copy. */
 export class CloneFailedError extends RemoteError {
   constructor(message: string, cause?: unknown) {
@@ -38,7 +24,9 @@ export interface CloneRecipient {
  * A physical copy of the donor (a current replica) into the new, empty mysqld: CLONE INSTANCE on
  * the recipient replaces its data with the donor's (data, routines, accounts, gtid_executed and
  * gtid_purged; server_uuid and my.cnf stay the recipient's). Without a supervisor the recipient
- * then shuts down (error 3707); it is started again here, root@localhost restored. The clone also
+ * then shuts down (error 3707); it is started again here, root@localhost restored before it takes connections (the clone
+ * brought the donor's; it becomes again what every new copy's template gives: auth_socket for the
+ * host's OS user, unlogged, so the copy gets no GTID of its own; every other account stays the donor's). The clone also
  * carries the donor's replication settings: they are removed, catch-up attaches the copy with
  * dbfleet's own. Returns the GTID set the copy holds: where it starts replicating.
  */
@@ -58,7 +46,7 @@ export async function seedByClone(r: CloneRecipient, donor: CloneDonor, timeoutM
     throw new RemoteError('SEED_CLONE_NO_RESTART', `${r.spec.name} (pid ${pid}) did not shut down within 120 s after CLONE INSTANCE`, { next: `read ${r.manager.paths(r.spec).errorLog}; stop it, then apply --resume` });
   }
   // the first start finishes the clone (the donor's files take the place of the old ones)
-  await r.manager.start(r.spec, { readyTimeoutMs: Math.max(60_000, Math.min(timeoutMs, 3_600_000)), initSql: RESTORE_LOCAL_ROOT });
+  await r.manager.start(r.spec, { readyTimeoutMs: Math.max(60_000, Math.min(timeoutMs, 3_600_000)), restoreLocalRoot: true });
   await r.root.run([...d.stopReplica(), ...d.resetReplicaAll()]);
   return { gtid: await r.root.gtid(d.appliedGtidQuery()), databases: await r.root.userDatabases() };
 }
