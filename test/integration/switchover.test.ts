@@ -289,4 +289,32 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
     expect(await fx.writerRecord(S)).toEqual([candidate.host]);
     await expectFollows([master, other], candidate);
   });
+
+  // A run killed between a follower's CHANGE to the new master and its START: the follower names
+  // the new master but replicates nothing. Recovery must start it, not take it as done.
+  it('after a crash between a follower\'s change of source and its start: recovery starts the replica and the old master; nothing lost', async () => {
+    // the previous test left `candidate` the master: switch back to `master` this time
+    const [oldMaster, promoted, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    const req = request(promoted, oldMaster, [other]);
+    const run = await withWriter(fx, S, async () => {
+      expect(await crashAfter(req, 'promote')).toBe('SIGKILL');
+      // the state such a kill leaves, made by hand: both followers point at the new master, stopped
+      const target = { host: oldMaster.host, port: oldMaster.port, user: 'repl', password: fx.passwords.repl };
+      const [o, p] = [await admin(other), await admin(promoted)];
+      try {
+        await o.waitForGtid((await p.binlogPosition()).gtidSet ?? '', 10_000);
+        await o.stopReplica();
+        await o.changeSource({ kind: 'gtid', ...target });
+        await p.changeSourceFromOwnBinlog(target);
+        for (const a of [o, p]) expect(await a.replicaStatus()).toMatchObject({ sourceHost: oldMaster.host, ioRunning: 'no', sqlRunning: false });
+      } finally {
+        await Promise.all([o.close(), p.close()]);
+      }
+      return recoverInterruptedSwitchover(req, deps(), true);
+    }, { intervalMs: 5 });
+    expect(run.result).toBe('completed');
+    expect(run.lost).toBe(0);
+    expect(await fx.writerRecord(S)).toEqual([oldMaster.host]);
+    await expectFollows([promoted, other], oldMaster);
+  });
 });

@@ -101,7 +101,8 @@ export class ShardWriters {
     expect(Number(await valueOn(fx, master.ip, 'SELECT @@server_id'))).toBe(master.server_id);
     expect(Number(await valueOn(fx, replica.ip, 'SELECT @@server_id'))).toBe(replica.server_id);
     for (const follower of [replica.ip, move.from.master, ...move.from.replicas]) {
-      expect(await onServer(fx, follower, (a) => a.replicaStatus()), follower).toMatchObject({ sourceHost: master.ip, ioRunning: 'yes', sqlRunning: true });
+      const st = await onServer(fx, follower, (a) => a.replicaStatus());
+      expect(st, `${follower}: ${JSON.stringify(st)}`).toMatchObject({ sourceHost: master.ip, ioRunning: 'yes', sqlRunning: true });
       expect(await valueOn(fx, follower, 'SELECT @@read_only')).toBe('1');
     }
     expect(await fx.readerWeights(w.shard)).toEqual({ [replica.ip]: 100, [move.from.master]: 0, ...Object.fromEntries(move.from.replicas.map((r) => [r, 0])) });

@@ -1,6 +1,6 @@
 import { applyChangeSet, listRecords } from '../../dns/record-store.js';
 import type { RecordOp } from '../../dns/change-set.js';
-import type { Endpoint, MysqlAdmin, SqlSession, Timeouts } from '../../mysql/admin.js';
+import type { Endpoint, MysqlAdmin, ReplicaStatus, SqlSession, Timeouts } from '../../mysql/admin.js';
 import { leaseFence } from '../../failover/lease/lease-store.js';
 import { dialectOf, runStatement } from '../engine/admin-dialect.js';
 import type { SwitchoverDeps, SwitchoverMember, SwitchoverRequest } from './online-switchover.js';
@@ -61,6 +61,11 @@ export async function endConnections(master: MysqlAdmin, users: readonly string[
   return n;
 }
 
+/** A replication thread stopped (not running, not connecting): START REPLICA starts it (an error stays in the status for the checks after). */
+function stopped(st: ReplicaStatus): boolean {
+  return st.ioRunning === 'no' || !st.sqlRunning;
+}
+
 /** The shard's other replicas follow the new master, once they have applied the old master's last write. */
 export async function repointReplicas(req: SwitchoverRequest, deps: SwitchoverDeps, finalGtid: string): Promise<void> {
   await Promise.all(
@@ -68,7 +73,11 @@ export async function repointReplicas(req: SwitchoverRequest, deps: SwitchoverDe
       const a = await deps.connect(ep(req, r), TIMEOUTS);
       try {
         const st = await a.replicaStatus();
-        if (st && st.sourceHost === req.candidate.host && st.sourcePort === req.candidate.port) return;
+        if (st && st.sourceHost === req.candidate.host && st.sourcePort === req.candidate.port) {
+          // repointed already; a run killed between the CHANGE and the START left it stopped
+          if (stopped(st)) await a.startReplica();
+          return;
+        }
         await a.waitForGtid(finalGtid, 10_000);
         await a.stopReplica();
         await a.changeSource({ kind: 'gtid', host: req.candidate.host, port: req.candidate.port, user: req.repl.user, password: req.repl.password });
@@ -83,7 +92,10 @@ export async function repointReplicas(req: SwitchoverRequest, deps: SwitchoverDe
 /** The rollback path: the old master replicates from the new one, read-only. */
 export async function oldMasterFollows(req: SwitchoverRequest, master: MysqlAdmin): Promise<void> {
   const st = await master.replicaStatus();
-  if (st && st.sourceHost === req.candidate.host && st.sourcePort === req.candidate.port) return;
+  if (st && st.sourceHost === req.candidate.host && st.sourcePort === req.candidate.port) {
+    if (stopped(st)) await master.startReplica();
+    return;
+  }
   // everything it has is in its own binary log (MariaDB starts from @@gtid_binlog_pos; MySQL's auto-position from gtid_executed)
   await master.changeSourceFromOwnBinlog({ host: req.candidate.host, port: req.candidate.port, user: req.repl.user, password: req.repl.password });
   await master.startReplica();
