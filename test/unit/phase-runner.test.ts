@@ -68,6 +68,38 @@ describe('runPhases', () => {
     expect(again.skipped).toEqual(['a', 'b', 'c']);
   });
 
+  it('a refusal in the precheck changes nothing and undoes nothing; after a run cut off inside that phase, the undo runs', async () => {
+    // the world the phase acts on: its run sets it, its undo writes back what it saw before
+    const world = { record: 'old', undoWrites: 0 };
+    const refusing = phase('b', {
+      precheck: async () => {
+        throw new Error('candidate lags 12 s');
+      },
+      run: async () => void (world.record = 'new'),
+      undo: async () => {
+        world.undoWrites += 1;
+        world.record = 'old';
+      },
+    });
+    const { journal } = await journalIn();
+    world.record = 'moved by the checker meanwhile';
+    const err = await runPhases([phase('a'), refusing], { journal, initialState: initial }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'PHASE_FAILED', phase: 'b', undone: false });
+    expect(String((err as Error).message)).toBe('phase b refused (nothing changed): candidate lags 12 s');
+    expect(world).toEqual({ record: 'moved by the checker meanwhile', undoWrites: 0 });
+    const entries = await journal.read();
+    expect(entries.map((e) => `${e.phase}:${e.event}`)).toEqual(['a:start', 'a:done', 'b:start', 'b:failed']);
+    expect(entries.at(-1)?.detail).toBe('refused before any change: candidate lags 12 s');
+
+    // a run killed inside b (its start journaled, no end): part of b's effect may be there
+    const { journal: cut } = await journalIn();
+    await cut.append({ phase: 'b', event: 'start', at: new Date().toISOString() });
+    world.record = 'new';
+    const again = await runPhases([refusing], { journal: cut, initialState: initial, resume: true }).catch((e: unknown) => e);
+    expect(again).toMatchObject({ code: 'PHASE_FAILED', phase: 'b', undone: true });
+    expect(world).toEqual({ record: 'old', undoWrites: 1 });
+  });
+
   it('a verify that fails is a failed phase (an OK is not proof)', async () => {
     const { journal } = await journalIn();
     const err = await runPhases([phase('a', { verify: async () => { throw new Error('read back shows the old value'); } })], { journal, initialState: initial }).catch((e: unknown) => e);

@@ -12,7 +12,7 @@ export interface Phase<S extends Record<string, unknown>> {
   describe: (state: Readonly<S>) => string;
   /** True when the world already shows this phase's effect (a resume after a crash mid-phase). */
   isDone?: (state: Readonly<S>) => Promise<boolean>;
-  /** Refuse (throw) before changing anything. */
+  /** Refuse (throw) before changing anything: a refusal runs no undo (unless an earlier run was cut off inside this phase). */
   precheck?: (state: Readonly<S>) => Promise<void>;
   /** Does the work; returns what to merge into the run's state. */
   run: (state: Readonly<S>) => Promise<Partial<S> | void>;
@@ -95,8 +95,8 @@ export async function planPhases<S extends Record<string, unknown>>(phases: read
 
 /**
  * Runs phases in order, journaling start, end, duration and outcome of each. A phase already done
- * (by the journal, or by its own isDone check after a crash mid-phase) is skipped. On failure the
- * phase's undo runs (with its own errors reported, not hidden) and a PhaseFailedError names the
+ * (by the journal, or by its own isDone check after a crash mid-phase) is skipped. A precheck's
+ * refusal changes and undoes nothing. On a failure after it, the phase's undo runs (with its own errors reported, not hidden) and a PhaseFailedError names the
  * phase; the journal stays, so `--resume` continues from there.
  */
 export async function runPhases<S extends Record<string, unknown>>(phases: readonly Phase<S>[], o: RunOptions<S>): Promise<RunResult<S>> {
@@ -134,19 +134,27 @@ export async function runPhases<S extends Record<string, unknown>>(phases: reado
       skipped.push(p.name);
       continue;
     }
+    // an earlier run that started this phase and never ended it may have left part of its effect
+    const interrupted = entries.filter((e) => e.phase === p.name).at(-1)?.event === 'start';
     await o.journal.append({ phase: p.name, event: 'start', at, detail: p.describe(state) });
     log.info({ phase: p.name, what: p.describe(state) }, `phase ${p.name}: start`);
+    let checked = false;
     try {
       await p.precheck?.(state);
+      checked = true;
       const out = await p.run(state);
       if (out) state = { ...state, ...out };
       await p.verify?.(state);
     } catch (e) {
       const ms = Math.round(performance.now() - started);
-      await o.journal.append({ phase: p.name, event: 'failed', at: now().toISOString(), ms, detail: errorMessage(e) });
-      log.error({ phase: p.name, ms, err: errorMessage(e) }, `phase ${p.name}: failed`);
+      // A refusal in the precheck changed nothing, so nothing is undone (an undo would write back
+      // what others may have changed since, e.g. a record a checker moved). Only where an earlier
+      // run was cut off inside this phase can its effect be there: then the undo runs as usual.
+      const refused = !checked && !interrupted;
+      await o.journal.append({ phase: p.name, event: 'failed', at: now().toISOString(), ms, detail: refused ? `refused before any change: ${errorMessage(e)}` : errorMessage(e) });
+      log.error({ phase: p.name, ms, err: errorMessage(e) }, refused ? `phase ${p.name}: refused in its precheck, nothing changed` : `phase ${p.name}: failed`);
       let undone = false;
-      if (p.undo) {
+      if (p.undo && !refused) {
         try {
           await p.undo(state);
           undone = true;
@@ -159,7 +167,7 @@ export async function runPhases<S extends Record<string, unknown>>(phases: reado
       }
       const resume = `run again with --resume (phases before ${p.name} are not repeated)`;
       const advice = e instanceof DbfleetError ? e.next : undefined;
-      throw new PhaseFailedError(p.name, undone, `phase ${p.name} failed${undone ? ' (undone)' : ''}: ${errorMessage(e)}`, {
+      throw new PhaseFailedError(p.name, undone, `phase ${p.name} ${refused ? 'refused (nothing changed)' : `failed${undone ? ' (undone)' : ''}`}: ${errorMessage(e)}`, {
         cause: e,
         next: advice ? `${advice}\n  then: ${resume}` : `fix the cause, then ${resume}`,
       });
