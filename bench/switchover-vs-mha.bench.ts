@@ -35,7 +35,7 @@ import { moveWriterRecord } from '../src/shard/switchover/after-promotion.js';
 import { engineBinaries, MARIADB_ENGINE } from '../src/shard/mysqld/mysqld-engine.js';
 import { FollowWriter, type Ack } from './lib/follow-writer.js';
 import { checkGtidTopology, regtid, type Member } from './lib/gtid-followers.js';
-import { ensureMha, mhaSwitch, patchedMhaLib, writeMhaFiles } from './lib/mha.js';
+import { ensureMha, mhaRunProblems, mhaSwitch, patchedMhaLib, writeMhaFiles } from './lib/mha.js';
 import { max, median, round } from './lib/stats.js';
 import { writeResult } from './lib/result.js';
 
@@ -144,6 +144,9 @@ async function run(): Promise<void> {
       } else {
         const r = await mhaSwitch(files, lib.perl5lib, to);
         if (r.exitCode !== 0) throw new Error(`masterha_master_switch to ${to.id} exited ${r.exitCode}:\n${r.output.split('\n').slice(-40).join('\n')}`);
+        const problems = mhaRunProblems(r.output, to);
+        if (problems.length > 0) throw new Error(`masterha_master_switch to ${to.id} exited 0 but ${problems.join('; ')}:\n${r.output.split('\n').slice(-40).join('\n')}`);
+        if (k === 1) process.stdout.write(`  -- MHA's output of its first switch --\n${r.output.replace(/^/gm, '  | ')}\n`);
         sample.processMs = r.ms;
         // outside the window: the shape dbfleet's next switch expects
         sample.regtid = await regtid(followerDeps, to, [master, other]);

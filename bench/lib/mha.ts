@@ -200,6 +200,21 @@ export interface MhaRun {
   output: string;
 }
 
+/**
+ * What an MHA run's output must show for the benchmark to count it: the online-change script ran
+ * to stop writes and to allow them, MHA locked the orig master's tables (its default) and the
+ * switch completed. Returns the missing ones (empty: the run is the one this benchmark measures).
+ */
+export function mhaRunProblems(output: string, to: MhaServer): string[] {
+  const want: [RegExp, string][] = [
+    [/Executing master ip online change script to disable write on the current master/, 'the online-change script was not run with --command=stop'],
+    [/Executing FLUSH TABLES WITH READ LOCK/, 'MHA did not lock the orig master\'s tables'],
+    [/Executing master ip online change script to allow write on the new master/, 'the online-change script was not run with --command=start'],
+    [new RegExp(`Switching master to ${to.host.replace(/\./g, '\\.')}\\(${to.host.replace(/\./g, '\\.')}:${to.port}\\) completed successfully`), `MHA did not report the switch to ${to.host}:${to.port} completed`],
+  ];
+  return want.filter(([re]) => !re.test(output)).map(([, why]) => why);
+}
+
 /** One online switch to `to`, non-interactive; output kept for the failure message. */
 export function mhaSwitch(files: MhaFiles, perl5lib: string, to: MhaServer, timeoutMs = 60_000): Promise<MhaRun> {
   const args = ['--master_state=alive', '--orig_master_is_new_slave', '--interactive=0', `--conf=${files.conf}`, `--new_master_host=${to.host}`, `--new_master_port=${to.port}`];
