@@ -18,7 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../src/core/logger.js';
 import { connectAdmin } from '../src/mysql/connect-admin.js';
@@ -120,6 +120,7 @@ async function run(): Promise<void> {
       appUsers: ['app'],
     });
 
+    const loadBefore = loadavg().map((l) => round(l));
     const client = `bench-mha-${process.pid}-${randomBytes(3).toString('hex')}`;
     writer = new FollowWriter({ targets: members, account: { user: 'app', password: pw.app, database: 'app', table: 'writes' }, client, intervalMs: INTERVAL_MS, timeouts: { connectTimeoutMs: 300, queryTimeoutMs: 1_000 }, openSession });
     writer.start();
@@ -169,6 +170,15 @@ async function run(): Promise<void> {
     const finalMaster = members[(2 * SWITCHES) % 3]!;
     const acknowledged = writer.acknowledged();
     const finalMissing = await missingWrites(openSession, { host: finalMaster.host, port: finalMaster.port, user: 'app', password: pw.app, database: 'app' }, 'writes', client, acknowledged);
+    // context for final-position (BINLOG_GTID_POS scans the current binlog file): its size at the end
+    const currentBinlogMb = await connectAdmin({ host: finalMaster.host, port: finalMaster.port, ...admin }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 }).then(async (a) => {
+      try {
+        const rows = await a.session.query('SHOW BINARY LOGS');
+        return round(Number(rows[rows.length - 1]?.['File_size'] ?? Number.NaN) / 2 ** 20);
+      } finally {
+        await a.close();
+      }
+    });
     const ackAt = new Map(writer.acks.map((a) => [a.seq, a.at]));
     for (const seq of finalMissing) {
       if (lostBy.has(seq)) continue;
@@ -199,6 +209,7 @@ async function run(): Promise<void> {
         dbfleet_lost_writes: lost('dbfleet'),
         mha_lost_writes: lost('mha'),
         final_master_missing_writes: finalMissing.length,
+        final_master_current_binlog_mb: currentBinlogMb,
         acknowledged_writes: acknowledged.length,
         failed_write_attempts: writer.failedAttempts,
         dbfleet_executor_write_blocked_ms_p50: round(median(executor)),
@@ -223,6 +234,7 @@ async function run(): Promise<void> {
         "MHA best case: master_ip_online_change_script is a /bin/sh script that on --command=stop/stopssh runs one `mariadb -e 'SET GLOBAL read_only = 1'` on the orig master and on --command=start exits 0 (MHA itself sets read_only=0 on the new master); no sleeps, no connection killing",
         "between switches, outside the measured window: after MHA (which re-points by file/position on MariaDB) the old master and the other replica are made GTID replicas of the new master again (MASTER_USE_GTID=slave_pos from their own @@gtid_binlog_pos: changeSourceFromOwnBinlog) and the writer record is moved (dbfleet's precheck wants it on the master); after either tool the bench checks the new master is writable with no replication, both others read-only, replicating from it by GTID and caught up, and that the new master holds every write acknowledged so far",
         'lost writes: acknowledged writes missing from the new master right after a switch are charged to that switch\'s tool; at the end every acknowledged write is looked up on the final master (final_master_missing_writes)',
+        `load average (1, 5, 15 min) before the switches ${loadBefore.join(' / ')}, after ${loadavg().map((l) => round(l)).join(' / ')} (2 cores, shared: no CI run at the start, other engineers' processes may have run beside it)`,
         'MHA conf (admin and replication passwords) and the script option file are 0600 files in a 0700 temporary directory, removed afterwards; the bench runs on the loopback addresses of its sandbox slot only',
       ],
     });
