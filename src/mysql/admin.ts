@@ -41,6 +41,14 @@ export interface QueryOptions {
   secrets?: readonly string[];
   /** What errors show instead of the SQL text: the statement with its secrets masked. */
   redactedSql?: string;
+  /**
+   * For a statement whose effect lasts (SET GLOBAL read_only, a rename): when it times out or is
+   * cancelled, the session kills it on the server from a fresh connection (KILL of its thread,
+   * bounded by the connect timeout) before the query rejects, so it cannot take effect later; the
+   * error says whether that worked (details.kill: killed, ended or failed). Without it, the
+   * connection is only dropped, and the server finishes the statement when it can.
+   */
+  killOnTimeout?: boolean;
 }
 
 export type Row = Record<string, unknown>;

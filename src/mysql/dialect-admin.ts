@@ -173,7 +173,9 @@ export class DialectAdmin implements MysqlAdmin {
   }
 
   async setReadOnly(readOnly: boolean, options?: QueryOptions): Promise<void> {
-    await this.mutate(`set read_only=${readOnly ? 1 : 0}`, this.dialect.setReadOnly(readOnly), options);
+    // read_only=1 waits for the global read lock behind running writes: given up on, it is killed
+    // on the server, never left to take effect after the caller's undo
+    await this.mutate(`set read_only=${readOnly ? 1 : 0}`, this.dialect.setReadOnly(readOnly), { ...options, killOnTimeout: true });
     const rows = await this.run(this.dialect.readOnlyQuery(), options);
     const actual = asSwitch(rows[0]?.['ro'], 'read_only');
     if (actual !== readOnly) {

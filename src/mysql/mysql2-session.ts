@@ -1,5 +1,5 @@
 import mysql from 'mysql2';
-import { AbortedError, DbfleetError, TimeoutError } from '../core/errors.js';
+import { AbortedError, DbfleetError, TimeoutError, errorMessage, isDbfleetError } from '../core/errors.js';
 import { withDeadline } from '../core/deadline.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Endpoint, QueryOptions, Row, SqlSession, Timeouts } from './admin.js';
@@ -52,7 +52,7 @@ export async function openSession(endpoint: Endpoint, timeouts: Timeouts, option
           signal.addEventListener('abort', () => hardDestroy(c), { once: true });
           c.connect((err) => {
             if (err) reject(err);
-            else resolve(new Mysql2Session(c, server, secrets, timeouts, options.logger ?? silentLogger));
+            else resolve(new Mysql2Session(c, endpoint, server, secrets, timeouts, options.logger ?? silentLogger));
           });
         }),
       options.signal,
@@ -98,14 +98,16 @@ function hardDestroy(c: DriverConnection): void {
 
 /** Rebuilds deadline/abort errors from core/deadline with this server's details. */
 function withContext(err: DbfleetError, ctx: ErrorContext, what: string): DbfleetError {
+  const kill = err.details['kill'] === undefined ? {} : { kill: err.details['kill'], thread: err.details['thread'] };
+  const note = typeof err.details['killNote'] === 'string' ? err.details['killNote'] : '';
   if (err instanceof TimeoutError && err.details['server'] === undefined) {
-    return new TimeoutError(`${what}: no answer within ${ctx.timeoutMs ?? '?'} ms`, {
-      details: { server: ctx.server, phase: ctx.phase, ...(ctx.statement ? { statement: ctx.statement } : {}) },
+    return new TimeoutError(`${what}: no answer within ${ctx.timeoutMs ?? '?'} ms${note}`, {
+      details: { server: ctx.server, phase: ctx.phase, ...(ctx.statement ? { statement: ctx.statement } : {}), ...kill },
       next: 'check that the server is up and not hung (load, stopped process, network); the session was closed',
     });
   }
   if (err instanceof AbortedError && err.details['server'] === undefined) {
-    return new AbortedError(`${what}: cancelled`, { details: { server: ctx.server, phase: ctx.phase } });
+    return new AbortedError(`${what}: cancelled${note}`, { details: { server: ctx.server, phase: ctx.phase, ...kill } });
   }
   return err;
 }
@@ -115,6 +117,8 @@ class Mysql2Session implements SqlSession {
 
   constructor(
     private readonly conn: DriverConnection,
+    /** For the fresh connection that kills a timed-out statement (killOnTimeout). */
+    private readonly endpoint: Endpoint,
     private readonly server: string,
     private readonly secrets: readonly string[],
     private readonly timeouts: Timeouts,
@@ -195,6 +199,8 @@ class Mysql2Session implements SqlSession {
     if (signal?.aborted) return Promise.reject(this.failure(new AbortedError('cancelled before it started'), options, sql, timeoutMs));
     return new Promise<unknown>((resolve, reject) => {
       let settled = false;
+      // once given up on, the driver's own answer (the dropped socket's error) no longer counts
+      let givenUp = false;
       const settle = (err: unknown, result?: unknown): void => {
         if (settled) return;
         settled = true;
@@ -203,17 +209,47 @@ class Mysql2Session implements SqlSession {
         if (err === undefined || err === null) resolve(result);
         else reject(this.failure(err, options, sql, timeoutMs));
       };
-      const timer = setTimeout(() => {
-        this.drop('query timed out');
-        settle(new TimeoutError(`query on ${this.server}: no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onAbort = (): void => {
-        this.drop('query cancelled');
-        settle(new AbortedError(`query on ${this.server}: cancelled`));
+      const giveUp = (reason: string, err: DbfleetError): void => {
+        if (settled || givenUp) return;
+        givenUp = true;
+        const thread = this.conn.threadId;
+        this.drop(reason);
+        if (!options.killOnTimeout || !thread) {
+          settle(err);
+          return;
+        }
+        void this.killOnServer(thread).then((kill) => settle(withKill(err, kill)));
       };
+      const timer = setTimeout(() => giveUp('query timed out', new TimeoutError(`query on ${this.server}: no answer within ${timeoutMs} ms`)), timeoutMs);
+      const onAbort = (): void => giveUp('query cancelled', new AbortedError(`query on ${this.server}: cancelled`));
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.conn.query({ sql, values: params.length > 0 ? [...params] : undefined }, (err, result) => settle(err, result));
+      this.conn.query({ sql, values: params.length > 0 ? [...params] : undefined }, (err, result) => {
+        if (!givenUp) settle(err, result);
+      });
     });
+  }
+
+  /**
+   * KILL of the given thread from a fresh connection, bounded by the connect timeout and a short
+   * query deadline. The same account may kill its own threads on every engine, Aurora included.
+   */
+  private async killOnServer(thread: number): Promise<KillOutcome> {
+    const timeouts = { connectTimeoutMs: this.timeouts.connectTimeoutMs, queryTimeoutMs: Math.min(this.timeouts.queryTimeoutMs, KILL_QUERY_MS) };
+    try {
+      const s = await openSession(this.endpoint, timeouts, { logger: this.logger });
+      try {
+        await s.query('KILL ?', [thread]);
+        this.logger.warn({ server: this.server, thread }, 'timed-out statement killed on the server');
+        return { kill: 'killed', thread };
+      } finally {
+        await s.close();
+      }
+    } catch (e) {
+      // 1094 Unknown thread id: the statement and its connection had already ended on the server
+      if (isDbfleetError(e) && e.details['errno'] === UNKNOWN_THREAD) return { kill: 'ended', thread };
+      this.logger.error({ server: this.server, thread, err: errorMessage(e) }, 'timed-out statement could not be killed on the server');
+      return { kill: 'failed', thread, why: errorMessage(e) };
+    }
   }
 
   /** Turns a driver error (or our own timeout/abort) into a typed, scrubbed error with context. */
@@ -229,6 +265,28 @@ class Mysql2Session implements SqlSession {
     this.closedReason ??= reason;
     hardDestroy(this.conn);
   }
+}
+
+/** Whether a timed-out statement was killed on the server (QueryOptions.killOnTimeout). */
+interface KillOutcome {
+  kill: 'killed' | 'ended' | 'failed';
+  thread: number;
+  why?: string;
+}
+
+const KILL_QUERY_MS = 5_000;
+const UNKNOWN_THREAD = 1094;
+
+function killNote(k: KillOutcome): string {
+  if (k.kill === 'killed') return `; the statement was killed on the server (KILL ${k.thread})`;
+  if (k.kill === 'ended') return `; it had already ended on the server (thread ${k.thread} gone): its effect may be there`;
+  return `; it could not be killed on the server (thread ${k.thread}: ${k.why ?? '?'}): it may still take effect`;
+}
+
+function withKill(err: DbfleetError, k: KillOutcome): DbfleetError {
+  const details = { ...err.details, kill: k.kill, thread: k.thread, killNote: killNote(k) };
+  const options = { details, ...(err.next !== undefined ? { next: err.next } : {}) };
+  return err instanceof TimeoutError ? new TimeoutError(err.message, options) : new AbortedError(err.message, options);
 }
 
 function isFatal(e: unknown): boolean {

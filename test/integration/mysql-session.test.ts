@@ -14,6 +14,7 @@ import { MysqlErrorCode } from '../../src/mysql/mysql-errors.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import type { EngineKind } from '../../src/shard/mysqld/mysqld-engine.js';
 import { TEST_ENGINES } from '../support/engines.js';
+import { eventually } from '../support/sandbox-fixture.js';
 import { ADMIN_USER, ServerFixture, type TestServer } from './mysql-fixture.js';
 
 const TIMEOUTS: Timeouts = { connectTimeoutMs: 1_000, queryTimeoutMs: 3_000 };
@@ -124,6 +125,65 @@ describe.each(TEST_ENGINES)('session: results, deadlines, errors (%s)', (engine:
       expect(error).toBeInstanceOf(AbortedError);
     } finally {
       session.destroy();
+    }
+  });
+
+  const running = async (like: string): Promise<number> => {
+    const watcher = await openSession(server.endpoint(), TIMEOUTS);
+    try {
+      return Number((await watcher.query("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE info LIKE ? AND command <> 'Killed'", [like]))[0]?.['n']);
+    } finally {
+      await watcher.close();
+    }
+  };
+
+  it('a timed-out statement is killed on the server when asked (killOnTimeout); otherwise only the connection is dropped and the server runs on', async () => {
+    const killing = await openSession(server.endpoint(), TIMEOUTS);
+    const error = await killing.query('SELECT SLEEP(30) AS k1', [], { timeoutMs: 300, killOnTimeout: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(String((error as TimeoutError).message)).toMatch(/no answer within 300 ms; the statement was killed on the server \(KILL \d+\)/);
+    expect((error as TimeoutError).details).toMatchObject({ kill: 'killed', thread: killing.threadId });
+    await eventually('the killed statement gone from the server', async () => (await running('SELECT SLEEP(30) AS k1')) === 0);
+    // the same timeout without it: the server still runs the statement
+    const dropping = await openSession(server.endpoint(), TIMEOUTS);
+    const dropped = await dropping.query('SELECT SLEEP(30) AS k2', [], { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(dropped).toBeInstanceOf(TimeoutError);
+    expect((dropped as TimeoutError).details['kill']).toBeUndefined();
+    expect(await running('SELECT SLEEP(30) AS k2')).toBe(1);
+    const admin = await connectAdmin(server.endpoint(), TIMEOUTS);
+    try {
+      await admin.session.query('KILL ?', [dropping.threadId]);
+    } finally {
+      await admin.close();
+    }
+  });
+
+  // SET GLOBAL read_only = 1 waits for the global read lock behind a running write, and every new
+  // write then queues behind it. Given up on, it must not take effect once that write ends.
+  it('read_only = 1 that times out behind a running write is killed on the server: the write ends and the server stays writable', async () => {
+    const setup = await openSession(server.endpoint(), TIMEOUTS);
+    const writer = await openSession(server.endpoint(), { connectTimeoutMs: 1_000, queryTimeoutMs: 10_000 });
+    const admin = await connectAdmin(server.endpoint(), TIMEOUTS);
+    try {
+      await setup.execute('CREATE DATABASE IF NOT EXISTS s');
+      await setup.execute('CREATE TABLE IF NOT EXISTS s.k (id INT PRIMARY KEY, v INT) ENGINE=InnoDB');
+      await setup.execute('REPLACE INTO s.k VALUES (1, 0)');
+      const write = writer.execute('UPDATE s.k SET v = SLEEP(3) WHERE id = 1');
+      await eventually('the write runs', async () => (await running('UPDATE s.k SET v = SLEEP(3)%')) === 1);
+      const error = await admin.setReadOnly(true, { timeoutMs: 500 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(TimeoutError);
+      expect((error as TimeoutError).details).toMatchObject({ kill: 'killed' });
+      expect(await write).toMatchObject({ affectedRows: expect.any(Number) });
+      // the write has ended, so a read_only left waiting would have taken effect by now
+      const after = await connectAdmin(server.endpoint(), TIMEOUTS);
+      try {
+        expect(await after.role()).toBe('writer');
+        expect(await running('SET GLOBAL read_only%')).toBe(0);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await Promise.all([setup.close(), writer.close(), admin.close()]);
     }
   });
 
