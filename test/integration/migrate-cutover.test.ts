@@ -77,16 +77,17 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
     const w = new DnsWriter(fx.sb);
     w.start();
     let report;
+    let final;
     try {
       await w.waitForMore(20);
       report = await migrateRun(fx.env, { journal: fx.journal('cutover') });
       await w.waitForMore(20);
     } finally {
-      const final = await w.stop();
-      expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(target.host);
-      expect(await w.missingOn(target.host, final.acknowledged)).toEqual([]);
-      expect(final.acknowledged.length).toBeGreaterThan(40);
+      final = await w.stop();
     }
+    expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(target.host);
+    expect(await w.missingOn(target.host, final.acknowledged)).toEqual([]);
+    expect(final.acknowledged.length).toBeGreaterThan(40);
     expect(report.ran).toHaveLength(10);
     await expect(pooled.query('SELECT 1')).rejects.toThrow();
     pooled.destroy();
@@ -119,15 +120,16 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
     const w = new DnsWriter(fx.sb);
     w.start();
     let out;
+    let final;
     try {
       await w.waitForMore(20);
       out = await fx.cli(['migrate', 'rollback', '--config', fx.sb.configFile, '--journal', fx.journal('cutover')]);
       await w.waitForMore(20);
     } finally {
-      const final = await w.stop();
-      expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(source.host);
-      expect(await w.missingOn(source.host, final.acknowledged)).toEqual([]);
+      final = await w.stop();
     }
+    expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(source.host);
+    expect(await w.missingOn(source.host, final.acknowledged)).toEqual([]);
     expect(out.code, out.stderr).toBe(0);
     await expect(pooled.query('SELECT 1')).rejects.toThrow();
     pooled.destroy();
@@ -172,15 +174,16 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
       const w = new DnsWriter(fx.sb, { intervalMs: 5 });
       w.start();
       let report;
+      let final;
       try {
         await w.waitForMore(20);
         report = await migrateRun(fx.env, { journal: fx.journal('second-host-entry') });
         await w.waitForMore(20);
       } finally {
-        const final = await w.stop();
-        expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(target.host);
-        expect(await w.missingOn(target.host, final.acknowledged)).toEqual([]);
+        final = await w.stop();
       }
+      expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(target.host);
+      expect(await w.missingOn(target.host, final.acknowledged)).toEqual([]);
       expect(report.ran).toHaveLength(10);
       expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
     } finally {
@@ -205,6 +208,7 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
     const w = new DnsWriter(fx.sb);
     w.start();
     const journal = fx.journal('after-rollback');
+    let final;
     try {
       await w.waitForMore(10);
       expect(await runAndKill(fx, journal, '3-freeze-writes')).toBe('SIGKILL');
@@ -219,10 +223,10 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
       expect(resumed.ran).toEqual(['4-thaw-on-new-writer', '5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows']);
       await w.waitForMore(10);
     } finally {
-      const final = await w.stop();
-      expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(target.host);
-      expect(await w.missingOn(target.host, final.acknowledged)).toEqual([]);
+      final = await w.stop();
     }
+    expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(target.host);
+    expect(await w.missingOn(target.host, final.acknowledged)).toEqual([]);
     // step 4 thawed it after the final position
     expect(await fx.accounts(target.host)).toEqual(['app']);
     const s = await login();
@@ -241,6 +245,7 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
       const journal = fx.journal('gtid-anonymous');
       const w = new DnsWriter(fx.sb);
       w.start();
+      let final;
       try {
         await w.waitForMore(20);
         const report = await migrateRun(fx.env, { journal });
@@ -251,6 +256,8 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
         await w.waitForMore(20);
         // the new writer's transactions are anonymous; the source applies them, numbered in its own server_uuid
         const gtidBefore = String((await fx.sql(source.host, 'SELECT @@GLOBAL.gtid_executed AS g'))[0]?.['g']);
+        // a write committed after that read (the writer's newest might already have been applied then)
+        await fx.sql(target.host, "INSERT INTO app.writes (client, seq) VALUES ('after-gtid-read', 1)");
         const id = await maxId(fx, target.host);
         await eventually('the source applied the newest write', async () => (await maxId(fx, source.host)) >= id);
         expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);
@@ -269,10 +276,10 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
         expect(back.mode).toBe('reverse');
         await w.waitForMore(20);
       } finally {
-        const final = await w.stop();
-        expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(source.host);
-        expect(await w.missingOn(source.host, final.acknowledged)).toEqual([]);
+        final = await w.stop();
       }
+      expect(final.writes.filter((a) => a.ok).at(-1)?.address).toBe(source.host);
+      expect(await w.missingOn(source.host, final.acknowledged)).toEqual([]);
       await expectInitialState(fx, expect, { targetFrozen: true });
     });
 
