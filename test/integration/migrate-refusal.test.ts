@@ -216,32 +216,43 @@ describe.each(TEST_ENGINES)('migrate and writes after the freeze (%s)', (engine)
     const { source, target } = fx.sb;
     const journal = fx.journal('endless-writer');
     expect(await runAndKill(fx, journal, '4-thaw-on-new-writer')).toBe('SIGKILL');
-    // the admin (SUPER) commits every millisecond or so: every round of step 5 sees a transaction between its reads
+    // The admin (SUPER, which MariaDB's read_only lets through) commits on the source right after
+    // each of step 5's replication stops on the target: every round sees a transaction between its
+    // two position reads, whatever the machine's speed (a free-running writer raced the rounds).
     const s = await openSession({ host: source.host, port: 3306, user: 'dbfleet', password: fx.sb.passwords.dbfleet, database: 'app' }, { connectTimeoutMs: 2_000, queryTimeoutMs: 5_000 });
-    let stop = false;
     let acked = 0;
-    const writing = (async () => {
-      while (!stop) {
-        await s.query("INSERT INTO app.writes (client, seq) VALUES ('endless', ?)", [acked + 1]);
-        acked += 1;
-        // ~1 ms apart: the admin's position read (which retries when a commit lands inside it) still succeeds
-        await new Promise((r) => setTimeout(r, 1));
-      }
-    })();
+    const writeOnce = async () => {
+      await s.query("INSERT INTO app.writes (client, seq) VALUES ('endless', ?)", [acked + 1]);
+      acked += 1;
+    };
+    const writingEnv = {
+      ...fx.env,
+      connect: async (...args: Parameters<typeof fx.env.connect>) => {
+        const a = await fx.env.connect(...args);
+        if (args[1].host !== target.host) return a;
+        const stop = a.stopReplica.bind(a);
+        return Object.assign(a, {
+          stopReplica: async () => {
+            await stop();
+            await writeOnce();
+          },
+        });
+      },
+    };
     let err: unknown;
     try {
-      while (acked < 20) await new Promise((r) => setTimeout(r, 5));
-      err = await migrateRun(fx.env, { journal, resume: true }).then(() => undefined, (e: unknown) => e);
+      await writeOnce();
+      err = await migrateRun(writingEnv, { journal, resume: true }).then(() => undefined, (e: unknown) => e);
     } finally {
-      stop = true;
-      await writing;
       await s.close();
     }
-    expect(String((err as Error | undefined)?.message)).toMatch(/kept committing after writes were stopped \(\d+ transaction\(s\) in the last of 5 rounds\)/);
+    expect(String((err as Error | undefined)?.message)).toMatch(/kept committing after writes were stopped \(1 transaction\(s\) in the last of 5 rounds\)/);
     const cause = (err as { cause?: { code?: string; next?: string } }).cause;
     expect(cause?.code).toBe('MIGRATE_WRITES_AFTER_FREEZE');
     expect(cause?.next).toContain('nothing is lost: replication runs again');
     expect(cause?.next).toContain('dbfleet migrate run --resume');
+    // one write before step 5 and one after each of its 5 stops
+    expect(acked).toBe(6);
     expect(await fx.replication(target.host)).toBe(`${source.host} io=Yes sql=Yes`);
     const done = await migrateRun(fx.env, { journal, resume: true });
     expect(done.ran).toEqual(['5-stop-replication', '6-record-position', '7-writer-record', '8-restore-ttl', '9-old-writer-follows']);
