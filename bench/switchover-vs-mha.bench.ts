@@ -58,7 +58,7 @@ interface SwitchSample {
   blockMs: number;
   /** Writes the new master lacked right after this switch (acknowledged before it). */
   lostAfter: number;
-  /** dbfleet: its report's writeBlockedMs (read_only on the old master -> writer record moved). */
+  /** dbfleet: its report's writeBlockedMs (read_only on the old master -> the new master writable). */
   executorBlockedMs?: number;
   /** dbfleet: its phases (name -> ms), as `shard switchover --json` prints them. */
   phases?: Record<string, number>;
@@ -228,7 +228,7 @@ async function run(): Promise<void> {
       notes: [
         `one MariaDB sandbox cluster (${version}): a master and two readers, GTID replication; the tools alternate (dbfleet first), each moving the master to the next instance (${members.map((m) => m.id).join(' -> ')} -> ...), ${SWITCHES} switches each; sequence: ${samples.map((s) => `${s.n}:${s.tool}:${s.from}->${s.to}:${s.blockMs}`).join(' ')}`,
         `block = client-visible: from the last write the old master acknowledged to the first write the new master acknowledged, as one client writing every ${INTERVAL_MS} ms saw it; the client keeps one connection per instance and writes where its last write went, trying the other instances in turn within the same tick when that one refuses (no DNS for either tool)`,
-        'dbfleet: onlineSwitchover (src/shard/switchover/online-switchover.ts, what `dbfleet shard switchover` runs), in-process; dbfleet_executor_write_blocked_ms is its own figure (read_only on the old master -> writer record moved), dbfleet_phase_ms its phases as --json reports them',
+        'dbfleet: onlineSwitchover (src/shard/switchover/online-switchover.ts, what `dbfleet shard switchover` runs), in-process; dbfleet_executor_write_blocked_ms is its own figure (read_only on the old master -> the new master writable; the writer record moves after), dbfleet_phase_ms its phases as --json reports them',
         `MHA: mha4mysql-manager ${mha.manager} / mha4mysql-node ${mha.node} from Debian, masterha_master_switch --master_state=alive --orig_master_is_new_slave --interactive=0 (default FLUSH TABLES WITH READ LOCK on the orig master), no SSH used; mha_process_ms is the whole process (its checks, the switch, the slaves)`,
         `MHA workaround (never in system files): at bench time /usr/share/perl5/MHA/NodeUtil.pm and MasterRotate.pm were copied into a temporary directory put first on PERL5LIB, patched: ${lib.patches.join('; ')}. NodeUtil: MHA 0.58 dies on MariaDB's version string ("Redundant argument in sprintf at NodeUtil.pm line 195": every number of ${version} went to a 3-field sprintf). MasterRotate: MHA puts both passwords on the online-change script's command line; the copy leaves them off and the script reads a 0600 option file`,
         "MHA best case: master_ip_online_change_script is a /bin/sh script that on --command=stop/stopssh runs one `mariadb -e 'SET GLOBAL read_only = 1'` on the orig master and on --command=start exits 0 (MHA itself sets read_only=0 on the new master); no sleeps, no connection killing",

@@ -56,6 +56,8 @@ export async function applySettings(ctx: CliContext, fleet: FleetContext): Promi
     maxLagSeconds: c.switchover.max_lag_seconds,
     longTransactionSeconds: c.switchover.long_transaction_seconds,
     switchCatchUpTimeoutMs: c.switchover.catch_up_timeout_ms,
+    blockWritesTimeoutSeconds: c.switchover.block_writes_timeout_seconds,
+    longStatementSeconds: c.switchover.long_statement_seconds,
   };
 }
 

@@ -116,6 +116,10 @@ export const switchoverSectionSchema = z
     max_lag_seconds: z.number().int().min(0).max(3600).default(1),
     long_transaction_seconds: z.number().int().min(1).max(86_400).default(10),
     catch_up_timeout_ms: z.number().int().min(100).max(600_000).default(5_000),
+    /** The server-side bound on read_only = 1 (lock_wait_timeout): how long writes may queue behind it. */
+    block_writes_timeout_seconds: z.number().int().min(1).max(60).default(1),
+    /** A write, DDL or SELECT ... FOR UPDATE running this long on the master makes the precheck refuse. */
+    long_statement_seconds: z.number().int().min(1).max(86_400).default(1),
   })
   .strict();
 

@@ -69,6 +69,12 @@ export interface SqlSession {
 export type Role = 'writer' | 'reader';
 
 /** A binlog coordinate on a source. */
+/** What a switchover reads from a master it made read-only. */
+export interface WriteFence {
+  gtidSet: string;
+  fullyReadOnly: boolean;
+}
+
 export interface BinlogPosition {
   file: string;
   position: number;
@@ -155,6 +161,8 @@ export interface MysqlAdmin {
   /** Waits until this replica has applied the given GTID set; throws TimeoutError. */
   waitForGtid(gtidSet: string, timeoutMs: number, options?: QueryOptions): Promise<void>;
   setReadOnly(readOnly: boolean, options?: QueryOptions): Promise<void>;
+  /** The GTID position and full read-only state in one O(1) read (the dialect's writeFenceQuery). */
+  writeFence(options?: QueryOptions): Promise<WriteFence>;
   /** The underlying session, for callers that need plain queries. */
   readonly session: SqlSession;
   close(): Promise<void>;

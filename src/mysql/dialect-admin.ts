@@ -13,6 +13,7 @@ import type {
   ServerVersion,
   SqlSession,
   Timeouts,
+  WriteFence,
 } from './admin.js';
 import type { BinlogStatusRow, Dialect, WaitPlan } from './dialect.js';
 import { MysqlErrorCode, mysqlRemoteError } from './mysql-errors.js';
@@ -184,6 +185,11 @@ export class DialectAdmin implements MysqlAdmin {
         details: { server: this.server },
       });
     }
+  }
+
+  async writeFence(options?: QueryOptions): Promise<WriteFence> {
+    const row = (await this.run(this.dialect.writeFenceQuery(), options))[0];
+    return { gtidSet: asGtidSet(row?.['gtid']), fullyReadOnly: asSwitch(row?.['ro'], 'full read-only') };
   }
 
   async close(): Promise<void> {

@@ -66,6 +66,8 @@ export function mariadbDialect(version: ServerVersion): Dialect {
     // no log_status; BINLOG_GTID_POS (gtidAtPositionQuery) pairs a GTID with an exact offset
     consistentPosition: () => undefined,
     fullReadOnlyQuery: () => statement('SELECT @@GLOBAL.read_only AS ro'),
+    // @@gtid_binlog_pos, not BINLOG_GTID_POS(file, pos): that one scans the binlog file from its start
+    writeFenceQuery: () => statement('SELECT @@GLOBAL.gtid_binlog_pos AS gtid, @@GLOBAL.read_only AS ro'),
     beforeRenameOnReadOnly: () => [],
     // MariaDB renames a DEFINER account without a check (its objects are orphaned meanwhile).
     renameDefinerOverridePrivileges: () => undefined,

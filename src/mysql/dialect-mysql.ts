@@ -112,6 +112,7 @@ export function mysqlDialect(version: ServerVersion, name: DialectName = mysqlDi
     gtidStartFromOwnBinlog: false,
     consistentPosition: () => (f.logStatus ? { statement: statement('SELECT LOCAL FROM performance_schema.log_status'), parse: parseLogStatus } : undefined),
     fullReadOnlyQuery: () => statement('SELECT @@GLOBAL.super_read_only AS ro'),
+    writeFenceQuery: () => statement('SELECT @@GLOBAL.gtid_executed AS gtid, @@GLOBAL.super_read_only AS ro'),
     // super_read_only refuses RENAME USER even to the admin (ER 1290); read_only stays 1.
     beforeRenameOnReadOnly: () => [statement('SET GLOBAL super_read_only = 0')],
     renameDefinerOverridePrivileges: () => (!versionAtLeast(version, 8, 0, 22) ? undefined : versionAtLeast(version, 8, 2, 0) ? ['SET_ANY_DEFINER', 'ALLOW_NONEXISTENT_DEFINER'] : ['SET_USER_ID']),

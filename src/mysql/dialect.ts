@@ -75,6 +75,13 @@ export interface Dialect {
   consistentPosition(): PositionPlan | undefined;
   /** The variable (column `ro`) that says setReadOnly(true) is complete: MySQL @@super_read_only, MariaDB @@read_only. */
   fullReadOnlyQuery(): Statement;
+  /**
+   * One row, O(1) in binlog size, read from server variables alone: `gtid`, this server's GTID
+   * position as a source (gtidPositionQuery's value), and `ro`, its full read-only state
+   * (fullReadOnlyQuery's). Exact once setReadOnly(true) returned: read_only takes the commit
+   * lock, so every acknowledged commit is in it and no later one can be.
+   */
+  writeFenceQuery(): Statement;
   /** Lets the admin RENAME USER on a server setReadOnly(true) made read-only, read_only staying 1 (MySQL lowers super_read_only; nothing elsewhere). */
   beforeRenameOnReadOnly(): Statement[];
   /**

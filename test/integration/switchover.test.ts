@@ -64,6 +64,43 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
     }
   }
 
+  /**
+   * A write statement running on `member` until released: an UPDATE waiting for a row lock that an
+   * idle transaction holds. It holds the global read lock's intention lock as any running write
+   * does, so SET GLOBAL read_only = 1 waits for it; released, it commits and replicates.
+   */
+  async function slowWrite(member: SwitchoverMember): Promise<{ release: () => Promise<void> }> {
+    await fx.sql(member.id, 'CREATE TABLE IF NOT EXISTS app.slow (id INT PRIMARY KEY, v INT NOT NULL); INSERT IGNORE INTO app.slow VALUES (1, 0)');
+    const ep = { host: member.host, port: member.port, user: 'dbfleet', password: fx.passwords.dbfleet, database: 'app' };
+    const t = { connectTimeoutMs: 2_000, queryTimeoutMs: 120_000 };
+    const [holder, writer] = [await openSession(ep, t), await openSession(ep, t)];
+    await holder.query('BEGIN');
+    await holder.query('SELECT v FROM app.slow WHERE id = 1 FOR UPDATE');
+    await writer.query('SET SESSION innodb_lock_wait_timeout = 100');
+    const update = writer.query('UPDATE app.slow SET v = v + 1 WHERE id = 1');
+    update.catch(() => undefined);
+    return {
+      release: async () => {
+        await holder.query('ROLLBACK');
+        await update;
+        await Promise.all([holder.close(), writer.close()]);
+      },
+    };
+  }
+  /** The running slow UPDATE's age on `member` in seconds, or null when none runs. */
+  async function slowAge(member: SwitchoverMember): Promise<number | null> {
+    const rows = await fx.sql(member.id, "SELECT time FROM information_schema.processlist WHERE info LIKE 'UPDATE app.slow%'");
+    return rows === '' ? null : Number(rows);
+  }
+  async function candidateReplication(member: SwitchoverMember): Promise<unknown> {
+    const a = await admin(member);
+    try {
+      return await a.replicaStatus();
+    } finally {
+      await a.close();
+    }
+  }
+
   /** Runs the switchover in a child process that SIGKILLs itself right after `phase`. */
   function crashAfter(req: SwitchoverRequest, phase: string): Promise<NodeJS.Signals | null> {
     const { admin: _a, repl: _r, ...withoutSecrets } = req;
@@ -135,11 +172,11 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
 
   it('undoes the write block when a step before the promotion fails', async () => {
     const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
-    // Fault injection on a real connection: the candidate refuses to stop replicating.
+    // Fault injection on a real connection: the candidate's wait for the final position fails.
     const flaky = async (e: Endpoint, t: Timeouts): Promise<MysqlAdmin> => {
       const a = await connectAdmin(e, t);
       if (e.host !== candidate.host) return a;
-      return new Proxy(a, { get: (target, p) => (p === 'stopReplica' ? () => Promise.reject(new Error('injected: STOP REPLICA failed')) : Reflect.get(target, p)) });
+      return new Proxy(a, { get: (target, p) => (p === 'waitForGtid' ? () => Promise.reject(new Error('injected: the candidate cannot wait for the final position')) : Reflect.get(target, p)) });
     };
     const { result, lost } = await withWriter(fx, S, () => onlineSwitchover(request(master, candidate, [other]), deps(flaky)).catch((e: unknown) => e), { intervalMs: 5 });
     expect(String(result), String(result)).toMatch(/injected/);
@@ -147,6 +184,45 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
     expect(await readOnly(master.id)).toBe('0');
     expect(await fx.writerRecord(S)).toEqual([master.host]);
     expect(await fx.sql(candidate.id, 'SELECT @@read_only')).toBe('1');
+    await expectFollows([candidate, other], master);
+  });
+
+  it('refuses while a write statement that read_only would wait for has run on the master longer than the limit, naming it, changing nothing', async () => {
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    const slow = await slowWrite(master);
+    try {
+      await eventually('the slow UPDATE running for a second', async () => ((await slowAge(master)) ?? 0) >= 1, 10_000, 50);
+      const err = await onlineSwitchover(request(master, candidate, [other], { longStatementSeconds: 1 }), deps()).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'LONG_STATEMENT' });
+      expect(String((err as Error).message)).toMatch(/thread \d+ \(dbfleet\) has been running an UPDATE on \S+ for \d+ s; read_only waits for it/);
+      expect(String((err as Error).message)).not.toContain('SLEEP');
+      expect(await readOnly(master.id)).toBe('0');
+      expect(await fx.writerRecord(S)).toEqual([master.host]);
+    } finally {
+      await slow.release();
+    }
+  });
+
+  it('backs out within its lock wait bound when read_only waits behind a running write the precheck let pass: the master is left writable, nothing lost', async () => {
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    const slow = await slowWrite(master);
+    try {
+      await eventually('the slow UPDATE running', async () => (await slowAge(master)) !== null, 10_000, 20);
+      // a limit above the statement's age: the precheck lets it pass, and read_only = 1 waits for it
+      const { result: err, lost } = await withWriter(fx, S, () => onlineSwitchover(request(master, candidate, [other], { longStatementSeconds: 60, blockWritesTimeoutSeconds: 1 }), deps()).catch((e: unknown) => e), { intervalMs: 5 });
+      expect(String(err)).toMatch(/Lock wait timeout exceeded/);
+      expect(lost).toBe(0);
+      // backed out while the UPDATE still runs: the server gave up on read_only = 1 at its bound
+      expect(await slowAge(master)).not.toBeNull();
+      expect(await readOnly(master.id)).toBe('0');
+      expect(await fx.writerRecord(S)).toEqual([master.host]);
+      expect(await readOnly(candidate.id)).toBe('1');
+    } finally {
+      await slow.release();
+    }
+    // and it stays writable once the UPDATE ends: the timed-out read_only = 1 did not take effect late
+    expect(await readOnly(master.id)).toBe('0');
+    await expectFollows([candidate, other], master);
   });
 
   it('undoes the block on a fresh connection when the master session itself broke after blocking writes', async () => {
@@ -158,7 +234,7 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
       first = false; // only the switchover's own master session breaks; the undo's fresh one works
       return new Proxy(a, {
         get: (target, p) =>
-          p === 'binlogPosition'
+          p === 'writeFence'
             ? () => {
                 target.session.destroy();
                 return Promise.reject(new Error('injected: connection to the master lost'));
@@ -205,9 +281,12 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
     const { result: report, lost, acknowledged, maxWindowMs } = await withWriter(fx, S, () => onlineSwitchover(request(master, candidate, [other]), deps()), { intervalMs: 5 });
     expect(lost).toBe(0);
     expect(acknowledged).toBeGreaterThan(20);
-    expect(report.phases.map((p) => p.phase)).toEqual(['precheck', 'block-writes', 'final-position', 'candidate-caught-up', 'promote', 'move-writer-record', 'end-old-connections', 'repoint-replicas', 'old-master-follows']);
+    expect(report.phases.map((p) => p.phase)).toEqual(['precheck', 'block-writes', 'final-position', 'candidate-caught-up', 'promote', 'move-writer-record', 'detach-candidate', 'end-old-connections', 'repoint-replicas', 'old-master-follows']);
     expect(report.phases.every((p) => p.outcome === 'ok')).toBe(true);
-    console.log(`switchover (${engine}): writes blocked ${report.writeBlockedMs} ms by the executor's clock; longest client write gap ${maxWindowMs} ms`);
+    console.log(`switchover (${engine}): writes blocked ${report.writeBlockedMs} ms, writer record moved at ${report.recordMovedMs} ms by the executor's clock; longest client write gap ${maxWindowMs} ms`);
+    // the client-visible block ends when the new master accepts writes, before the record moves
+    expect(report.writeBlockedMs).toBeLessThanOrEqual(report.recordMovedMs);
+    expect(await candidateReplication(candidate)).toBeNull();
     expect(await fx.writerRecord(S)).toEqual([candidate.host]);
     expect(await readOnly(candidate.id)).toBe('0');
     expect(await readOnly(master.id)).toBe('1');
@@ -240,7 +319,7 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
     expect(run.acknowledged).toBeGreaterThan(20);
     const report = JSON.parse(ok.stdout) as { from: string; to: string; writeBlockedMs: number; phases: { phase: string; outcome: string }[] };
     expect(report).toMatchObject({ from: master.id, to: candidate.id });
-    expect(report.phases).toHaveLength(9);
+    expect(report.phases).toHaveLength(10);
     expect(await fx.writerRecord(S)).toEqual([candidate.host]);
     await expectFollows([master, other], candidate);
   });
@@ -284,6 +363,8 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
     expect(await fx.writerRecord(S)).toEqual([candidate.host]);
     expect(await readOnly(master.id)).toBe('1');
     await expectFollows([master, other], candidate);
+    // the new master no longer replicates from the old one: the two do not form a ring
+    expect(await candidateReplication(candidate)).toBeNull();
     // once more: every step finds its work done, and nothing changes
     expect(await recoverInterruptedSwitchover(req, deps(), true)).toBe('completed');
     expect(await fx.writerRecord(S)).toEqual([candidate.host]);
@@ -316,5 +397,33 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
     expect(run.lost).toBe(0);
     expect(await fx.writerRecord(S)).toEqual([oldMaster.host]);
     await expectFollows([promoted, other], oldMaster);
+  });
+
+  it('a promotion whose clean-up fails says so (SWITCHOVER_INCOMPLETE, writes open on the new master, old master not made to follow), and the run again finishes it; nothing lost', async () => {
+    // the previous test left m[0] the master
+    const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
+    const req = request(master, candidate, [other]);
+    const flaky = async (e: Endpoint, t: Timeouts): Promise<MysqlAdmin> => {
+      const a = await connectAdmin(e, t);
+      if (e.host !== candidate.host) return a;
+      return new Proxy(a, { get: (target, p) => (p === 'stopReplica' ? () => Promise.reject(new Error('injected: STOP REPLICA failed')) : Reflect.get(target, p)) });
+    };
+    const run = await withWriter(fx, S, () => onlineSwitchover(req, deps(flaky)).catch((e: unknown) => e), { intervalMs: 5 });
+    expect(run.lost).toBe(0);
+    expect(run.result).toMatchObject({ code: 'SWITCHOVER_INCOMPLETE' });
+    expect(String((run.result as Error).message)).toMatch(/is the master of aurora-test-1 now, but .*injected: STOP REPLICA failed.*was not made to follow it/);
+    // writes open on the new master only, the record moved; the old master read-only, not following the new one
+    expect(await readOnly(candidate.id)).toBe('0');
+    expect(await readOnly(master.id)).toBe('1');
+    expect(await fx.writerRecord(S)).toEqual([candidate.host]);
+    expect(await candidateReplication(candidate)).toMatchObject({ sourceHost: master.host });
+    expect((run.result as { next?: string }).next).toContain(`run dbfleet shard switchover ${S} --to ${candidate.id} again`);
+    // what the error's next step says: the same command again finds the promotion and finishes its later steps
+    const again = await withWriter(fx, S, () => dbfleet(['shard', 'switchover', S, '--to', candidate.id, '--config', `${fx.dir}/fleet.yaml`, '--json']), { intervalMs: 5 });
+    expect(again.result.code, again.result.stderr).toBe(0);
+    expect(JSON.parse(again.result.stdout)).toEqual({ shard: S, from: master.id, to: candidate.id, finished: 'completed' });
+    expect(again.lost).toBe(0);
+    expect(await candidateReplication(candidate)).toBeNull();
+    await expectFollows([master, other], candidate);
   });
 });

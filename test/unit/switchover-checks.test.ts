@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ReplicaStatus } from '../../src/mysql/admin.js';
 import { dialectFor } from '../../src/mysql/pick-dialect.js';
 import { parseServerVersion } from '../../src/mysql/server-version.js';
-import { refusals, type SwitchoverFacts } from '../../src/shard/switchover/switchover-checks.js';
+import { holdsUpReadOnly, refusals, statementVerb, type SwitchoverFacts } from '../../src/shard/switchover/switchover-checks.js';
 
 const replica = (over: Partial<ReplicaStatus> = {}): ReplicaStatus => ({
   sourceHost: '10.0.0.1', sourcePort: 3306, ioRunning: 'yes', sqlRunning: true, secondsBehind: 0,
@@ -55,5 +55,54 @@ describe('switchover refusals', () => {
   it('names the errant transactions in the refusal', () => {
     expect(refusals(facts({ candidate: { gtidState: `${U1}:1-10,${U2}:1-2` } }, mysql))[0]?.message).toBe(`c has transactions the master does not: ${U2}:1-2`);
     expect(refusals(facts({ candidate: { gtidState: '0-2-30,0-1-10' } }))[0]?.message).toBe('c has transactions the master does not: 0-2-30');
+  });
+});
+
+describe('running statements that hold up read_only', () => {
+  it.each([
+    ['SELECT SLEEP(60)', false],
+    ['select * from app.writes lock in share mode', false],
+    ['SELECT id FROM app.writes FOR SHARE', false],
+    ['(SELECT 1) UNION (SELECT 2)', false],
+    ['/* app */ SELECT * FROM app.writes', false],
+    ['SHOW PROCESSLIST', false],
+    ['DO SLEEP(10)', false],
+    ['SELECT * FROM app.writes WHERE id = 1 FOR UPDATE', true],
+    ['/* app */\nselect id from app.writes for   update', true],
+    ['UPDATE app.writes SET seq = seq + 1', true],
+    ['INSERT INTO app.writes VALUES (1)', true],
+    ['ALTER TABLE app.writes ADD COLUMN x INT', true],
+    ['-- maintenance\nOPTIMIZE TABLE app.writes', true],
+    ['CALL app.nightly()', true],
+    ['WITH t AS (SELECT 1) UPDATE app.writes SET seq = 1', true],
+    [null, true],
+  ])('%s -> %s', (text, holds) => {
+    expect(holdsUpReadOnly(text)).toBe(holds);
+  });
+
+  it('names a statement by its verb only, never its text (it may hold a password)', () => {
+    expect(statementVerb("ALTER USER 'app'@'%' IDENTIFIED BY 's3cret'")).toBe('an ALTER');
+    expect(statementVerb('/* x */ update app.writes set seq = 1')).toBe('an UPDATE');
+    expect(statementVerb('SELECT 1 FOR UPDATE')).toBe('a SELECT');
+    expect(statementVerb(null)).toBe('a statement');
+    expect(statementVerb('  ')).toBe('a statement');
+  });
+
+  it('refuses a long write or FOR UPDATE on the master, naming thread, user, verb and time; not a long plain SELECT', () => {
+    const f = { ...facts(), runningStatements: [
+      { id: 7, user: 'report', seconds: 600, text: 'SELECT * FROM app.writes' },
+      { id: 8, user: 'app', seconds: 42, text: "UPDATE app.writes SET note = 'pw=hunter2'" },
+    ] };
+    const r = refusals(f);
+    expect(r.map((x) => x.code)).toEqual(['LONG_STATEMENT']);
+    expect(r[0]?.message).toBe('thread 8 (app) has been running an UPDATE on m for 42 s; read_only waits for it, and every write queues behind read_only meanwhile (the switchover would back out at its lock wait bound)');
+    expect(r[0]?.message).not.toContain('hunter2');
+  });
+});
+
+describe('the write fence query of each engine', () => {
+  it('reads the GTID set and the full read-only switch from server variables (O(1) in binlog size)', () => {
+    expect(mysql.writeFenceQuery().sql).toBe('SELECT @@GLOBAL.gtid_executed AS gtid, @@GLOBAL.super_read_only AS ro');
+    expect(mariadb.writeFenceQuery().sql).toBe('SELECT @@GLOBAL.gtid_binlog_pos AS gtid, @@GLOBAL.read_only AS ro');
   });
 });

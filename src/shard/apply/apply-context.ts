@@ -39,6 +39,10 @@ export interface ApplySettings {
   maxLagSeconds: number;
   longTransactionSeconds: number;
   switchCatchUpTimeoutMs: number;
+  /** The switchover's server-side bound on read_only = 1 (s). */
+  blockWritesTimeoutSeconds: number;
+  /** Running statements this old that would hold up read_only refuse the switchover (s). */
+  longStatementSeconds: number;
 }
 
 /** The run's state, as the journal keeps it: per shard, flat keys. */

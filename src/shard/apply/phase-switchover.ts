@@ -23,6 +23,8 @@ export function moveSwitchoverRequest(move: ApplyMove, state: Readonly<ApplyStat
     maxLagSeconds: s.maxLagSeconds,
     longTransactionSeconds: s.longTransactionSeconds,
     catchUpTimeoutMs: s.switchCatchUpTimeoutMs,
+    blockWritesTimeoutSeconds: s.blockWritesTimeoutSeconds,
+    longStatementSeconds: s.longStatementSeconds,
     readerWeight: s.readerWeight,
   };
 }
@@ -45,7 +47,7 @@ export function switchoverPhase(move: ApplyMove, deps: ApplyDeps, s: ApplySettin
       const recovered = await recoverInterruptedSwitchover(req, sw, interrupted);
       if (recovered === 'completed') return { [`${move.shard}:switchover`]: { from: req.master.id, to: req.candidate.id, recovered: true } };
       const report = await onlineSwitchover(req, sw);
-      return { [`${move.shard}:switchover`]: { from: report.from, to: report.to, write_blocked_ms: report.writeBlockedMs, final_gtid: report.finalGtid } };
+      return { [`${move.shard}:switchover`]: { from: report.from, to: report.to, write_blocked_ms: report.writeBlockedMs, record_moved_ms: report.recordMovedMs, final_gtid: report.finalGtid } };
     },
   };
 }

@@ -45,6 +45,17 @@ export async function moveWriterRecord(req: SwitchoverRequest, deps: SwitchoverD
   throw last;
 }
 
+/**
+ * The new master leaves replication from the old one. It has applied everything (the old master
+ * was read-only at the final position it waited for), so this only cleans up; a run killed
+ * between the STOP and the RESET is finished here.
+ */
+export async function detachCandidate(candidate: MysqlAdmin): Promise<void> {
+  if ((await candidate.replicaStatus()) === null) return;
+  await candidate.stopReplica();
+  await candidate.resetReplicaAll();
+}
+
 /** Ends the application users' connections on the old master, so pooled clients reconnect through DNS. */
 export async function endConnections(master: MysqlAdmin, users: readonly string[]): Promise<number> {
   if (users.length === 0) return 0;

@@ -5,9 +5,9 @@ import { listRecords } from '../../dns/record-store.js';
 import type { Endpoint, MysqlAdmin, SqlSession, Timeouts } from '../../mysql/admin.js';
 import { acquireOrRenew, ensureLeaseTable, releaseLease } from '../../failover/lease/lease-store.js';
 import { asSwitch } from '../../mysql/row-values.js';
-import { dialectOf, gtidValue, runStatement } from '../engine/admin-dialect.js';
+import { boundLockWaits, dialectOf, gtidValue, runStatement } from '../engine/admin-dialect.js';
 import { refusals, type SwitchoverFacts } from './switchover-checks.js';
-import { TIMEOUTS, endConnections, moveWriterRecord, oldMasterFollows, repointReplicas } from './after-promotion.js';
+import { TIMEOUTS, detachCandidate, endConnections, moveWriterRecord, oldMasterFollows, repointReplicas } from './after-promotion.js';
 
 export interface SwitchoverMember {
   id: string;
@@ -32,6 +32,13 @@ export interface SwitchoverRequest {
   longTransactionSeconds?: number;
   /** How long the candidate may take to apply the master's last transaction once writes are blocked. */
   catchUpTimeoutMs?: number;
+  /**
+   * The server-side bound on read_only = 1 (lock_wait_timeout, whole seconds): how long writes
+   * may queue behind it while it waits for running statements. Default 1.
+   */
+  blockWritesTimeoutSeconds?: number;
+  /** Statements running this long on the master that would hold up read_only make the precheck refuse. Default 1. */
+  longStatementSeconds?: number;
   readerWeight?: number;
 }
 
@@ -60,17 +67,23 @@ export interface SwitchoverReport {
   from: string;
   to: string;
   phases: PhaseRecord[];
-  /** Writes blocked on the old master -> the writer record names the new one (ms). */
+  /** What clients see: the old master read-only -> the new master accepts writes (ms). */
   writeBlockedMs: number;
+  /** The old master read-only -> the writer record names the new master (ms). */
+  recordMovedMs: number;
   finalGtid: string;
 }
 
 
 /**
  * An online master switch for one shard, MHA-style but scripted to keep writes blocked as briefly
- * as possible: every check runs before anything changes, writes are blocked only once the
- * candidate is known to be close behind, and the writer record moves right after the promotion.
- * Any failure before the promotion unblocks the old master again; the log names the phase.
+ * as possible: every check runs before anything changes (the lease taken with a TTL that outlives
+ * the window), writes are blocked only once the candidate is known to be close behind, and the
+ * window holds only what safety needs, each step O(1) in binlog size and bounded on the server:
+ * read_only on the old master (under lock_wait_timeout), its GTID position from the server
+ * variables, the candidate's wait for it, the fence re-read, read_only = 0 on the candidate. The
+ * writer record moves and replication is cleaned up after writes are open again. Any failure
+ * before the promotion unblocks the old master again; the log names the phase.
  */
 export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverDeps): Promise<SwitchoverReport> {
   const log = deps.logger.child({ shard: req.shard, switchover: `${req.master.id} -> ${req.candidate.id}` });
@@ -81,7 +94,7 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
     const startedAt = new Date().toISOString();
     try {
       const v = await work();
-      const rec: PhaseRecord = { phase: name, startedAt, ms: Math.round((performance.now() - t0) * 10) / 10, outcome: 'ok', ...(detail ? { detail: detail(v) } : {}) };
+      const rec: PhaseRecord = { phase: name, startedAt, ms: Math.round((performance.now() - t0) * 10) / 10, outcome: name.startsWith('undo-') ? 'undone' : 'ok', ...(detail ? { detail: detail(v) } : {}) };
       phases.push(rec);
       log.info(rec, `switchover phase ${name}: ok`);
       deps.failpoint?.(`${req.shard}:${name}`);
@@ -110,6 +123,12 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
     throw e;
   }
   const q = { timeoutMs: 5_000 };
+  const blockS = req.blockWritesTimeoutSeconds ?? 1;
+  const catchUpMs = req.catchUpTimeoutMs ?? 5_000;
+  // the longest the window can stay open: each read_only statement bounded by lock_wait_timeout, the
+  // catch-up by its wait, the few reads by the query timeout; the lease outlives it by a margin
+  const windowBoundMs = 2 * (blockS * 1_000 + q.timeoutMs) + catchUpMs + 3 * q.timeoutMs;
+  const leaseTtlMs = Math.max(120_000, windowBoundMs + LEASE_MARGIN_MS * 2);
   const leaseName = `switchover:${req.shard}`;
   // unique per run: two runs by the same operator must not share (and release) one lease
   const holder = `${deps.actor}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -117,9 +136,12 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
   try {
     // A second switchover of the same shard at the same time is refused.
     await ensureLeaseTable(dns, q);
-    const lease = await acquireOrRenew(dns, leaseName, holder, 120_000, q);
+    const leaseAskedAt = performance.now();
+    const lease = await acquireOrRenew(dns, leaseName, holder, leaseTtlMs, q);
     if (!lease.held) throw new SafetyRefusal('SWITCHOVER_IN_PROGRESS', `another switchover of ${req.shard} is running (${lease.holder})`);
     leaseToken = lease.token;
+    // measured from before the request: the lease is ours at least until then (the DNS write is fenced by its token too)
+    const leaseValidUntil = leaseAskedAt + leaseTtlMs;
 
     await phase('precheck', async () => {
       const facts = await readFacts(req, master, candidate);
@@ -134,74 +156,111 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
       if (records.records.length !== 1 || records.records[0]?.address !== req.master.host) {
         throw new SafetyRefusal('WRITER_RECORD_ELSEWHERE', `${req.writerName} points at ${records.records.map((r) => r.address).join(', ') || 'nothing'}, not at ${req.master.host}`);
       }
+      // read_only waits for the global read lock behind running writes, and every write queues
+      // behind it: the server gives up after this many seconds (error 1205) and the block is undone
+      await boundLockWaits(master, blockS);
     });
 
+    // The window: only what safety needs, each step O(1) in binlog size and bounded on the server.
     const blockedAt = performance.now();
     let promoted = false;
+    let candidateTouched = false;
     let finalGtid = '';
     try {
-      await phase('block-writes', () => master.setReadOnly(true));
-      finalGtid = await phase('final-position', async () => (await master.binlogPosition()).gtidSet ?? '', (g) => g || '(empty)');
-      await phase('candidate-caught-up', () => candidate.waitForGtid(finalGtid, req.catchUpTimeoutMs ?? 5_000));
+      await phase('block-writes', () => master.setReadOnly(true, { timeoutMs: blockS * 1_000 + q.timeoutMs }));
+      finalGtid = await phase(
+        'final-position',
+        async () => {
+          const fence = await master.writeFence();
+          if (!fence.fullyReadOnly) throw new SafetyRefusal('MASTER_MOVED_DURING_SWITCH', `${req.master.id} is no longer fully read-only right after the block: another process changes read_only`);
+          return fence.gtidSet;
+        },
+        (g) => g || '(empty)',
+      );
+      await phase('candidate-caught-up', () => candidate.waitForGtid(finalGtid, catchUpMs));
       await phase('promote', async () => {
-        // re-verify right before the irreversible step: the lease is still ours
-        const still = await acquireOrRenew(dns, leaseName, holder, 120_000, q);
-        if (!still.held || still.token !== leaseToken) throw new SafetyRefusal('SWITCHOVER_LEASE_LOST', `the switchover lease of ${req.shard} is no longer ours (${still.holder})`);
-        // and the old master is still fully blocked at the final position (nobody unblocked it
-        // meanwhile: on MySQL a lowered super_read_only alone lets privileged users write again)
-        const blocked = asSwitch((await runStatement(master, dialectOf(master).fullReadOnlyQuery()))[0]?.['ro'], 'fully read-only');
-        const pos = (await master.binlogPosition()).gtidSet ?? '';
-        if (!blocked || !dialectOf(master).sameGtids(pos, finalGtid)) {
-          throw new SafetyRefusal('MASTER_MOVED_DURING_SWITCH', `${req.master.id} is ${blocked ? 'read-only' : 'no longer fully read-only'} at ${pos || '(empty)'}, not read-only at the final position ${finalGtid || '(empty)'}: someone wrote or unblocked it during the switch`);
+        if (performance.now() > leaseValidUntil - LEASE_MARGIN_MS) {
+          throw new SafetyRefusal('SWITCHOVER_LEASE_LOST', `the switchover lease of ${req.shard} (${Math.round(leaseTtlMs / 1000)} s) is about to run out before the promotion`);
         }
-        await candidate.stopReplica();
-        await candidate.resetReplicaAll();
+        // right before the irreversible step: the old master is still fully blocked at the final
+        // position (nobody unblocked it meanwhile: on MySQL a lowered super_read_only alone lets
+        // privileged users write again)
+        const fence = await master.writeFence();
+        if (!fence.fullyReadOnly || !dialectOf(master).sameGtids(fence.gtidSet, finalGtid)) {
+          throw new SafetyRefusal('MASTER_MOVED_DURING_SWITCH', `${req.master.id} is ${fence.fullyReadOnly ? 'read-only' : 'no longer fully read-only'} at ${fence.gtidSet || '(empty)'}, not read-only at the final position ${finalGtid || '(empty)'}: someone wrote or unblocked it during the switch`);
+        }
+        candidateTouched = true;
+        // writable while its replication still runs: the old master is read-only, nothing more comes
         await candidate.setReadOnly(false);
         promoted = true;
       });
     } catch (e) {
-      if (!promoted) {
-        // on a fresh connection: the failure may have been the master session itself
-        await phase('undo-block', async () => {
-          const again = await deps.connect(ep(req.master), TIMEOUTS);
-          try {
-            await again.setReadOnly(false);
-          } finally {
-            await again.close();
-          }
-        }).catch((u: unknown) => log.error({ err: errorMessage(u) }, 'UNDO FAILED: the old master is still read-only; set read_only=0 on it by hand'));
-        const last = phases[phases.length - 1];
-        if (last && last.phase === 'undo-block' && last.outcome === 'ok') last.outcome = 'undone';
-      }
+      if (!promoted) await undoBlock(req, deps, ep, phase, log, candidateTouched);
       throw e;
     }
+    const writeBlockedMs = Math.round(performance.now() - blockedAt);
 
-    // From here on the candidate is the master: every later phase runs even if one fails, and a
-    // failure says exactly what is left to do.
+    // From here on the candidate is the master and takes writes: every later phase runs even if
+    // one fails, and a failure says exactly what is left to do.
     let moveError: unknown;
     await phase('move-writer-record', () => moveWriterRecord(req, deps, dns, q, leaseName, holder, leaseToken)).catch((e: unknown) => {
       moveError = e;
     });
-    const writeBlockedMs = Math.round(performance.now() - blockedAt);
+    const recordMovedMs = Math.round(performance.now() - blockedAt);
     const later: unknown[] = [];
-    const run = (name: string, work: () => Promise<unknown>, detail?: (v: unknown) => string): Promise<void> =>
+    const run = (name: string, work: () => Promise<unknown>, detail?: (v: unknown) => string): Promise<boolean> =>
       phase(name, work, detail).then(
-        () => undefined,
-        (e: unknown) => void later.push(e),
+        () => true,
+        (e: unknown) => {
+          later.push(e);
+          return false;
+        },
       );
+    const detached = await run('detach-candidate', () => detachCandidate(candidate));
     await run('end-old-connections', () => endConnections(master, req.appUsers), (n) => `${String(n)} application connections ended`);
     await run('repoint-replicas', () => repointReplicas(req, deps, finalGtid));
-    await run('old-master-follows', () => oldMasterFollows(req, master));
+    // never while the new master still replicates from the old one: the two would form a ring
+    if (detached) await run('old-master-follows', () => oldMasterFollows(req, master));
     if (moveError !== undefined || later.length > 0) {
-      throw new SafetyRefusal('SWITCHOVER_INCOMPLETE', `${req.candidate.id} is the master of ${req.shard} now, but ${[moveError !== undefined ? `the writer record was not moved (${errorMessage(moveError)})` : '', ...later.map((e) => errorMessage(e))].filter(Boolean).join('; ')}`, {
-        next: moveError !== undefined ? `point ${req.writerName} at ${req.candidate.host} now (dbfleet checker does it when it runs), then check the replicas` : 'check the replicas named above',
+      throw new SafetyRefusal('SWITCHOVER_INCOMPLETE', `${req.candidate.id} is the master of ${req.shard} now, but ${[moveError !== undefined ? `the writer record was not moved (${errorMessage(moveError)})` : '', ...later.map((e) => errorMessage(e)), detached ? '' : `${req.master.id} was not made to follow it (${req.candidate.id} still replicates from it)`].filter(Boolean).join('; ')}`, {
+        next: moveError !== undefined ? `point ${req.writerName} at ${req.candidate.host} now (dbfleet checker does it when it runs), then check the replicas` : detached ? `finish by hand what failed above (each failure names its server), or resume shard apply if a plan ran this switch: it finishes every step after the promotion` : `run dbfleet shard switchover ${req.shard} --to ${req.candidate.id} again (or resume shard apply): it finds ${req.candidate.id} promoted and still replicating from ${req.master.id}, and finishes the steps after the promotion`,
       });
     }
-    return { shard: req.shard, from: req.master.id, to: req.candidate.id, phases, writeBlockedMs, finalGtid };
+    return { shard: req.shard, from: req.master.id, to: req.candidate.id, phases, writeBlockedMs, recordMovedMs, finalGtid };
   } finally {
     if (leaseToken > 0) await releaseLease(dns, leaseName, holder, leaseToken, q).catch(() => undefined);
     await Promise.all([master.close(), candidate.close(), dns.close()].map((p) => p.catch(() => undefined)));
   }
+}
+
+/** Left between the lease's end by our clock and the promotion (ms). */
+const LEASE_MARGIN_MS = 10_000;
+
+type PhaseFn = <T>(name: string, work: () => Promise<T>, detail?: (v: T) => string) => Promise<T>;
+
+/**
+ * Backs out of a window that did not reach the promotion, on fresh connections (the failure may
+ * have been a session itself): a candidate the promotion may have reached is made read-only again
+ * first, and the old master is made writable only once the candidate is known to be read-only.
+ */
+async function undoBlock(req: SwitchoverRequest, deps: SwitchoverDeps, ep: (m: SwitchoverMember) => Endpoint, phase: PhaseFn, log: Logger, candidateTouched: boolean): Promise<void> {
+  const onFresh = async (m: SwitchoverMember, readOnly: boolean): Promise<void> => {
+    const again = await deps.connect(ep(m), TIMEOUTS);
+    try {
+      await again.setReadOnly(readOnly);
+    } finally {
+      await again.close();
+    }
+  };
+  try {
+    if (candidateTouched) await phase('undo-promote', () => onFresh(req.candidate, true));
+  } catch (u) {
+    log.error({ err: errorMessage(u) }, `UNDO FAILED: ${req.candidate.id} may be writable; ${req.master.id} is left read-only so that only one of them can be: check ${req.candidate.id} (SELECT @@read_only), set read_only=1 on it, then read_only=0 on ${req.master.id}`);
+    return;
+  }
+  await phase('undo-block', () => onFresh(req.master, false)).catch((u: unknown) =>
+    log.error({ err: errorMessage(u) }, `UNDO FAILED: ${req.master.id} is still read-only; set read_only=0 on it by hand`),
+  );
 }
 
 async function readFacts(req: SwitchoverRequest, master: MysqlAdmin, candidate: MysqlAdmin): Promise<SwitchoverFacts> {
@@ -213,12 +272,18 @@ async function readFacts(req: SwitchoverRequest, master: MysqlAdmin, candidate: 
   const serverId = Number((await candidate.session.query('SELECT @@server_id AS sid'))[0]?.['sid']);
   const limit = req.longTransactionSeconds ?? 10;
   const trx = await master.session.query('SELECT trx_mysql_thread_id AS id, TIMESTAMPDIFF(SECOND, trx_started, NOW()) AS s FROM information_schema.innodb_trx WHERE trx_started < NOW() - INTERVAL ? SECOND', [limit]);
+  // replication threads and the event scheduler run as 'system user' (command Connect / Daemon)
+  const running = await master.session.query(
+    "SELECT id, user, time AS s, info FROM information_schema.processlist WHERE command IN ('Query', 'Execute') AND id <> CONNECTION_ID() AND user <> 'system user' AND time >= ?",
+    [req.longStatementSeconds ?? 1],
+  );
   return {
     master: { id: req.master.id, host: req.master.host, port: req.master.port, readOnly, gtidState: masterState },
     candidate: { id: req.candidate.id, replica: await candidate.replicaStatus(), gtidState: candidateState, serverId },
     errantGtids: dm.errantGtids(masterState, candidateState),
     readOnlyBypass: await readOnlyBypass(master, req.appUsers, dm.readOnlyBypassPrivileges()),
     longTransactions: trx.map((t) => ({ id: Number(t['id']), seconds: Number(t['s']) })),
+    runningStatements: running.map((r) => ({ id: Number(r['id']), user: String(r['user']), seconds: Number(r['s']), text: r['info'] === null || r['info'] === undefined ? null : String(r['info']) })),
     maxLagSeconds: req.maxLagSeconds ?? 1,
   };
 }

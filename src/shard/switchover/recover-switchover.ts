@@ -4,7 +4,7 @@ import { SafetyRefusal } from '../../core/errors.js';
 import { listRecords } from '../../dns/record-store.js';
 import { acquireOrRenew, ensureLeaseTable, readLease, releaseLease } from '../../failover/lease/lease-store.js';
 import type { Endpoint, MysqlAdmin } from '../../mysql/admin.js';
-import { TIMEOUTS, endConnections, moveWriterRecord, oldMasterFollows, repointReplicas } from './after-promotion.js';
+import { TIMEOUTS, detachCandidate, endConnections, moveWriterRecord, oldMasterFollows, repointReplicas } from './after-promotion.js';
 import type { SwitchoverDeps, SwitchoverMember, SwitchoverRequest } from './online-switchover.js';
 import { dialectOf, gtidPosition } from '../engine/admin-dialect.js';
 
@@ -82,6 +82,7 @@ export async function recoverInterruptedSwitchover(req: SwitchoverRequest, deps:
         log.warn('the candidate was promoted by an interrupted run: finishing the steps after the promotion');
         const finalGtid = await gtidPosition(master);
         await moveWriterRecord(req, deps, dns, q, leaseName, holder, lease.token);
+        await detachCandidate(candidate);
         await endConnections(master, req.appUsers);
         await repointReplicas(req, deps, finalGtid);
         await oldMasterFollows(req, master);

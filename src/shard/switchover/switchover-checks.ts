@@ -14,11 +14,16 @@ export interface SwitchoverFacts {
   readOnlyBypass?: string[];
   /** Transactions open on the master longer than the limit: [id, seconds]. */
   longTransactions: { id: number; seconds: number }[];
+  /**
+   * Statements running on the master at least the statement limit (processlist Query / Execute,
+   * replication threads excluded), with their text: the rules decide which would hold up read_only.
+   */
+  runningStatements?: { id: number; user: string; seconds: number; text: string | null }[];
   maxLagSeconds: number;
 }
 
 export interface Refusal {
-  code: 'CANDIDATE_NOT_REPLICA' | 'REPLICATION_BROKEN' | 'CANDIDATE_LAGS' | 'ERRANT_TRANSACTIONS' | 'LONG_TRANSACTION' | 'MASTER_READ_ONLY' | 'READ_ONLY_BYPASS';
+  code: 'CANDIDATE_NOT_REPLICA' | 'REPLICATION_BROKEN' | 'CANDIDATE_LAGS' | 'ERRANT_TRANSACTIONS' | 'LONG_TRANSACTION' | 'LONG_STATEMENT' | 'MASTER_READ_ONLY' | 'READ_ONLY_BYPASS';
   message: string;
 }
 
@@ -41,6 +46,46 @@ export function refusals(f: SwitchoverFacts): Refusal[] {
   if ((f.readOnlyBypass ?? []).length > 0) {
     out.push({ code: 'READ_ONLY_BYPASS', message: `application user${f.readOnlyBypass!.length === 1 ? '' : 's'} ${f.readOnlyBypass!.join(', ')} can write through read_only (SUPER or READ_ONLY ADMIN): blocking writes would not stop them` });
   }
+  for (const st of f.runningStatements ?? []) {
+    if (!holdsUpReadOnly(st.text)) continue;
+    out.push({ code: 'LONG_STATEMENT', message: `thread ${st.id} (${st.user}) has been running ${statementVerb(st.text)} on ${f.master.id} for ${st.seconds} s; read_only waits for it, and every write queues behind read_only meanwhile (the switchover would back out at its lock wait bound)` });
+  }
   for (const t of f.longTransactions) out.push({ code: 'LONG_TRANSACTION', message: `transaction ${t.id} has been open on ${f.master.id} for ${t.seconds} s; blocking writes would wait for it` });
   return out;
+}
+
+/**
+ * Whether a running statement makes SET GLOBAL read_only = 1 wait (measured on MariaDB 10.11 and
+ * MySQL 9.7): every write, DDL (also one still waiting for its metadata lock) and SELECT ... FOR
+ * UPDATE holds the global read lock's intention lock; a plain SELECT, LOCK IN SHARE MODE / FOR
+ * SHARE and SHOW do not. Unknown text (NULL, a CALL, a WITH that may write) counts as holding it. Pure.
+ */
+export function holdsUpReadOnly(text: string | null): boolean {
+  if (text === null) return true;
+  const sql = stripLeadingComments(text);
+  if (/^\(*\s*SELECT\b/i.test(sql)) return /\bFOR\s+UPDATE\b/i.test(sql);
+  return !/^(SHOW|EXPLAIN|DESCRIBE|DESC|DO\s+SLEEP)\b/i.test(sql);
+}
+
+/** The statement's first keyword, for messages: never its text, which may hold a password. Pure. */
+export function statementVerb(text: string | null): string {
+  const m = /^([A-Za-z]+)/.exec(stripLeadingComments(text ?? ''));
+  if (!m) return 'a statement';
+  const verb = m[1]!.toUpperCase();
+  return `${/^[AEIOU]/.test(verb) ? 'an' : 'a'} ${verb}`;
+}
+
+function stripLeadingComments(sql: string): string {
+  let s = sql.trimStart();
+  for (;;) {
+    if (s.startsWith('/*')) {
+      const end = s.indexOf('*/');
+      if (end < 0) return '';
+      s = s.slice(end + 2).trimStart();
+    } else if (s.startsWith('--') || s.startsWith('#')) {
+      const end = s.indexOf('\n');
+      if (end < 0) return '';
+      s = s.slice(end + 1).trimStart();
+    } else return s;
+  }
 }
