@@ -59,7 +59,7 @@ export function registerDemoCommand(program: Command, ctx: CliContext): void {
           onResult: (r) => out(`  failover ${r.n}: ${r.from} -> ${r.to}: instance unavailable ${fmt(r.instanceUnavailableMs)} ms, clients could not write for ${fmt(r.writeDowntimeMs)} ms\n`),
         });
         out(`\n${renderTable(HEADERS, summary.results.map(row))}\n`);
-        out(`\nwrites acknowledged: ${summary.acknowledged}, lost: ${summary.lostWrites}\n`);
+        out(`\nwrites acknowledged: ${summary.acknowledged}, lost or split: ${summary.lostWrites} (${summary.writeAudit})\n`);
         out(`the seed measured 11-28 s of write downtime with Aurora's own endpoints and 4-7 s with its MyDNS checker;\n`);
         out(`here the instance itself is unavailable for the time in the third column, and clients follow the new writer right after it.\n\n`);
         out(statusTable(await sandboxStatus(deps, dir)));

@@ -3,7 +3,8 @@ import { ConfigError, UsageError } from '../core/errors.js';
 import { resolvePassword } from '../core/secrets.js';
 import { openSession } from '../mysql/mysql2-session.js';
 import { stampFirstWrite } from '../failover/meter/first-write-stamp.js';
-import { missingWrites } from '../failover/meter/lost-writes.js';
+import { readWriteAudit } from '../failover/meter/write-audit-read.js';
+import { badWrites, describeAudit, type WriteAudit } from '../failover/meter/write-audit.js';
 import { DowntimeMeter, type MeterReport } from '../failover/meter/downtime-meter.js';
 import { dnsLookup, resolverLookup } from '../failover/meter/name-lookups.js';
 import type { Window } from '../failover/meter/unavailability.js';
@@ -16,10 +17,11 @@ function windowRows(ws: readonly Window[]): string[][] {
   return ws.map((w) => [w.kind, new Date(w.start).toISOString(), new Date(w.end).toISOString(), `${w.durationMs} ms${w.open ? ' (still down)' : ''}`, String(w.failedAttempts), w.errors.join('; ')]);
 }
 
-export function renderMeterReport(r: MeterReport, lost: number): string {
+export function renderMeterReport(r: MeterReport, audit: WriteAudit | undefined): string {
   const rows = [...windowRows(r.writeWindows), ...windowRows(r.readWindows)];
   const table = rows.length === 0 ? 'no unavailability\n' : `${renderTable(['kind', 'start', 'end', 'duration', 'failed', 'errors'], rows)}\n`;
-  return `${table}writes: ${r.writes.length} attempts, ${r.acknowledged.length} acknowledged, ${lost} lost; reads: ${r.reads.length} attempts\n`;
+  const writes = audit ? describeAudit(audit) : 'nothing acknowledged';
+  return `${table}writes: ${r.writes.length} attempts, ${r.acknowledged.length} acknowledged; ${writes}\nreads: ${r.reads.length} attempts\n`;
 }
 
 /** `dbfleet probe`: the downtime meter, like the seed's measurement loops. */
@@ -74,11 +76,15 @@ export function registerProbeCommand(program: Command, ctx: CliContext): void {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
       const port = cluster.instances?.[0]?.port ?? 3306;
+      // the writer of this moment, not a cached answer from before the last move
+      lookup.forget(cluster.writer_record);
       const writer = report.acknowledged.length === 0 ? undefined : await lookup.resolve(cluster.writer_record);
-      const lost = writer === undefined ? 0 : (await missingWrites(openSession, { host: writer, port, user: probe.user, password, database: probe.database }, probe.table, client, report.acknowledged)).length;
+      // every server that acknowledged a write is read: a write on one of them only is a split, not a success
+      const audit = writer === undefined ? undefined : await readWriteAudit({ openSession, endpoint: (host) => ({ host, port, user: probe.user, password, database: probe.database }), table: probe.table, client }, report.acks, writer);
       if ('close' in lookup && typeof lookup.close === 'function') await lookup.close();
-      if (opts.json) printJson(ctx, { cluster: cluster.name, via: opts.via, interval_ms: opts.intervalMs, write_windows: report.writeWindows, read_windows: report.readWindows, writes: report.writes.length, reads: report.reads.length, acknowledged: report.acknowledged.length, lost_writes: lost });
-      else ctx.stdout.write(renderMeterReport(report, lost));
-      ctx.exitCode = lost === 0 ? 0 : 1;
+      const bad = audit ? badWrites(audit) : 0;
+      if (opts.json) printJson(ctx, { cluster: cluster.name, via: opts.via, interval_ms: opts.intervalMs, write_windows: report.writeWindows, read_windows: report.readWindows, writes: report.writes.length, reads: report.reads.length, acknowledged: report.acknowledged.length, lost_writes: audit?.lost.length ?? 0, split_writes: audit?.split.length ?? 0, one_sided_writes: audit?.oneSided.length ?? 0, acknowledged_by: audit?.acknowledgedBy ?? {}, final_writer: writer ?? null, unchecked: audit?.unchecked ?? [] });
+      else ctx.stdout.write(renderMeterReport(report, audit));
+      ctx.exitCode = bad === 0 ? 0 : 1;
     });
 }

@@ -36,7 +36,7 @@ describe.each(TEST_ENGINES)('dbfleet demo (%s)', (engine: EngineKind) => {
     expect(r.stdout).toMatch(engine === 'mysql' ? /2 Aurora-like clusters \(MySQL \(prefix [^)]+\), 9\.7\.\d+/ : /2 Aurora-like clusters \(MariaDB, 10\.11\.\d+-MariaDB/);
     // one row: 1  <from> -> <to>  and four figures
     expect(r.stdout).toMatch(/\n1 {2}127\.\d+\.1\.1 -> 127\.\d+\.1\.2 +\d+ +\d+ +\d+ +-?\d+\n/);
-    expect(r.stdout).toMatch(/writes acknowledged: [1-9]\d*, lost: 0\n/);
+    expect(r.stdout).toMatch(/writes acknowledged: [1-9]\d*, lost or split: 0 \(acknowledged \d+ by 127\.[\d.]+, \d+ by 127\.[\d.]+.*; 0 lost, 0 split, 0 on one side only\)\n/);
     expect(r.stdout).toContain(`== sandbox down: stopped 8 processes, removed ${dir}`);
     await expect(readdir(dir)).rejects.toThrow(/ENOENT/);
   }, 180_000);

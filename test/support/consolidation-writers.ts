@@ -6,6 +6,8 @@ import { openSession } from '../../src/mysql/mysql2-session.js';
 import type { MysqlAdmin } from '../../src/mysql/admin.js';
 import { DowntimeMeter } from '../../src/failover/meter/downtime-meter.js';
 import { missingWrites } from '../../src/failover/meter/lost-writes.js';
+import { readWriteAudit } from '../../src/failover/meter/write-audit-read.js';
+import { badWrites, describeAudit } from '../../src/failover/meter/write-audit.js';
 import { resolverLookup } from '../../src/failover/meter/name-lookups.js';
 import type { ConsolidationSetup } from './consolidation-fixture.js';
 import { eventually, type SandboxFixture } from './sandbox-fixture.js';
@@ -113,5 +115,8 @@ export class ShardWriters {
     const pos = (await onServer(fx, master.ip, (a) => a.binlogPosition())).gtidSet ?? '';
     await onServer(fx, replica.ip, (a) => a.waitForGtid(pos, 20_000));
     expect(await missingWrites(openSession, { host: replica.ip, ...ep }, 'writes', w.client, report.acknowledged)).toEqual([]);
+    // and no write split between the old master and the new one (each server that acknowledged a write is read)
+    const audit = await readWriteAudit({ openSession, endpoint: (host) => ({ host, ...ep }), table: 'writes', client: w.client }, report.acks, master.ip);
+    expect(badWrites(audit), describeAudit(audit)).toBe(0);
   }
 }

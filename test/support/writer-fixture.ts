@@ -1,14 +1,23 @@
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import { DowntimeMeter } from '../../src/failover/meter/downtime-meter.js';
-import { missingWrites } from '../../src/failover/meter/lost-writes.js';
+import { readWriteAudit } from '../../src/failover/meter/write-audit-read.js';
+import { badWrites, describeAudit, type WriteAudit } from '../../src/failover/meter/write-audit.js';
 import { resolverLookup } from '../../src/failover/meter/name-lookups.js';
 import type { Attempt } from '../../src/failover/meter/unavailability.js';
 import { eventually, type SandboxFixture } from './sandbox-fixture.js';
 
 export interface WriterRun<T> {
   result: T;
-  /** Acknowledged writes missing from the writer afterwards: must be 0. */
+  /**
+   * Acknowledged writes lost (not on the writer afterwards), split (not on a server that took a
+   * later write) or on one side only (not on a server that took writes and follows the writer
+   * now): the write audit's bad writes. Must be 0.
+   */
   lost: number;
+  /** The write audit itself (counts per server, the unchecked servers). */
+  audit: WriteAudit;
+  /** The audit in one line, for assertion messages. */
+  auditLine: string;
   acknowledged: number;
   /** The longest write unavailability window the client saw. */
   maxWindowMs: number;
@@ -46,8 +55,10 @@ export async function withWriter<T>(fx: SandboxFixture, cluster: string, work: (
     await running;
   }
   const report = meter.report();
+  // the writer of this moment, not the resolver's cached answer from before the move
+  lookup.forget(`${cluster}-w`);
   const writer = await lookup.resolve(`${cluster}-w`);
   await lookup.close();
-  const missing = await missingWrites(openSession, { host: writer, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }, 'writes', client, report.acknowledged);
-  return { result, lost: missing.length, acknowledged: report.acknowledged.length, maxWindowMs: Math.max(0, ...report.writeWindows.map((w) => w.durationMs)) };
+  const audit = await readWriteAudit({ openSession, endpoint: (host) => ({ host, port: 3306, user: 'app', password: fx.passwords.app, database: 'app' }), table: 'writes', client }, report.acks, writer);
+  return { result, lost: badWrites(audit), audit, auditLine: describeAudit(audit), acknowledged: report.acknowledged.length, maxWindowMs: Math.max(0, ...report.writeWindows.map((w) => w.durationMs)) };
 }

@@ -8,7 +8,8 @@ import { DowntimeMeter } from '../meter/downtime-meter.js';
 import { resolverLookup } from '../meter/name-lookups.js';
 import type { Window } from '../meter/unavailability.js';
 import { AnswerWatch } from './answer-watch.js';
-import { missingWrites } from '../meter/lost-writes.js';
+import { readWriteAudit } from '../meter/write-audit-read.js';
+import { badWrites, describeAudit } from '../meter/write-audit.js';
 import { WritableWatch } from './writable-watch.js';
 
 export interface DrillTarget {
@@ -47,7 +48,10 @@ export interface DrillResult {
 export interface DrillSummary {
   results: DrillResult[];
   acknowledged: number;
+  /** Acknowledged writes lost, split or on one side only (the write audit). */
   lostWrites: number;
+  /** The write audit in one line: per server, lost, split, one-sided, unchecked. */
+  writeAudit: string;
   intervalMs: number;
 }
 
@@ -131,8 +135,10 @@ export async function runFailoverDrill(t: DrillTarget, count: number, options: {
     await tables.close();
   }
   const report = meter.report();
+  // the writer of this moment, not the resolver's cached answer
+  lookup.forget(t.writerName);
   const writer = await lookup.resolve(t.writerName);
   await lookup.close();
-  const missing = await missingWrites(openSession, { host: writer, port: 3306, user: t.app.user, password: t.app.password, database: t.app.database }, t.app.table, client, report.acknowledged);
-  return { results, acknowledged: report.acknowledged.length, lostWrites: missing.length, intervalMs };
+  const audit = await readWriteAudit({ openSession, endpoint: (host) => ({ host, port: 3306, user: t.app.user, password: t.app.password, database: t.app.database }), table: t.app.table, client }, report.acks, writer);
+  return { results, acknowledged: report.acknowledged.length, lostWrites: badWrites(audit), writeAudit: describeAudit(audit), intervalMs };
 }

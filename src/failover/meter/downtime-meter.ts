@@ -1,6 +1,7 @@
 import { errorMessage } from '../../core/errors.js';
 import type { Endpoint, SqlSession, Timeouts } from '../../mysql/admin.js';
 import { unavailabilityWindows, type Attempt, type Window } from './unavailability.js';
+import type { Ack } from './write-audit.js';
 
 /** Resolves a record name to one address (the weighted resolver, or a DNS query to PowerDNS). */
 export interface NameLookup {
@@ -34,6 +35,8 @@ export interface MeterReport {
   readWindows: Window[];
   /** Sequence numbers of writes the server acknowledged. */
   acknowledged: number[];
+  /** Each acknowledged write and the server (address) that acknowledged it: what the write audit judges. */
+  acks: Ack[];
 }
 
 const IDENT = /^[A-Za-z0-9_]{1,64}$/;
@@ -48,6 +51,7 @@ export class DowntimeMeter {
   private readonly writes: Attempt[] = [];
   private readonly reads: Attempt[] = [];
   private readonly acknowledged: number[] = [];
+  private readonly acks: Ack[] = [];
   private readonly now: () => number;
 
   constructor(private readonly o: MeterOptions) {
@@ -68,6 +72,7 @@ export class DowntimeMeter {
       writeWindows: unavailabilityWindows(this.writes),
       readWindows: unavailabilityWindows(this.reads),
       acknowledged: [...this.acknowledged],
+      acks: [...this.acks],
     };
   }
 
@@ -84,7 +89,7 @@ export class DowntimeMeter {
     }
   }
 
-  private async attempt(kind: 'write' | 'read', name: string, work: (s: SqlSession) => Promise<void>): Promise<Attempt> {
+  private async attempt(kind: 'write' | 'read', name: string, work: (s: SqlSession, address: string) => Promise<void>): Promise<Attempt> {
     const start = this.now();
     let address: string | undefined;
     let session: SqlSession | undefined;
@@ -94,7 +99,7 @@ export class DowntimeMeter {
         { host: address, port: this.o.account.port, user: this.o.account.user, password: this.o.account.password, database: this.o.account.database },
         this.o.timeouts,
       );
-      await work(session);
+      await work(session, address);
       return { kind, start, end: this.now(), ok: true, address };
     } catch (e) {
       this.o.lookup.forget(name);
@@ -106,9 +111,10 @@ export class DowntimeMeter {
 
   private writeOnce(): Promise<Attempt> {
     const seq = ++this.seq;
-    return this.attempt('write', this.o.writerName, async (s) => {
+    return this.attempt('write', this.o.writerName, async (s, address) => {
       await s.execute(`INSERT INTO \`${this.o.account.table}\` (client, seq) VALUES (?, ?)`, [this.o.client, seq]);
       this.acknowledged.push(seq);
+      this.acks.push({ seq, by: address });
     });
   }
 
