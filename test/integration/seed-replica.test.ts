@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/core/logger.js';
 import { LocalHost } from '../../src/host/local-host.js';
-import type { MysqlAdmin } from '../../src/mysql/admin.js';
+import type { MysqlAdmin, SqlSession } from '../../src/mysql/admin.js';
+import { isDbfleetError } from '../../src/core/errors.js';
 import { connectAdmin } from '../../src/mysql/connect-admin.js';
 import { openSession } from '../../src/mysql/mysql2-session.js';
 import { MysqldManager } from '../../src/shard/mysqld/mysqld-manager.js';
@@ -22,6 +23,31 @@ import { replicationSql } from '../support/replication-sql.js';
 const DIGITS = '(SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)';
 /** 3000 rows in one statement, spelled alike on both engines (no SEQUENCE engine, no recursion limit). */
 const BULK = `INSERT INTO writes (client, seq) SELECT 'bulk', a.d + 10 * b.d + 100 * c.d + 1000 * e.d + 1 FROM ${DIGITS} a, ${DIGITS} b, ${DIGITS} c, (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2) e`;
+
+/**
+ * `a` as verify holds it, whose connection drops (as a dying server or network drops it) when it
+ * is sent the first statement `at` matches: that statement and every later one on it fail with
+ * the session's own error.
+ */
+function droppingAt(a: MysqlAdmin, at: RegExp): MysqlAdmin {
+  let dropped = false;
+  const session: SqlSession = {
+    query: (q, p, o) => {
+      if (!dropped && at.test(q)) {
+        dropped = true;
+        a.session.destroy();
+      }
+      return a.session.query(q, p, o);
+    },
+    execute: (q, p, o) => a.session.execute(q, p, o),
+    close: () => a.session.close(),
+    destroy: () => a.session.destroy(),
+    get threadId() {
+      return a.session.threadId;
+    },
+  };
+  return new Proxy(a, { get: (t, k, r) => (k === 'session' ? session : Reflect.get(t, k, r)) });
+}
 
 describe.each(TEST_ENGINES)('seeding and verifying a new copy (%s)', (engine) => {
   let fx: SandboxFixture;
@@ -492,6 +518,146 @@ describe.each(TEST_ENGINES)('seeding and verifying a new copy (%s)', (engine) =>
       const same = await compare(m, x, yy, { mode: 'stop-both' });
       expect(same.equal, JSON.stringify(same)).toBe(true);
       for (const r of [x, yy]) await eventually('replication running again', () => running(r));
+    });
+
+    // A compare that fails after it stopped replication must leave both replicating: the
+    // reference serves reads, stale from the moment its threads stop. Each test compares through
+    // sessions of its own (a failed compare cancels what runs on the other copy, closing that
+    // session) and checks through x and yy.
+    describe('a compare that fails midway leaves both replicating', () => {
+      const statusQuery = engine === 'mysql' ? 'SHOW REPLICA STATUS' : 'SHOW SLAVE STATUS';
+      /**
+       * What the server says about its replication once the master's writes up to now were given
+       * 15 s to arrive: the threads, and the UNTIL condition it would stop at (None: none).
+       */
+      const caughtUp = async (a: MysqlAdmin): Promise<{ reached: boolean; io: string | undefined; sql: boolean | undefined; until: unknown }> => {
+        const target = (await m.binlogPosition()).gtidSet ?? '';
+        const reached = await a.waitForGtid(target, 15_000).then(
+          () => true,
+          () => false,
+        );
+        const st = await a.replicaStatus();
+        return { reached, io: st?.ioRunning, sql: st?.sqlRunning, until: (await a.session.query(statusQuery))[0]?.['Until_Condition'] };
+      };
+      const REPLICATING = { reached: true, io: 'yes', sql: true, until: 'None' };
+      /**
+       * The reference lags its master by `seconds` (MASTER_DELAY / SOURCE_DELAY): run up to a
+       * position just read from the master, it gets there only that much later. (A lock held on
+       * it would not do: MariaDB's STOP SLAVE waits for an applier waiting for a lock.)
+       */
+      const delayReference = async (seconds: number): Promise<void> => {
+        for (const q of sql.delay(seconds).split('; ')) await x.session.query(q);
+      };
+      /**
+       * The test's own cleanup, after its assertions: no delay, both replicating for the next
+       * test. A cleanup failure does not hide the assertion that failed before it.
+       */
+      const cleanUp = async (assertionFailed: boolean): Promise<void> => {
+        try {
+          await delayReference(0);
+          for (const r of [x, yy]) if (!(await running(r))) await r.startReplica();
+        } catch (e) {
+          if (!assertionFailed) throw e;
+        }
+      };
+      const thenCleanUp = async (assertions: () => Promise<void>): Promise<void> => {
+        let failed = true;
+        try {
+          await assertions();
+          failed = false;
+        } finally {
+          await cleanUp(failed);
+        }
+      };
+      /** Verify's own sessions to the reference and the copy, closed after the compare. */
+      const sessions = async (): Promise<{ ref: MysqlAdmin; copy: MysqlAdmin; close: () => Promise<void> }> => {
+        const [ref, copy] = await Promise.all([admin(x.endpoint.host), admin(y.bindAddress)]);
+        return { ref, copy, close: () => Promise.all([ref.close(), copy.close()]).then(() => undefined) };
+      };
+      const failureOf = (p: Promise<unknown>): Promise<unknown> =>
+        p.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      const escaped = (s: string): string => s.replace(/\./g, '\\.');
+
+      it('the reference does not reach the position in time (it lags): the compare fails with the timeout, and the reference replicates again and catches up with the master', async () => {
+        await delayReference(2);
+        const { ref, copy, close } = await sessions();
+        let failure: unknown;
+        try {
+          failure = await failureOf(compare(m, ref, copy, { mode: 'stop-both', timeoutMs: 1_000 }));
+        } finally {
+          await close();
+        }
+        await thenCleanUp(async () => {
+          expect(String(failure)).toMatch(new RegExp(`${escaped(x.endpoint.host)}.*did not reach .* within 1000 ms`));
+          // started again plainly: not still running up to the position only, to stop there
+          expect(await caughtUp(x)).toEqual(REPLICATING);
+          expect(await caughtUp(yy)).toEqual(REPLICATING);
+        });
+      });
+
+      it('the verify session to the reference dies while it waits for the position: the compare fails, and replication is started again on a fresh connection', async () => {
+        await delayReference(2);
+        const { ref, copy, close } = await sessions();
+        let failure: unknown;
+        try {
+          const comparing = failureOf(compare(m, ref, copy, { mode: 'stop-both', timeoutMs: 30_000 }));
+          // killed from another session once it waits for the position (as a dying network drops it)
+          await eventually('verify waits for the reference to reach the position', async () => Number((await x.session.query("SELECT COUNT(*) AS n FROM information_schema.processlist WHERE id = ? AND info LIKE 'SELECT %WAIT%'", [ref.session.threadId]))[0]?.['n']) === 1);
+          await x.session.query(`KILL ${ref.session.threadId}`);
+          failure = await comparing;
+        } finally {
+          await close();
+        }
+        await thenCleanUp(async () => {
+          expect(String(failure)).toMatch(new RegExp(`${escaped(x.endpoint.host)}.*(connection lost|closed)`, 'i'));
+          expect(isDbfleetError(failure) && failure.code).not.toBe('VERIFY_LEFT_STOPPED');
+          expect(await caughtUp(x)).toEqual(REPLICATING);
+          expect(await caughtUp(yy)).toEqual(REPLICATING);
+        });
+      });
+
+      it("the copy's connection drops during its checksum, both stopped at the position: the compare fails naming it, and both replicate again and catch up", async () => {
+        const { ref, copy, close } = await sessions();
+        let failure: unknown;
+        try {
+          failure = await failureOf(compare(m, ref, droppingAt(copy, /^CHECKSUM TABLE/), { mode: 'stop-both' }));
+        } finally {
+          await close();
+        }
+        await thenCleanUp(async () => {
+          expect(String(failure)).toMatch(new RegExp(`session to ${escaped(y.bindAddress)}:3306 is closed`));
+          expect(await caughtUp(x)).toEqual(REPLICATING);
+          expect(await caughtUp(yy)).toEqual(REPLICATING);
+        });
+      });
+
+      it('a copy that cannot be reached to start it again is an error naming it, with the command to run; the reference replicates again all the same', async () => {
+        const { ref, copy, close } = await sessions();
+        const refused = (s: MysqlAdmin): Promise<MysqlAdmin> => (s.endpoint.host === y.bindAddress ? Promise.reject(new Error(`connect ECONNREFUSED ${y.bindAddress}:3306`)) : admin(s.endpoint.host));
+        let failure: unknown;
+        try {
+          failure = await failureOf(compare(m, ref, droppingAt(copy, /^CHECKSUM TABLE/), { mode: 'stop-both', reconnect: refused }));
+        } finally {
+          await close();
+        }
+        await thenCleanUp(async () => {
+          expect(isDbfleetError(failure) && failure.code).toBe('VERIFY_LEFT_STOPPED');
+          const e = failure as Error & { next?: string };
+          const command = `START REPLICA on ${y.bindAddress}:3306`;
+          // which copy, both connections tried, and what failed first
+          expect(e.message).toContain(`the new copy ${y.bindAddress}:3306 (${command} failed on a fresh connection: connect ECONNREFUSED`);
+          expect(e.message).toMatch(/on verify's session: session to .* is closed/);
+          expect(e.message).toMatch(new RegExp(`after the compare failed: session to ${escaped(y.bindAddress)}:3306 is closed`));
+          expect(e.next).toMatch(new RegExp(`^run ${command} now and check with SHOW .* that both threads run; then fix what made the compare fail and resume$`));
+          expect(await caughtUp(x)).toEqual(REPLICATING);
+          // the copy is as told: stopped at the position until the operator starts it
+          expect((await yy.replicaStatus())?.sqlRunning).toBe(false);
+        });
+        expect(await caughtUp(yy)).toEqual(REPLICATING);
+      });
     });
   });
 });

@@ -1,7 +1,10 @@
-import { RemoteError, errorMessage } from '../../core/errors.js';
-import type { MysqlAdmin } from '../../mysql/admin.js';
-import { dialectOf, gtidPosition, runStatements } from '../engine/admin-dialect.js';
+import { RemoteError } from '../../core/errors.js';
+import type { MysqlAdmin, QueryOptions } from '../../mysql/admin.js';
+import { gtidPosition } from '../engine/admin-dialect.js';
+import { RESTART_TIMEOUT_MS, holdReplica, restartHeld } from './held-replica.js';
 import { SnapshotPauseFailed, checkReferenceReplicates, openSnapshot, snapshotSupport, type SnapshotSupport } from './reference-snapshot.js';
+import { runToPosition } from './run-to-position.js';
+import { sideBySide } from './side-by-side.js';
 
 export interface TableChecksum {
   table: string;
@@ -36,55 +39,34 @@ const SYSTEM = "('mysql', 'information_schema', 'performance_schema', 'sys')";
 const IDENT = /^[A-Za-z0-9_$]{1,64}$/;
 
 /** Every user table (base tables outside the system schemas), in name order. */
-async function userTables(a: MysqlAdmin): Promise<string[]> {
-  const rows = await a.session.query(`SELECT table_schema AS s, table_name AS t FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ${SYSTEM} ORDER BY 1, 2`);
+async function userTables(a: MysqlAdmin, signal: AbortSignal): Promise<string[]> {
+  const rows = await a.session.query(`SELECT table_schema AS s, table_name AS t FROM information_schema.tables WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ${SYSTEM} ORDER BY 1, 2`, [], { signal });
   return rows.map((r) => `${String(r['s'])}.${String(r['t'])}`);
 }
 
 /**
  * CHECKSUM TABLE ... EXTENDED of each table. Inside a consistent snapshot these are consistent
- * reads of InnoDB tables: rows committed after the snapshot are not seen.
+ * reads of InnoDB tables: rows committed after the snapshot are not seen. One given up on (its
+ * deadline, or `signal` when the other copy's failed) is killed on the server: a whole-table
+ * read must not go on on a serving reference for nobody.
  */
-async function checksums(a: MysqlAdmin, tables: readonly string[], timeoutMs: number): Promise<TableChecksum[]> {
+async function checksums(a: MysqlAdmin, tables: readonly string[], timeoutMs: number, signal: AbortSignal): Promise<TableChecksum[]> {
+  const o: QueryOptions = { timeoutMs, signal, killOnTimeout: true };
   const out: TableChecksum[] = [];
   for (const table of tables) {
     const [s = '', t = ''] = table.split('.');
     if (!IDENT.test(s) || !IDENT.test(t)) throw new RemoteError('VERIFY_UNSAFE_NAME', `table ${table} has a name dbfleet will not quote; compare it by hand`);
-    const c = (await a.session.query(`CHECKSUM TABLE \`${s}\`.\`${t}\` EXTENDED`, [], { timeoutMs }))[0];
+    const c = (await a.session.query(`CHECKSUM TABLE \`${s}\`.\`${t}\` EXTENDED`, [], o))[0];
     out.push({ table, checksum: c?.['Checksum'] === null || c?.['Checksum'] === undefined ? null : String(c['Checksum']) });
   }
   return out;
 }
 
-/**
- * Runs a stopped replica up to exactly `position` (MariaDB START SLAVE UNTIL master_gtid_pos,
- * MySQL START REPLICA UNTIL SQL_AFTER_GTIDS) and waits until it has stopped there.
- */
-async function runUntil(a: MysqlAdmin, position: string, timeoutMs: number, hint = ''): Promise<void> {
-  const d = dialectOf(a);
-  // stopped exactly there already (a shard without a transaction yet: both at the empty set)
-  if (d.sameGtids(await a.appliedGtid(), position)) return;
-  await runStatements(a, d.startReplicaUntilGtid(position));
-  // first reach the position (the SQL thread may not have started yet, so "stopped" alone proves nothing)
-  await a.waitForGtid(position, timeoutMs);
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await a.replicaStatus();
-    if (s && !s.sqlRunning) {
-      if (s.lastSqlErrno !== 0) throw new RemoteError('VERIFY_REPLICATION_ERROR', `${a.endpoint.host}: replication stopped with an error: ${s.lastSqlError}`);
-      const at = await a.appliedGtid();
-      if (!d.sameGtids(at, position)) throw new RemoteError('VERIFY_POSITION', `${a.endpoint.host} stopped at ${at}, not at ${position}${hint}; compare again`);
-      return;
-    }
-    if (Date.now() > deadline) throw new RemoteError('VERIFY_TIMEOUT', `${a.endpoint.host} did not reach ${position} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Checksums of the union of both table lists (or of `only`), side by side. */
+/** Checksums of the union of both table lists (or of `only`), side by side; one failing cancels the other. */
 async function compareAt(a: MysqlAdmin, b: MysqlAdmin, position: string, mode: CompareMode, timeoutMs: number, only?: readonly string[]): Promise<ChecksumReport> {
-  const names = only ?? [...new Set([...(await userTables(a)), ...(await userTables(b))])].sort();
-  const [ca, cb] = await Promise.all([checksums(a, names, timeoutMs), checksums(b, names, timeoutMs)]);
+  const lists = only ? [] : await sideBySide([a, b].map((x) => (signal: AbortSignal) => userTables(x, signal)));
+  const names = only ?? [...new Set(lists.flat())].sort();
+  const [ca = [], cb = []] = await sideBySide([a, b].map((x) => (signal: AbortSignal) => checksums(x, names, timeoutMs, signal)));
   const tables = names.map((table) => {
     const x = ca.find((c) => c.table === table)?.checksum ?? null;
     const y = cb.find((c) => c.table === table)?.checksum ?? null;
@@ -102,77 +84,43 @@ export interface CompareOptions {
   atPosition?: () => void | Promise<void>;
   /** Told why the reference had to be stopped after all (stop-both mode, or a snapshot re-check). */
   onReferenceStopped?: (why: string) => void;
-  /** A fresh admin for a server: replication is restarted through it when a session broke, and (MySQL) the reference's applier is paused and resumed on one. */
+  /**
+   * A fresh admin for a server: after a failure, replication is started again through one first
+   * (the compare's session may be dead), and (MySQL) the reference's applier is paused and
+   * resumed on one. Closed by the compare when done with it.
+   */
   reconnect: (a: MysqlAdmin) => Promise<MysqlAdmin>;
   /** Bound of the reference applier's pause for the snapshot's position (MySQL; default SNAPSHOT_PAUSE_TIMEOUT_S). */
   snapshotPauseTimeoutS?: number;
 }
 
 /**
- * Starts replication again on every server given, with its own deadline: on its session, again,
- * and then on a fresh connection (`reconnect`) if that session broke. A server it cannot restart
- * (the reference serves reads) is an error naming it, whatever else went wrong before.
- */
-async function resume(servers: readonly MysqlAdmin[], reconnect: CompareOptions['reconnect'] | undefined, before: unknown): Promise<void> {
-  const failed: string[] = [];
-  await Promise.all(
-    servers.map(async (x) => {
-      let last: unknown;
-      for (let attempt = 1; attempt <= 2; attempt++) {
-        try {
-          await x.startReplica({ timeoutMs: 10_000 });
-          return;
-        } catch (e) {
-          last = e;
-        }
-      }
-      if (reconnect) {
-        try {
-          const fresh = await reconnect(x);
-          try {
-            await fresh.startReplica({ timeoutMs: 10_000 });
-            return;
-          } finally {
-            await fresh.close().catch(() => undefined);
-          }
-        } catch (e) {
-          last = e;
-        }
-      }
-      failed.push(`${x.endpoint.host}:${x.endpoint.port} (${errorMessage(last)})`);
-    }),
-  );
-  if (failed.length > 0) {
-    throw new RemoteError('VERIFY_LEFT_STOPPED', `replication could not be started again on ${failed.join(', ')}${before === undefined ? '' : ` after the compare failed: ${errorMessage(before)}`}`, {
-      next: 'run START REPLICA on it now (a stopped reference serves stale reads), then resume',
-      cause: before,
-    });
-  }
-}
-
-/**
  * Both stop and run up to the master's position read after they stopped (read first, and a fast
- * replica may already have gone beyond); the checksums are taken there and both resume.
+ * replica may already have gone beyond); the checksums are taken there and both start again,
+ * whatever failed (restartHeld: on a fresh connection after a failure, each with its own deadline).
  */
 async function compareStopped(master: MysqlAdmin, a: MysqlAdmin, b: MysqlAdmin, timeoutMs: number, only: readonly string[] | undefined, o: CompareOptions, atPosition?: () => void | Promise<void>): Promise<ChecksumReport> {
+  const held = [holdReplica(a, 'reference'), holdReplica(b, 'new copy')];
   let failure: unknown;
   try {
-    await Promise.all([a, b].map((x) => x.stopReplica()));
+    // both STOPs end before anything else is decided: one still under way would stop a replica after its restart
+    await sideBySide(held.map((h) => () => h.admin.stopReplica()));
     const position = await gtidPosition(master);
-    await Promise.all([runUntil(a, position, timeoutMs), runUntil(b, position, timeoutMs)]);
+    await sideBySide(held.map((h) => (signal: AbortSignal) => runToPosition(h, position, timeoutMs, signal)));
     await atPosition?.();
     return await compareAt(a, b, position, 'stop-both', timeoutMs, only);
   } catch (e) {
     failure = e;
     throw e;
   } finally {
-    await resume([a, b], o.reconnect, failure);
+    await restartHeld(held, o.reconnect, failure);
   }
 }
 
 /** The new copy stops and runs up to the position of a snapshot opened on the reference, which never stops. */
 async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, support: SnapshotSupport, timeoutMs: number, o: CompareOptions): Promise<ChecksumReport> {
   await checkReferenceReplicates(a);
+  const copy = holdReplica(b, 'new copy');
   let failure: unknown;
   try {
     await b.stopReplica();
@@ -180,16 +128,16 @@ async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, support: Snapshot
     // the reference has applied at least what the new copy has, so the snapshot is not behind it
     if (stoppedAt) await a.waitForGtid(stoppedAt, timeoutMs);
     const position = await openSnapshot(a, support, { connect: () => o.reconnect(a), resumeTimeoutMs: timeoutMs, ...(o.snapshotPauseTimeoutS !== undefined ? { pauseTimeoutS: o.snapshotPauseTimeoutS } : {}) });
-    await runUntil(b, position, timeoutMs, ` (the reference's snapshot position: a transaction of ${a.endpoint.host}'s own, not from the master?)`);
+    await runToPosition(copy, position, timeoutMs, undefined, ` (the reference's snapshot position: a transaction of ${a.endpoint.host}'s own, not from the master?)`);
     await o.atPosition?.();
     return await compareAt(a, b, position, 'snapshot', timeoutMs);
   } catch (e) {
     failure = e;
     throw e;
   } finally {
-    await a.session.query('COMMIT').catch(() => undefined);
-    // the reference never stopped serving (its applier, paused for the snapshot, runs again); only the new copy is started again
-    await resume([b], o.reconnect, failure);
+    // the reference never stopped serving (its applier, paused for the snapshot, was started
+    // again then); its snapshot ends (a dead session ended it already), and the new copy starts again
+    await Promise.all([a.session.query('COMMIT', [], { timeoutMs: RESTART_TIMEOUT_MS }).catch(() => undefined), restartHeld([copy], o.reconnect, failure)]);
   }
 }
 
@@ -200,7 +148,13 @@ async function compareInSnapshot(a: MysqlAdmin, b: MysqlAdmin, support: Snapshot
  * it has applied at least as much, a consistent snapshot is opened on it, and `b` is run up to
  * exactly the snapshot's position; a crash leaves only `b` (not serving) stopped, and the snapshot
  * ends with the connection. Tables that differ there are compared again with both stopped at the
- * master's position, and only that verdict counts. Replication resumes on what was stopped.
+ * master's position, and only that verdict counts.
+ *
+ * Every replica it stops is started again on every way out, success or failure (a failing step
+ * on one copy first cancels the step under way on the other); after a failure on a fresh
+ * connection (`reconnect`), as the compare's own session may be dead. One that cannot be started
+ * again makes the error a ReplicationLeftStopped (VERIFY_LEFT_STOPPED) naming it and the command
+ * to run. After a failure, the sessions of `a` and `b` may be closed (a query given up on closes its session).
  */
 export async function compareReplicas(master: MysqlAdmin, a: MysqlAdmin, b: MysqlAdmin, o: CompareOptions): Promise<ChecksumReport> {
   const timeoutMs = o.timeoutMs ?? 60_000;

@@ -133,32 +133,43 @@ async function pausedSnapshot(a: MysqlAdmin, plan: Extract<SnapshotPositionPlan,
 }
 
 /**
- * START REPLICA SQL_THREAD with its own deadline: on the control connection, else on a fresh one.
- * A reference it cannot restart is an error naming it (it serves stale reads until started).
+ * START REPLICA SQL_THREAD with its own deadline: on the control connection, else on a fresh one;
+ * then its applier must be seen running. A reference it cannot restart is an error naming it and
+ * the command to run (it serves stale reads until started).
  */
 async function resumeApplier(a: MysqlAdmin, control: MysqlAdmin | undefined, resume: readonly Statement[], o: OpenSnapshotOptions, before: unknown): Promise<void> {
+  const tried: string[] = [];
   let last: unknown;
+  const start = async (x: MysqlAdmin): Promise<void> => {
+    await runStatements(x, resume, { timeoutMs: o.resumeTimeoutMs });
+    const st = await x.replicaStatus({ timeoutMs: o.resumeTimeoutMs });
+    if (!st?.sqlRunning) throw new RemoteError('VERIFY_RESTART', `its applier does not run after the START${st?.lastSqlError ? ` (${st.lastSqlError})` : ''}`);
+  };
   if (control) {
     try {
-      await runStatements(control, resume, { timeoutMs: o.resumeTimeoutMs });
+      await start(control);
       return;
     } catch (e) {
       last = e;
+      tried.push(`on the control connection: ${errorMessage(e)}`);
     }
   }
   try {
     const fresh = await o.connect();
     try {
-      await runStatements(fresh, resume, { timeoutMs: o.resumeTimeoutMs });
+      await start(fresh);
       return;
     } finally {
       await fresh.close().catch(() => undefined);
     }
   } catch (e) {
     last = e;
+    tried.push(`on a fresh connection: ${errorMessage(e)}`);
   }
-  throw new RemoteError('VERIFY_LEFT_STOPPED', `the applier of the reference ${a.endpoint.host}:${a.endpoint.port} could not be started again after the snapshot's pause (${errorMessage(last)})${before === undefined ? '' : `, after: ${errorMessage(before)}`}`, {
-    next: 'check that it replicates; if not, run START REPLICA SQL_THREAD on it now (a stopped reference serves stale reads), then resume',
+  const command = `${resume.map((s) => s.redacted).join('; ')} on ${a.endpoint.host}:${a.endpoint.port}`;
+  throw new RemoteError('VERIFY_LEFT_STOPPED', `the applier of the reference ${a.endpoint.host}:${a.endpoint.port} could not be started again after the snapshot's pause (${command} failed ${tried.join('; ')})${before === undefined ? '' : `, after: ${errorMessage(before)}`}`, {
+    next: `run ${command} now (a stopped reference serves stale reads) and check with ${dialectOf(a).replicaStatusQuery().redacted} that both threads run; then resume`,
     cause: before ?? last,
+    details: { stopped: [`${a.endpoint.host}:${a.endpoint.port}`] },
   });
 }
