@@ -58,6 +58,14 @@ describe('my-<name>.cnf per engine', () => {
     expect([writer.get('read_only'), writer.get('super_read_only')]).toEqual(['OFF', 'OFF']);
   });
 
+  it("MySQL: 2 + 2 InnoDB I/O threads, so that many processes fit in the host's kernel AIO slots; the config's extra settings override it", () => {
+    const s = settings(renderMyCnf(mysql));
+    expect([s.get('innodb_read_io_threads'), s.get('innodb_write_io_threads')]).toEqual(['2', '2']);
+    const tuned = settings(renderMyCnf({ ...mysql, extra: { innodb_read_io_threads: '8' } }));
+    expect(tuned.get('innodb_read_io_threads')).toBe('8');
+    expect(settings(renderMyCnf(base)).has('innodb_read_io_threads')).toBe(false);
+  });
+
   it('rejects a MySQL prefix that is not a plain absolute path', () => {
     expect(() => validateSpec({ ...mysql, engine: { kind: 'mysql', prefix: 'relative/mysql' } })).toThrow('engine.prefix');
     expect(() => validateSpec({ ...mysql, engine: { kind: 'mysql', prefix: '/opt/my sql' } })).toThrow('engine.prefix');
