@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { RunStoppedError } from '../core/phases/phase-runner.js';
 import { migrateEnvFromConfig } from '../migrate/migrate-env-from-config.js';
 import { migrateRun, migrateRunbook, type RunReport } from '../migrate/migrate-run.js';
 import { migratePreflight } from '../migrate/preflight-gather.js';
@@ -9,6 +10,7 @@ import { ENGINE_KINDS, engineFromOption, type EngineKind } from '../shard/mysqld
 import { createSandboxDeps } from './sandbox.js';
 import { choiceOption, intOption } from './parse.js';
 import { printJson, type CliContext } from './context.js';
+import { stopOnSignals } from './stop-signals.js';
 import { renderTable } from './table.js';
 
 interface Opts {
@@ -96,7 +98,17 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
     .option('--json', 'print the report as one JSON document')
     .action(async (o: Opts) => {
       const { env } = await load(o);
-      const r = await migrateRun(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false, acceptSourcePosition: o.acceptSourcePosition ?? false });
+      // Ctrl-C / SIGTERM: never mid-phase, and never inside the write window (steps 3-7), which would stay open
+      const stops = o.dryRun ? undefined : stopOnSignals(ctx, 'after the current phase; inside the write window (steps 3-7) the run first closes it, through step 7');
+      let r: RunReport;
+      try {
+        r = await migrateRun(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false, acceptSourcePosition: o.acceptSourcePosition ?? false, signal: stops?.signal });
+      } catch (e) {
+        if (e instanceof RunStoppedError) throw new RunStoppedError(e.message, { cause: e, next: `dbfleet migrate run --resume --config ${o.config}${o.journal === undefined ? '' : ` --journal ${o.journal}`}` });
+        throw e;
+      } finally {
+        stops?.release();
+      }
       if (o.json) printJson(ctx, r);
       else renderRun(ctx, r);
     });

@@ -22,7 +22,7 @@ import { stepContext, type CutoverOptions } from './steps/step-context.js';
  */
 export function cutoverPhases(rb: Runbook, snapshot: WithSnapshot['snapshot'], env: MigrateEnv, conns: WriterConnections, opts: CutoverOptions): Phase<MigrateState>[] {
   const c = stepContext(rb, snapshot, env, conns, opts);
-  return [
+  const phases = [
     snapshotPhase(c),
     lowerTtlPhase(c),
     replicaRecordPhase(c),
@@ -34,4 +34,24 @@ export function cutoverPhases(rb: Runbook, snapshot: WithSnapshot['snapshot'], e
     restoreTtlPhase(c),
     oldWriterFollowsPhase(c),
   ];
+  return phases.map((p) => undoOnFreshConnections(p, conns, env));
+}
+
+/**
+ * A failed phase's undo runs on fresh admin connections: the failure may have been the connection
+ * itself (its thread killed, a statement timed out, the network lost), and a session that gave up
+ * on a statement is closed for good. Reusing it would fail the undo and leave, after step 3, the
+ * old writer read-only with its write users renamed.
+ */
+function undoOnFreshConnections(p: Phase<MigrateState>, conns: WriterConnections, env: MigrateEnv): Phase<MigrateState> {
+  const undo = p.undo;
+  if (!undo) return p;
+  return {
+    ...p,
+    undo: async (s) => {
+      conns.discardAll();
+      env.logger.info({ phase: p.name }, `phase ${p.name}: undo on fresh connections`);
+      await undo(s);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 import { RemoteError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { RecordOp } from '../dns/change-set.js';
-import { applyChangeSet, listRecords } from '../dns/record-store.js';
+import { applyChangeSet, listRecords, type StoreOptions } from '../dns/record-store.js';
 import type { NameState } from '../dns/record-types.js';
 import type { SqlSession } from '../mysql/admin.js';
 import type { DnsSnapshot, RecordSnapshot } from './runbook.js';
@@ -41,13 +41,13 @@ export function alreadyApplied(op: RecordOp, n: NameState): boolean {
  * Applies what is not applied yet of a change set, as one compare-and-swap transaction: a resumed
  * step does not fail on its own earlier half, and a record someone else changed is still a conflict.
  */
-export async function applyPending(s: SqlSession, zone: string, ops: readonly RecordOp[], why: string, actor: string, logger: Logger): Promise<number> {
+export async function applyPending(s: SqlSession, zone: string, ops: readonly RecordOp[], why: string, actor: string, logger: Logger, bounds: Pick<StoreOptions, 'timeoutMs' | 'lockWaitSeconds'> = {}): Promise<number> {
   const names = [...new Set(ops.map((o) => o.name))];
   const states = new Map<string, NameState>();
   for (const name of names) states.set(name, await listRecords(s, zone, name));
   const pending = ops.filter((op) => !alreadyApplied(op, states.get(op.name) as NameState));
   if (pending.length === 0) return 0;
-  await applyChangeSet(s, zone, pending, { actor, why }, { logger });
+  await applyChangeSet(s, zone, pending, { actor, why }, { ...bounds, logger });
   return pending.length;
 }
 

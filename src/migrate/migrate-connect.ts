@@ -1,6 +1,6 @@
 import { BugError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { Endpoint, MysqlAdmin, Timeouts } from '../mysql/admin.js';
+import type { Endpoint, MysqlAdmin, QueryOptions, Timeouts } from '../mysql/admin.js';
 import { connectAdmin } from '../mysql/connect-admin.js';
 import type { Dialect } from '../mysql/dialect.js';
 import { DialectAdmin } from '../mysql/dialect-admin.js';
@@ -41,6 +41,6 @@ export function dialectOf(a: MysqlAdmin): Dialect {
 }
 
 /** Runs dialect statements on the admin's session (their secrets redacted from any error). */
-export async function runStatements(a: MysqlAdmin, statements: readonly Statement[]): Promise<void> {
-  for (const s of statements) await a.session.query(s.sql, s.params, { secrets: s.secrets, redactedSql: s.redacted });
+export async function runStatements(a: MysqlAdmin, statements: readonly Statement[], o: QueryOptions = {}): Promise<void> {
+  for (const s of statements) await a.session.query(s.sql, s.params, { ...o, secrets: [...(o.secrets ?? []), ...s.secrets], redactedSql: s.redacted });
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger.js';
 import type { MysqlAdmin, SqlSession } from '../mysql/admin.js';
+import { boundLockWaits } from './lock-bounds.js';
 import type { MigrateConfig } from './migrate-schema.js';
 import type { SideConnector } from './migrate-connect.js';
 import type { Side, Sides } from './sides.js';
@@ -19,7 +20,12 @@ export interface MigrateEnv {
   sleep: (ms: number) => Promise<void>;
 }
 
-/** Admin connections to each side's writer, opened on first use and reused by every step. */
+/**
+ * Admin connections to each side's writer, opened on first use and reused by every step. Each is
+ * opened with its lock waits bounded on the server (cutover.lock_wait_s). A failed phase's undo
+ * asks for fresh ones (discardAll): the failure may have been the connection itself (killed,
+ * timed out, lost), and a session that gave up on a statement is closed for good.
+ */
 export class WriterConnections {
   private readonly open = new Map<string, Promise<MysqlAdmin>>();
   constructor(private readonly env: MigrateEnv) {}
@@ -27,17 +33,37 @@ export class WriterConnections {
   get(side: Side): Promise<MysqlAdmin> {
     let a = this.open.get(side.role);
     if (!a) {
-      a = this.env.connect(side.engine, { host: side.writer.host, port: side.writer.port, user: this.env.config.admin.user, password: this.env.secrets.admin });
-      a.catch(() => this.open.delete(side.role));
-      this.open.set(side.role, a);
+      const opened = this.connect(side);
+      // a failed open is not cached (only if it is still the one cached: a discard may have replaced it)
+      opened.catch(() => this.open.get(side.role) === opened && this.open.delete(side.role));
+      this.open.set(side.role, opened);
+      a = opened;
     }
     return a;
+  }
+
+  /** Drops every connection (its socket at once: it may be dead or stuck); the next get opens a fresh one. */
+  discardAll(): void {
+    const all = [...this.open.values()];
+    this.open.clear();
+    for (const p of all) void p.then((a) => a.session.destroy(), () => undefined);
   }
 
   async closeAll(): Promise<void> {
     const all = [...this.open.values()];
     this.open.clear();
     await Promise.allSettled(all.map(async (p) => (await p).close()));
+  }
+
+  private async connect(side: Side): Promise<MysqlAdmin> {
+    const a = await this.env.connect(side.engine, { host: side.writer.host, port: side.writer.port, user: this.env.config.admin.user, password: this.env.secrets.admin });
+    try {
+      await boundLockWaits(a.session, this.env.config.cutover.lock_wait_s);
+    } catch (e) {
+      a.session.destroy();
+      throw e;
+    }
+    return a;
   }
 }
 

@@ -1,16 +1,18 @@
 import { ConfigError, StateError } from '../core/errors.js';
 import { acquireRunLock } from '../core/phases/run-lock.js';
 import { FileJournal } from '../core/phases/journal.js';
-import { journalProgress, planPhases, runPhases, type PhasePlanLine } from '../core/phases/phase-runner.js';
+import type { Logger } from '../core/logger.js';
+import { journalProgress, planPhases, runPhases, RunStoppedError, type PhasePlanLine } from '../core/phases/phase-runner.js';
 import { cutoverPhases } from './cutover-phases.js';
 import type { MigrateState, WithSnapshot } from './migrate-state.js';
 import { readDnsSnapshot } from './dns-steps.js';
 import { WriterConnections, withDns, type MigrateEnv } from './migrate-env.js';
 import { readerEntriesFor, type Runbook } from './runbook.js';
 import { runbookFor } from './runbook-input.js';
-import type { Side } from './sides.js';
+import { describeInstance, type Side } from './sides.js';
 import { accountState } from './write-user-rename.js';
-import { phaseOutcomes, writeWindowMs, type PhaseOutcome } from './write-window.js';
+import { resumeCommand } from './steps/step-context.js';
+import { phaseOutcomes, stopAllowedBefore, writeWindowMs, type PhaseOutcome } from './write-window.js';
 
 export interface RunReport {
   direction: 'cutover' | 'rollback';
@@ -56,10 +58,36 @@ export async function startingState(env: MigrateEnv, conns: WriterConnections, j
   return { ...state, snapshot: { switch: wanted, dns, readerEntriesAfter: readerEntriesAfter ?? readerEntriesFor(to, c.cutover.reader_weight), targetFrozen } };
 }
 
+/**
+ * The phase runner's stop check for an operator's stop request (`signal`, aborted on Ctrl-C): a
+ * phase is never cut short, and inside the write window the run goes on through step 7 first.
+ */
+function stopCheck(signal: AbortSignal | undefined, log: Logger): ((next: string) => boolean) | undefined {
+  if (!signal) return undefined;
+  let deferred: string | undefined;
+  return (next) => {
+    if (!signal.aborted) return false;
+    if (stopAllowedBefore(next)) return true;
+    if (deferred !== next) log.warn({ next }, `stop asked inside the write window: running ${next} to close it (through 7-writer-record) before stopping`);
+    deferred = next;
+    return false;
+  };
+}
+
+/** The RunStoppedError of a stopped run, saying where writes go now and how to go on. */
+function stoppedAt(e: RunStoppedError, direction: 'cutover' | 'rollback', from: Side, to: Side, done: ReadonlySet<string>): RunStoppedError {
+  const writes = done.has('7-writer-record')
+    ? `the write window is closed: writes go to ${describeInstance(to.writer)}`
+    : done.has('3-freeze-writes')
+      ? `writes are STOPPED on ${describeInstance(from.writer)} (the window is open)`
+      : `writes were not stopped: they still go to ${describeInstance(from.writer)}`;
+  return new RunStoppedError(`${e.message}; ${writes}`, { cause: e, next: `${resumeCommand(direction)} (same --config and --journal) continues from there` });
+}
+
 /** Runs (or, with dryRun, plans) one direction's runbook against a journal. */
 export async function runDirection(
   env: MigrateEnv,
-  o: { journal: string; resume: boolean; dryRun: boolean; direction: 'cutover' | 'rollback'; from: Side; to: Side; readerEntriesAfter?: { address: string; weight: number }[]; acceptSourcePosition?: boolean | undefined },
+  o: { journal: string; resume: boolean; dryRun: boolean; direction: 'cutover' | 'rollback'; from: Side; to: Side; readerEntriesAfter?: { address: string; weight: number }[]; acceptSourcePosition?: boolean | undefined; signal?: AbortSignal | undefined },
 ): Promise<RunReport> {
   const journal = new FileJournal(o.journal);
   const conns = new WriterConnections(env);
@@ -71,9 +99,16 @@ export async function runDirection(
     let ran: string[] = [];
     let skipped: string[] = [];
     if (!o.dryRun) {
-      const r = await runPhases(phases, { journal, initialState: state, resume: o.resume, logger: env.logger.child({ migrate: o.direction }) });
-      ran = r.ran;
-      skipped = r.skipped;
+      const log = env.logger.child({ migrate: o.direction });
+      const stopRequested = stopCheck(o.signal, log);
+      try {
+        const r = await runPhases(phases, { journal, initialState: state, resume: o.resume, logger: log, ...(stopRequested ? { stopRequested } : {}) });
+        ran = r.ran;
+        skipped = r.skipped;
+      } catch (e) {
+        if (!(e instanceof RunStoppedError)) throw e;
+        throw stoppedAt(e, o.direction, o.from, o.to, journalProgress(await journal.read(), {}).done);
+      }
     }
     const entries = await journal.read();
     const final = journalProgress<MigrateState>(entries, state).state as WithSnapshot;
@@ -112,9 +147,11 @@ export async function underRunLock<T>(journal: string, dryRun: boolean, work: ()
 /**
  * `migrate run`: the cutover source -> target. `acceptSourcePosition` (only with `resume`): step 9
  * goes on past transactions the old writer committed after replication stopped, journaling that the
- * operator accepted them (they are not on the new writer).
+ * operator accepted them (they are not on the new writer). `signal`: an operator's stop request
+ * (the CLI aborts it on SIGINT / SIGTERM); the run stops at the next phase boundary outside the
+ * write window with a RunStoppedError, resumable with --resume.
  */
-export async function migrateRun(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean; acceptSourcePosition?: boolean }): Promise<RunReport> {
+export async function migrateRun(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean; acceptSourcePosition?: boolean; signal?: AbortSignal | undefined }): Promise<RunReport> {
   const { source, target } = env.sides;
   if (o.acceptSourcePosition && !o.resume) {
     throw new ConfigError('--accept-source-position needs --resume: it accepts what step 9 of a started run refused', { next: 'run with --resume --accept-source-position after the refusal' });
@@ -127,7 +164,7 @@ export async function migrateRun(env: MigrateEnv, o: { journal: string; resume?:
     });
   }
   return underRunLock(o.journal, o.dryRun ?? false, () =>
-    runDirection(env, { journal: o.journal, resume: o.resume ?? false, dryRun: o.dryRun ?? false, direction: 'cutover', from: source, to: target, acceptSourcePosition: o.acceptSourcePosition }),
+    runDirection(env, { journal: o.journal, resume: o.resume ?? false, dryRun: o.dryRun ?? false, direction: 'cutover', from: source, to: target, acceptSourcePosition: o.acceptSourcePosition, signal: o.signal }),
   );
 }
 

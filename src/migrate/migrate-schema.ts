@@ -77,6 +77,20 @@ export const migrateConfigSchema = z
       ttl_s: z.number().int().min(1).max(3600).default(1),
       /** Writes count as stopped when the old writer's binlog position stays put this long. */
       writes_stopped_ms: z.number().int().min(10).max(60_000).default(200),
+      /**
+       * Step 3 skips the writes_stopped_ms wait where the old writer proves no transaction can commit
+       * any more: a MySQL old writer with super_read_only on, no prepared XA transaction and no
+       * replication applier running (freeze-proof.ts). false: always wait for the still binlog.
+       */
+      writes_stopped_proof: z.boolean().default(true),
+      /**
+       * Server-side bound (seconds) on every lock wait of dbfleet's admin statements
+       * (SET SESSION lock_wait_timeout on each admin session, innodb_lock_wait_timeout on the DNS
+       * writes; MariaDB's max_statement_time around each RENAME USER, which lock_wait_timeout does
+       * not bound there). In steps 3-7 each statement that can wait on a lock also has a client-side
+       * timeout of this plus 1 s, and is killed on the server when it fires.
+       */
+      lock_wait_s: z.number().int().min(1).max(600).default(2),
       /** Upper bound of every replication wait (rename arrived, final position applied, replica started). */
       replication_wait_ms: z.number().int().min(100).max(3_600_000).default(30_000),
       /** Preflight: the target may lag at most this many seconds. */
@@ -87,7 +101,7 @@ export const migrateConfigSchema = z
       reader_weight: z.number().int().min(1).max(65535).default(100),
       connect_timeout_ms: z.number().int().min(50).max(60_000).default(2_000),
       query_timeout_ms: z.number().int().min(50).max(600_000).default(10_000),
-    }).strict().default({ ttl_s: 1, writes_stopped_ms: 200, replication_wait_ms: 30_000, max_lag_s: 1, long_transaction_s: 10, reader_weight: 100, connect_timeout_ms: 2_000, query_timeout_ms: 10_000 }),
+    }).strict().default({ ttl_s: 1, writes_stopped_ms: 200, writes_stopped_proof: true, lock_wait_s: 2, replication_wait_ms: 30_000, max_lag_s: 1, long_transaction_s: 10, reader_weight: 100, connect_timeout_ms: 2_000, query_timeout_ms: 10_000 }),
   })
   .strict()
   .superRefine((c, ctx) => {

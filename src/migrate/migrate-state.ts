@@ -16,6 +16,8 @@ export type MigrateState = {
   } | undefined;
   /** The old writer's binlog position once writes stopped (step 3); its GTID position too where the server has one. */
   fromFinal?: RecordedPosition | undefined;
+  /** How step 3 showed that writes stopped: proven by the old writer's state, or by a still binlog (freeze-proof.ts). */
+  fromFinalBy?: 'proof' | 'still-binlog' | undefined;
   /**
    * The old writer's position when replication stopped (step 5): the target has applied every
    * transaction up to it (a late one after step 3 reached the target by replication).

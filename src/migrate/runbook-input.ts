@@ -29,6 +29,8 @@ export async function runbookFor(
     readerEntriesAfter: state.snapshot.readerEntriesAfter,
     cutoverTtl: c.cutover.ttl_s,
     writesStoppedMs: c.cutover.writes_stopped_ms,
+    writesStoppedProof: c.cutover.writes_stopped_proof,
+    lockWaitS: c.cutover.lock_wait_s,
     replicationWaitMs: c.cutover.replication_wait_ms,
     recorded: { fromFinal: state.fromFinal, toPosition: state.toPosition },
     oldWriterAssignsGtids: gtid.kind === 'assign',

@@ -55,6 +55,10 @@ export interface RunbookInput {
   readerEntriesAfter: readonly { address: string; weight: number }[];
   cutoverTtl: number;
   writesStoppedMs: number;
+  /** cutover.writes_stopped_proof: step 3 takes the final position at once where the old writer proves the freeze (freeze-proof.ts). */
+  writesStoppedProof?: boolean | undefined;
+  /** cutover.lock_wait_s: the server-side bound on every admin session's lock waits. */
+  lockWaitS?: number | undefined;
   replicationWaitMs: number;
   /** Filled in once the steps that record them ran (a resumed run, a dry-run after a crash). */
   recorded?: { fromFinal?: RecordedPosition | undefined; toPosition?: RecordedPosition | undefined } | undefined;

@@ -27,7 +27,7 @@ describe('migrate.yaml schema', () => {
     const c = validate(migrateConfigSchema, good, 'migrate.yaml');
     expect(c.source.writer.port).toBe(3306);
     expect(c.write_users).toEqual([{ user: 'app', host: '%' }]);
-    expect(c.cutover).toMatchObject({ ttl_s: 1, writes_stopped_ms: 200, replication_wait_ms: 30_000, max_lag_s: 1, long_transaction_s: 10 });
+    expect(c.cutover).toMatchObject({ ttl_s: 1, writes_stopped_ms: 200, writes_stopped_proof: true, lock_wait_s: 2, replication_wait_ms: 30_000, max_lag_s: 1, long_transaction_s: 10 });
     expect(Object.isFrozen(c.cutover)).toBe(true);
   });
 
@@ -44,6 +44,7 @@ describe('migrate.yaml schema', () => {
     ['both listed and discovered instances', (d) => (d.target = { ...good.target, discover: { rds_cluster: 'aurora-main', region: 'ap-northeast-1' } }), 'target.writer: give exactly one of writer (with readers) or discover'],
     ['discover with a bad region', (d) => (d.target = { discover: { rds_cluster: 'aurora-main', region: 'tokyo' } }), 'target.discover.region: must be an AWS region'],
     ['one record for both', (d) => (d.dns = { ...good.dns, reader_record: 'main-w' }), 'dns.reader_record: must differ from dns.writer_record'],
+    ['an unbounded lock wait', (d) => (d.cutover = { lock_wait_s: 0 }), 'cutover.lock_wait_s'],
   ])('refuses %s, naming the field', (_what, change, message) => {
     const d = structuredClone(good) as Record<string, unknown> & typeof good;
     change(d);

@@ -137,6 +137,22 @@ describe('the migration runbook (pure)', () => {
     expect(rb.steps.flatMap((st) => st.actions.map((a) => a.text)).join('\n')).not.toMatch(read.startsWith(LOG_STATUS) ? /^SHOW (BINARY LOG|MASTER) STATUS/m : /log_status/);
   });
 
+  it.each<[string, ReturnType<typeof dialectFor>, boolean]>([
+    ['MySQL (super_read_only stops every account)', mysql80, true],
+    ["MariaDB (read_only lets SUPER through)", dialectFor(mariadb), false],
+  ])('step 3 on %s: every admin session bounds its lock waits; the final position is taken at once only where the freeze can be proven', (_server, d, proven) => {
+    const three = buildRunbook(input({ dialects: { from: d, to: aurora3 }, writesStoppedProof: true, lockWaitS: 2 })).steps[2];
+    expect(three?.actions[0]).toEqual({ on: 'db-main (10.0.0.10:3306)', kind: 'sql', text: 'SET SESSION lock_wait_timeout = 2' });
+    const read = three?.actions.find((a) => a.kind === 'read' && a.text.includes('binlog position'))?.text ?? '';
+    if (proven) {
+      expect(read).toMatch(/^XA RECOVER and the running replication appliers: with none, and the full read-only on, nothing can commit any more: binlog position \(.*\) read twice, .*otherwise read until it stays put for 200 ms$/);
+      expect(three?.wait).toMatch(/^none where the freeze is proven; otherwise 200 ms of a still binlog/);
+    } else {
+      expect(read).toMatch(/read until it stays put for 200 ms: the final position$/);
+      expect(three?.wait).toMatch(/^200 ms of a still binlog/);
+    }
+  });
+
   it('says where the step 6 position goes before it is known', () => {
     const text = buildRunbook(input()).steps[8]?.actions.map((a) => a.text).join('\n');
     expect(text).toContain("'<file from step 6>'");

@@ -122,6 +122,17 @@ describe('runPhases', () => {
     expect(r.skipped).toEqual(['a']);
   });
 
+  it('asks the stop check before each phase with its name: a check that declines inside a window lets the run go on to where it may stop', async () => {
+    const { journal } = await journalIn();
+    const asked: string[] = [];
+    // a stop was asked during a; b and c are a window that must be closed first
+    const err = await runPhases([phase('a'), phase('b'), phase('c'), phase('d')], { journal, initialState: initial, stopRequested: (next) => (asked.push(next), next === 'd') }).catch((e: unknown) => e);
+    expect(asked).toEqual(['a', 'b', 'c', 'd']);
+    expect(err).toMatchObject({ code: 'RUN_STOPPED' });
+    expect(String((err as Error).message)).toBe('stopped as asked before phase d; 3 phases ran');
+    expect((await journal.read()).filter((e) => e.event === 'done').map((e) => e.phase)).toEqual(['a', 'b', 'c']);
+  });
+
   it('plans exactly what a dry run would do, with what is already done', async () => {
     const { journal } = await journalIn();
     const phases = [phase('a'), phase('b')];

@@ -29,8 +29,12 @@ export interface RunOptions<S extends Record<string, unknown>> {
   resume?: boolean;
   logger?: Logger;
   now?: () => Date;
-  /** Asked between phases: true stops the run there (an operator's Ctrl-C never lands mid-phase). */
-  stopRequested?: () => boolean;
+  /**
+   * Asked before each phase still to run, with its name: true stops the run there (an operator's
+   * Ctrl-C never lands mid-phase; a run may also refuse to stop before some phases, e.g. inside a
+   * window that must be closed first).
+   */
+  stopRequested?: (nextPhase: string) => boolean;
   /**
    * What of the state each entry records (default: all of it). Runs that share one journal at the
    * same time record only their own keys, so that none writes another's older values back.
@@ -122,7 +126,7 @@ export async function runPhases<S extends Record<string, unknown>>(phases: reado
       skipped.push(p.name);
       continue;
     }
-    if (o.stopRequested?.()) {
+    if (o.stopRequested?.(p.name)) {
       log.warn({ next: p.name }, `stopped as asked, before phase ${p.name}`);
       throw new RunStoppedError(`stopped as asked before phase ${p.name}; ${ran.length} phase${ran.length === 1 ? '' : 's'} ran`, { next: 'run again with --resume to continue from there' });
     }

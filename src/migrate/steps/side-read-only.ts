@@ -1,5 +1,5 @@
 import { RemoteError } from '../../core/errors.js';
-import type { MysqlAdmin } from '../../mysql/admin.js';
+import type { MysqlAdmin, QueryOptions } from '../../mysql/admin.js';
 import { asSwitch } from '../../mysql/row-values.js';
 import { dialectOf, runStatements } from '../migrate-connect.js';
 import { isAurora, type Side } from '../sides.js';
@@ -7,10 +7,11 @@ import { isAurora, type Side } from '../sides.js';
 /**
  * The read-only state of a migration's MySQL/MariaDB writer, through its dialect: the full
  * read-only (super_read_only on MySQL, which stops SUPER / CONNECTION_ADMIN writers too; read_only
- * on MariaDB). Aurora's is not the operator's: nothing happens there.
+ * on MariaDB). Aurora's is not the operator's: nothing happens there. `o`: the statements' bound
+ * (steps 3-7: lock-bounds.ts).
  */
-export async function makeReadOnly(a: MysqlAdmin, side: Side): Promise<void> {
-  if (!isAurora(side.engine)) await a.setReadOnly(true);
+export async function makeReadOnly(a: MysqlAdmin, side: Side, o?: QueryOptions): Promise<void> {
+  if (!isAurora(side.engine)) await a.setReadOnly(true, o);
 }
 
 /**
@@ -19,8 +20,8 @@ export async function makeReadOnly(a: MysqlAdmin, side: Side): Promise<void> {
  * For the undo of step 3, whose caller makes the server writable right after; every other rename
  * goes through renameOnReadOnly, which puts it back.
  */
-export async function prepareRename(a: MysqlAdmin, side: Side): Promise<void> {
-  if (!isAurora(side.engine)) await runStatements(a, dialectOf(a).beforeRenameOnReadOnly());
+export async function prepareRename(a: MysqlAdmin, side: Side, o?: QueryOptions): Promise<void> {
+  if (!isAurora(side.engine)) await runStatements(a, dialectOf(a).beforeRenameOnReadOnly(), o);
 }
 
 /**
@@ -30,24 +31,24 @@ export async function prepareRename(a: MysqlAdmin, side: Side): Promise<void> {
  * through or not: a refusal leaves the server as it found it (a replica lowered so could take
  * writes from SUPER / CONNECTION_ADMIN accounts, transactions its source never has).
  */
-export async function renameOnReadOnly<T>(a: MysqlAdmin, side: Side, name: string, rename: () => Promise<T>): Promise<T> {
+export async function renameOnReadOnly<T>(a: MysqlAdmin, side: Side, name: string, rename: () => Promise<T>, o?: QueryOptions): Promise<T> {
   const lower = isAurora(side.engine) ? [] : dialectOf(a).beforeRenameOnReadOnly();
-  if (lower.length === 0 || !(await fullyReadOnly(a, side))) return rename();
-  await runStatements(a, lower);
+  if (lower.length === 0 || !(await fullyReadOnly(a, side, o))) return rename();
+  await runStatements(a, lower, o);
   let out: T;
   try {
     out = await rename();
   } catch (e) {
-    await restoreFullReadOnly(a, name, e);
+    await restoreFullReadOnly(a, name, e, o);
     throw e;
   }
-  await restoreFullReadOnly(a, name);
+  await restoreFullReadOnly(a, name, undefined, o);
   return out;
 }
 
-async function restoreFullReadOnly(a: MysqlAdmin, name: string, renameError?: unknown): Promise<void> {
+async function restoreFullReadOnly(a: MysqlAdmin, name: string, renameError?: unknown, o?: QueryOptions): Promise<void> {
   try {
-    await a.setReadOnly(true);
+    await a.setReadOnly(true, o);
   } catch (e) {
     const after = renameError === undefined ? 'after the rename' : `after a failed rename (${renameError instanceof Error ? renameError.message : String(renameError)})`;
     throw new RemoteError('MIGRATE_READ_ONLY_NOT_RESTORED', `${name}: the full read-only could not be set again ${after}: it is left lowered`, {
@@ -58,8 +59,8 @@ async function restoreFullReadOnly(a: MysqlAdmin, name: string, renameError?: un
 }
 
 /** True when the dialect's full read-only is in place (always, for Aurora: not the operator's to set). */
-export async function fullyReadOnly(a: MysqlAdmin, side: Side): Promise<boolean> {
+export async function fullyReadOnly(a: MysqlAdmin, side: Side, o?: QueryOptions): Promise<boolean> {
   if (isAurora(side.engine)) return true;
   const q = dialectOf(a).fullReadOnlyQuery();
-  return asSwitch((await a.session.query(q.sql, q.params))[0]?.['ro'], 'read-only flag');
+  return asSwitch((await a.session.query(q.sql, q.params, o))[0]?.['ro'], 'read-only flag');
 }

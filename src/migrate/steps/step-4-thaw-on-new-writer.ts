@@ -2,6 +2,7 @@ import { RemoteError } from '../../core/errors.js';
 import type { Phase } from '../../core/phases/phase-runner.js';
 import { dialectOf } from '../migrate-connect.js';
 import type { MigrateState } from '../migrate-state.js';
+import { underStatementBound } from '../lock-bounds.js';
 import { applied } from '../replication-checks.js';
 import { accountState, endConnections, renameAccount } from '../write-user-rename.js';
 import { renameOnReadOnly } from './side-read-only.js';
@@ -26,10 +27,11 @@ export function thawOnNewWriterPhase(c: StepContext): Phase<MigrateState> {
       if (!applied(await b.replicaStatus(), final)) await b.waitForPosition(final, c.wait);
       // Sessions opened on the target before the freeze arrived could write before step 6's
       // position (those writes would never reach the old writer): end them before the rename back.
-      const ended = await endConnections(b.session, users, (id) => dialectOf(b).killConnection(id));
-      await renameOnReadOnly(b, to, c.toName, async () => {
-        for (const u of users) await renameAccount(b.session, u, 'thaw', c.toName);
-      });
+      const q = c.bound.query;
+      const ended = await endConnections(b.session, users, (id) => dialectOf(b).killConnection(id), q);
+      await renameOnReadOnly(b, to, c.toName, () => underStatementBound(b, c.bound, async () => {
+        for (const u of users) await renameAccount(b.session, u, 'thaw', c.toName, q);
+      }), q);
       c.env.logger.info({ ended }, `write user(s) back on ${c.toName}`);
     },
     verify: async () => {

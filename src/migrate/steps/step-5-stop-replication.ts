@@ -17,13 +17,15 @@ import { at, need, resumeCommand, type StepContext } from './step-context.js';
  */
 export function stopReplicationPhase(c: StepContext): Phase<MigrateState> {
   const { from, to } = c.rb;
+  // read_only = 1 on a replica waits for its applier's commit: bounded like step 3's
+  const q = c.bound.query;
   return {
     name: '5-stop-replication',
     describe: () => c.step('5-stop-replication').title,
     precheck: async (s) => {
       need(s.fromFinal, "the old writer's final position");
       // The read-only state is not persisted (no SET PERSIST): a restart of the old writer since step 3 lost it.
-      await makeReadOnly(await c.conns.get(from), from);
+      await makeReadOnly(await c.conns.get(from), from, q);
     },
     run: async (s) => {
       const final = need(s.fromFinal, "the old writer's final position");
@@ -35,7 +37,7 @@ export function stopReplicationPhase(c: StepContext): Phase<MigrateState> {
         if (status === null) throw new RemoteError('MIGRATE_NOT_CAUGHT_UP', `${c.toName} has no replication from ${c.fromName} configured: it cannot have applied ${at(final)}`, { next: 'look at the target\'s replication (SHOW REPLICA STATUS); roll back with dbfleet migrate rollback' });
         if (threadsStopped(status)) {
           // A previous round, or a run killed inside this step: continue replication from where it stopped.
-          if (!isAurora(to.engine)) await b.setReadOnly(true);
+          if (!isAurora(to.engine)) await b.setReadOnly(true, q);
           await b.startReplica();
           status = await b.replicaStatus();
         }
@@ -47,7 +49,7 @@ export function stopReplicationPhase(c: StepContext): Phase<MigrateState> {
         const p2 = await a.binlogPosition();
         late = await transactionsSince(a, p1, p2);
         if (late === 0) {
-          if (!isAurora(to.engine)) await b.setReadOnly(false);
+          if (!isAurora(to.engine)) await b.setReadOnly(false, q);
           return { fromApplied: toRecorded(p2) };
         }
         c.env.logger.warn({ round, late, from: p1, to: at(p2) }, `${c.fromName} committed ${late} transaction(s) while replication stopped: starting it again`);
@@ -64,7 +66,7 @@ export function stopReplicationPhase(c: StepContext): Phase<MigrateState> {
     },
     undo: async () => {
       const b = await c.conns.get(to);
-      if (!isAurora(to.engine)) await b.setReadOnly(true);
+      if (!isAurora(to.engine)) await b.setReadOnly(true, q);
       if (threadsStopped(await b.replicaStatus())) await b.startReplica();
     },
   };

@@ -1,6 +1,8 @@
 import { RemoteError } from '../../core/errors.js';
 import type { FileJournal } from '../../core/phases/journal.js';
+import type { SqlSession } from '../../mysql/admin.js';
 import { applyPending, verifyApplied } from '../dns-steps.js';
+import { boundLockWaits, lockBound, type LockBound } from '../lock-bounds.js';
 import { withDns, type MigrateEnv, type WriterConnections } from '../migrate-env.js';
 import type { WithSnapshot } from '../migrate-state.js';
 import type { Runbook, RunbookStep, StepPhase } from '../runbook.js';
@@ -24,6 +26,8 @@ export interface StepContext {
   toName: string;
   /** cutover.replication_wait_ms: the bound of every replication wait. */
   wait: number;
+  /** cutover.lock_wait_s: the bound of every statement in the write window that can wait on a lock. */
+  bound: LockBound;
   /** The runbook's entry of a step: its title and its DNS change sets. */
   step(p: StepPhase): RunbookStep;
   /** Applies what is not applied yet of a change set (one compare-and-swap transaction). */
@@ -33,6 +37,13 @@ export interface StepContext {
 
 export function stepContext(rb: Runbook, snapshot: WithSnapshot['snapshot'], env: MigrateEnv, conns: WriterConnections, opts: CutoverOptions): StepContext {
   const zone = env.config.dns.zone;
+  const bound = lockBound(env.config.cutover);
+  // Step 7's compare-and-swap runs in the window: its row-lock and metadata-lock waits are bounded too.
+  const dnsBounded = <T>(work: (s: SqlSession) => Promise<T>): Promise<T> =>
+    withDns(env, async (s) => {
+      await boundLockWaits(s, bound.seconds);
+      return work(s);
+    });
   return {
     rb,
     snapshot,
@@ -42,9 +53,10 @@ export function stepContext(rb: Runbook, snapshot: WithSnapshot['snapshot'], env
     fromName: describeInstance(rb.from.writer),
     toName: describeInstance(rb.to.writer),
     wait: env.config.cutover.replication_wait_ms,
+    bound,
     step: (p) => rb.steps.find((s) => s.phase === p) as RunbookStep,
-    dns: (ops, why) => withDns(env, (s) => applyPending(s, zone, ops, `${rb.direction}: ${why}`, env.actor, env.logger)),
-    dnsVerify: (ops) => withDns(env, (s) => verifyApplied(s, zone, ops)),
+    dns: (ops, why) => dnsBounded((s) => applyPending(s, zone, ops, `${rb.direction}: ${why}`, env.actor, env.logger, { lockWaitSeconds: bound.seconds, timeoutMs: bound.query.timeoutMs })),
+    dnsVerify: (ops) => dnsBounded((s) => verifyApplied(s, zone, ops)),
   };
 }
 

@@ -34,12 +34,3 @@ export async function gtidValue(a: MysqlAdmin, s: Statement, options?: QueryOpti
 export function gtidPosition(a: MysqlAdmin, options?: QueryOptions): Promise<string> {
   return gtidValue(a, dialectOf(a).gtidPositionQuery(), options);
 }
-
-/**
- * Bounds every lock wait of the admin's session on the server (lock_wait_timeout, whole seconds,
- * spelled alike on every engine): a statement that waits longer fails with error 1205 there.
- */
-export async function boundLockWaits(a: MysqlAdmin, seconds: number, options?: QueryOptions): Promise<void> {
-  if (!Number.isInteger(seconds) || seconds < 1 || seconds > 31_536_000) throw new RangeError(`lock wait bound must be a whole number of seconds from 1, not ${seconds}`);
-  await a.session.query(`SET SESSION lock_wait_timeout = ${seconds}`, [], options);
-}

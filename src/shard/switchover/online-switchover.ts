@@ -5,7 +5,8 @@ import { listRecords } from '../../dns/record-store.js';
 import type { Endpoint, MysqlAdmin, SqlSession, Timeouts } from '../../mysql/admin.js';
 import { acquireOrRenew, ensureLeaseTable, releaseLease } from '../../failover/lease/lease-store.js';
 import { asSwitch } from '../../mysql/row-values.js';
-import { boundLockWaits, dialectOf, gtidValue, runStatement } from '../engine/admin-dialect.js';
+import { dialectOf, gtidValue, runStatement } from '../engine/admin-dialect.js';
+import { boundLockWaits } from '../../mysql/lock-wait-bound.js';
 import { refusals, type SwitchoverFacts } from './switchover-checks.js';
 import { TIMEOUTS, detachCandidate, endConnections, moveWriterRecord, oldMasterFollows, repointReplicas } from './after-promotion.js';
 
@@ -158,7 +159,7 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
       }
       // read_only waits for the global read lock behind running writes, and every write queues
       // behind it: the server gives up after this many seconds (error 1205) and the block is undone
-      await boundLockWaits(master, blockS);
+      await boundLockWaits(master.session, blockS);
     });
 
     // The window: only what safety needs, each step O(1) in binlog size and bounded on the server.
