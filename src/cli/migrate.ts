@@ -124,7 +124,17 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
     .option('--json', 'print the report as one JSON document')
     .action(async (o: Opts) => {
       const { env } = await load(o);
-      const r = await migrateRollback(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false, acceptSourcePosition: o.acceptSourcePosition ?? false });
+      // Ctrl-C / SIGTERM: as for run (the reverse switch's window is closed first); an undo runs to its end
+      const stops = o.dryRun ? undefined : stopOnSignals(ctx, 'after the current phase; inside the write window (steps 3-7) the rollback first closes it, through step 7, and an undo of a cutover runs to its end');
+      let r: Awaited<ReturnType<typeof migrateRollback>>;
+      try {
+        r = await migrateRollback(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false, acceptSourcePosition: o.acceptSourcePosition ?? false, signal: stops?.signal });
+      } catch (e) {
+        if (e instanceof RunStoppedError) throw new RunStoppedError(e.message, { cause: e, next: `dbfleet migrate rollback --resume --config ${o.config}${o.journal === undefined ? '' : ` --journal ${o.journal}`}` });
+        throw e;
+      } finally {
+        stops?.release();
+      }
       if (o.json) return printJson(ctx, r);
       if (r.mode === 'nothing') return void ctx.stdout.write(`nothing to roll back: ${journalOf(o)} shows no started cutover\n`);
       ctx.stdout.write(`rollback by ${r.mode === 'reverse' ? 'the reverse switch' : 'undoing the started steps'}; journal ${r.journal}\n`);

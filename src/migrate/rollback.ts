@@ -37,12 +37,25 @@ export function rollbackJournalPath(journal: string): string {
  * journal (JOURNAL.rollback) whose first entry fixes the mode, so a resumed rollback does not
  * change its mind halfway (after its own step 7 the writer record names the source again).
  */
-export function migrateRollback(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean; acceptSourcePosition?: boolean }): Promise<RollbackReport> {
+export function migrateRollback(env: MigrateEnv, o: RollbackOptions): Promise<RollbackReport> {
   // The cutover's journal is locked: a rollback never runs beside a run (or another rollback) of it.
   return underRunLock(o.journal, o.dryRun ?? false, () => rollbackUnlocked(env, o));
 }
 
-async function rollbackUnlocked(env: MigrateEnv, o: { journal: string; resume?: boolean; dryRun?: boolean; acceptSourcePosition?: boolean }): Promise<RollbackReport> {
+interface RollbackOptions {
+  journal: string;
+  resume?: boolean;
+  dryRun?: boolean;
+  acceptSourcePosition?: boolean;
+  /**
+   * An operator's stop request (Ctrl-C): the reverse switch stops as `migrate run` does (never
+   * mid-phase; once its step 3 started, only after its step 7); an undo runs to its end (stopping
+   * between its steps could leave writes frozen on both sides).
+   */
+  signal?: AbortSignal | undefined;
+}
+
+async function rollbackUnlocked(env: MigrateEnv, o: RollbackOptions): Promise<RollbackReport> {
   const fwd = new FileJournal(o.journal);
   const rbPath = rollbackJournalPath(o.journal);
   const rbJournal = new FileJournal(rbPath);
@@ -69,7 +82,7 @@ async function rollbackUnlocked(env: MigrateEnv, o: { journal: string; resume?: 
       throw new StateError('JOURNAL_EXISTS', `${rbPath} already records a rollback (${rbEntries.length} entries)`, { next: 'pass --resume to continue it' });
     }
     const fwdDone = journalProgress(fwdEntries, {}).done;
-    const finished = fwdDone.has('9-old-writer-follows') ? undefined : await runDirection(env, { journal: o.journal, resume: true, dryRun, direction: 'cutover', from: source, to: target, acceptSourcePosition: o.acceptSourcePosition });
+    const finished = fwdDone.has('9-old-writer-follows') ? undefined : await runDirection(env, { journal: o.journal, resume: true, dryRun, direction: 'cutover', from: source, to: target, acceptSourcePosition: o.acceptSourcePosition, signal: o.signal });
     if (!dryRun && rbEntries.length === 0) await runPhases([modePhase], { journal: rbJournal, initialState: {} });
     const reverse = await runDirection(env, {
       journal: rbPath,
@@ -80,6 +93,7 @@ async function rollbackUnlocked(env: MigrateEnv, o: { journal: string; resume?: 
       to: source,
       readerEntriesAfter: fwdState.snapshot.dns.reader.entries,
       acceptSourcePosition: o.acceptSourcePosition,
+      signal: o.signal,
     });
     return { mode, journal: rbPath, finished, reverse };
   }
@@ -90,7 +104,15 @@ async function rollbackUnlocked(env: MigrateEnv, o: { journal: string; resume?: 
     const plan = await planPhases(phases, rbJournal, {});
     let ran: string[] = [];
     let skipped: string[] = [];
-    if (!o.dryRun) ({ ran, skipped } = await runPhases(phases, { journal: rbJournal, initialState: {}, resume: o.resume ?? false, logger: env.logger.child({ migrate: 'rollback' }) }));
+    const log = env.logger.child({ migrate: 'rollback' });
+    let told = false;
+    // a stop request waits for the undo's end: between its steps writes may be frozen on both sides
+    const stopRequested = (next: string): boolean => {
+      if (o.signal?.aborted && !told) log.warn({ next }, 'stop asked during an undo: running it to its end first');
+      told ||= o.signal?.aborted ?? false;
+      return false;
+    };
+    if (!o.dryRun) ({ ran, skipped } = await runPhases(phases, { journal: rbJournal, initialState: {}, resume: o.resume ?? false, logger: log, stopRequested }));
     return { mode, journal: rbPath, undo: { plan, ran, skipped, phases: phaseOutcomes(await rbJournal.read()) } };
   } finally {
     await conns.closeAll();

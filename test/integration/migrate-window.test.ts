@@ -7,7 +7,7 @@
  *   bound (cutover.lock_wait_s) and the undo, run while the lock is still held, leaves the source
  *   as it was;
  * - SIGINT to the CLI while step 3 runs: the window is closed through step 7, then the run stops
- *   (exit 1, saying how to resume), and --resume finishes;
+ *   (exit 1, saying how to resume), and --resume finishes; the same for a rollback's reverse switch;
  * - the final position: at once on MySQL, whose super_read_only proves the freeze (unless an XA
  *   transaction is prepared: XA COMMIT goes through it); after a still binlog on MariaDB.
  */
@@ -175,6 +175,46 @@ describe.each(TEST_ENGINES)('the write window under faults (%s)', (engine) => {
     expect((await events(journal, '8-restore-ttl')).at(-1)).toBe('done');
     expect((await events(journal, '9-old-writer-follows')).at(-1)).toBe('done');
     await migrateRollback(fx.env, { journal });
+    await expectInitialState(fx, expect, { targetFrozen: true });
+  });
+
+  it('SIGINT to `migrate rollback` while its step 3 runs: the reverse window is closed through step 7, then it stops (exit 1, how to resume); --resume finishes it', async () => {
+    const { source, target } = fx.sb;
+    const journal = fx.journal('sigint-rollback');
+    const config = parse(await readFile(fx.sb.configFile, 'utf8')) as { cutover: Record<string, unknown> };
+    config.cutover = { ...config.cutover, writes_stopped_ms: 1_000, writes_stopped_proof: false };
+    const configFile = join(fx.sb.dir, 'migrate-sigint-rollback.yaml');
+    await writeFile(configFile, stringify(config));
+    const cutover = await fx.cli(['migrate', 'run', '--config', configFile, '--journal', journal]);
+    expect(cutover.code, cutover.stderr).toBe(0);
+    const child = spawn(process.execPath, ['--import', 'tsx', join(process.cwd(), 'test', 'support', 'migrate-cli-child.ts'), 'migrate', 'rollback', '--config', configFile, '--journal', journal], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let signalled = false;
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (!signalled && stderr.includes('"msg":"phase 3-freeze-writes: start"')) {
+        signalled = true;
+        child.kill('SIGINT');
+      }
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+    const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => resolve([c, s])));
+    clearTimeout(timer);
+    expect(signalled, 'SIGINT sent inside the rollback\'s step 3').toBe(true);
+    expect(signal, stderr).toBeNull();
+    expect(code, stderr).toBe(1);
+    expect(stderr).toMatch(/stopped as asked before phase 8-restore-ttl; .*; the write window is closed: writes go to /);
+    expect(stderr).toContain(`next: dbfleet migrate rollback --resume --config ${configFile} --journal ${journal}`);
+    const rb = await new FileJournal(`${journal}.rollback`).read();
+    expect(rb.filter((e) => e.event === 'done').map((e) => e.phase)).toEqual(['0-rollback-mode', '0-snapshot', '1-lower-ttl', '2-replica-record', '3-freeze-writes', '4-thaw-on-new-writer', '5-stop-replication', '6-record-position', '7-writer-record']);
+    // writes open on exactly one side: the source again, as the writer record says
+    expect((await fx.records()).writer).toEqual([source.host]);
+    expect(await fx.accounts(source.host)).toEqual(['app']);
+    await appWrites(source.host, 'after-sigint-rollback');
+    await expect(appWrites(target.host, 'after-sigint-rollback')).rejects.toThrow();
+    const resumed = await fx.cli(['migrate', 'rollback', '--resume', '--config', configFile, '--journal', journal]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect((await events(`${journal}.rollback`, '9-old-writer-follows')).at(-1)).toBe('done');
     await expectInitialState(fx, expect, { targetFrozen: true });
   });
 
