@@ -8,6 +8,7 @@
  *   as it was;
  * - SIGINT to the CLI while step 3 runs: the window is closed through step 7, then the run stops
  *   (exit 1, saying how to resume), and --resume finishes; the same for a rollback's reverse switch;
+ * - a refused precheck (step 2: a target reader does not answer) changes nothing and runs no undo;
  * - the final position: at once on MySQL, whose super_read_only proves the freeze (unless an XA
  *   transaction is prepared: XA COMMIT goes through it); after a still binlog on MariaDB.
  */
@@ -129,6 +130,35 @@ describe.each(TEST_ENGINES)('the write window under faults (%s)', (engine) => {
     }
     await appWrites(source.host, `after-${lock}`);
     await rollBack(journal, frozenBefore);
+  });
+
+  it("a refused precheck changes nothing and runs no undo: step 2 refuses when a target reader does not answer; the records stay as step 1 left them", async () => {
+    const journal = fx.journal('refused-precheck');
+    const readers = new Set(fx.env.sides.target.readers.map((r) => r.host));
+    expect(readers.size).toBeGreaterThan(0);
+    // the target's readers do not answer (a connection refused, as from a stopped mysqld)
+    const env: MigrateEnv = {
+      ...fx.env,
+      connect: async (engine, endpoint) => {
+        if (readers.has(endpoint.host)) throw new Error(`connect ECONNREFUSED ${endpoint.host}:${endpoint.port} (injected)`);
+        return fx.env.connect(engine, endpoint);
+      },
+    };
+    const before = await fx.records();
+    const err = await migrateRun(env, { journal }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(PhaseFailedError);
+    expect(err).toMatchObject({ phase: '2-replica-record', undone: false });
+    expect(String((err as Error).message)).toMatch(/^phase 2-replica-record refused \(nothing changed\): .*ECONNREFUSED/);
+    const two = await entriesOf(journal, '2-replica-record');
+    expect(two.map((e) => e.event)).toEqual(['start', 'failed']);
+    expect(two[1]?.detail).toMatch(/^refused before any change: /);
+    // the reader record as step 1 left it (only the TTLs lowered), the writer untouched
+    const after = await fx.records();
+    expect(after.reader).toEqual(before.reader);
+    expect(after.writer).toEqual(before.writer);
+    // the rollback puts the TTLs back (its undo of step 2 reads the record and finds nothing to do)
+    await migrateRollback(fx.env, { journal });
+    await expectInitialState(fx, expect, { targetFrozen: await targetFrozenNow() });
   });
 
   it('SIGINT to `migrate run` while step 3 runs: the window is closed through step 7, then the run stops (exit 1, how to resume); --resume finishes it', async () => {
