@@ -18,6 +18,8 @@ export type MigrateState = {
   fromFinal?: RecordedPosition | undefined;
   /** How step 3 showed that writes stopped: proven by the old writer's state, or by a still binlog (freeze-proof.ts). */
   fromFinalBy?: 'proof' | 'still-binlog' | undefined;
+  /** How step 4 saw the new writer apply the final position (applied-wait.ts). */
+  finalAppliedBy?: 'already' | 'gtid' | 'position' | undefined;
   /**
    * The old writer's position when replication stopped (step 5): the target has applied every
    * transaction up to it (a late one after step 3 reached the target by replication).

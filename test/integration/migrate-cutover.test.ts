@@ -99,6 +99,11 @@ describe.each(TEST_ENGINES)('migrate on the sandbox (%s)', (engine) => {
     // lets SUPER through, so the window holds step 3's still-binlog wait (writes_stopped_ms: 100 in the fixture)
     const byProof = (await new FileJournal(fx.journal('cutover')).read()).find((e) => e.phase === '3-freeze-writes' && e.event === 'done')?.state?.['fromFinalBy'];
     expect(byProof).toBe(engine === 'mysql' ? 'proof' : 'still-binlog');
+    // and step 4 waited for the final position by GTID on MySQL (both sides gtid_mode ON): a
+    // multi-threaded applier's position wait would answer only at its next 300 ms checkpoint
+    const appliedBy = (await new FileJournal(fx.journal('cutover')).read()).find((e) => e.phase === '4-thaw-on-new-writer' && e.event === 'done')?.state?.['finalAppliedBy'];
+    if (engine === 'mysql') expect(appliedBy).toBe('gtid');
+    else expect(['already', 'position']).toContain(appliedBy);
     if (engine !== 'mysql') expect(report.writeUnavailableMs).toBeGreaterThanOrEqual(100);
     expect((await fx.records()).writer).toEqual([target.host]);
     expect(await fx.replication(source.host)).toBe(`${target.host} io=Yes sql=Yes`);

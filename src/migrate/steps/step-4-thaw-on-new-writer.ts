@@ -3,7 +3,7 @@ import type { Phase } from '../../core/phases/phase-runner.js';
 import { dialectOf } from '../migrate-connect.js';
 import type { MigrateState } from '../migrate-state.js';
 import { underStatementBound } from '../lock-bounds.js';
-import { applied } from '../replication-checks.js';
+import { waitApplied } from '../applied-wait.js';
 import { accountState, endConnections, renameAccount } from '../write-user-rename.js';
 import { renameOnReadOnly } from './side-read-only.js';
 import { need, type StepContext } from './step-context.js';
@@ -24,7 +24,8 @@ export function thawOnNewWriterPhase(c: StepContext): Phase<MigrateState> {
     run: async (s) => {
       const final = need(s.fromFinal, "the old writer's final position");
       const b = await c.conns.get(to);
-      if (!applied(await b.replicaStatus(), final)) await b.waitForPosition(final, c.wait);
+      const how = await waitApplied(await c.conns.get(c.rb.from), b, final, c.wait, c.env.sleep);
+      c.env.logger.info({ how }, `${c.toName} has applied the final position (${how})`);
       // Sessions opened on the target before the freeze arrived could write before step 6's
       // position (those writes would never reach the old writer): end them before the rename back.
       const q = c.bound.query;
@@ -33,6 +34,7 @@ export function thawOnNewWriterPhase(c: StepContext): Phase<MigrateState> {
         for (const u of users) await renameAccount(b.session, u, 'thaw', c.toName, q);
       }), q);
       c.env.logger.info({ ended }, `write user(s) back on ${c.toName}`);
+      return { finalAppliedBy: how };
     },
     verify: async () => {
       const b = await c.conns.get(to);

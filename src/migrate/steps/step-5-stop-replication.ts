@@ -1,5 +1,6 @@
 import { RemoteError, SafetyRefusal } from '../../core/errors.js';
 import type { Phase } from '../../core/phases/phase-runner.js';
+import { waitApplied } from '../applied-wait.js';
 import { STOP_ROUNDS, transactionsSince } from '../late-writes.js';
 import type { MigrateState } from '../migrate-state.js';
 import { applied, threadsStopped, toRecorded } from '../replication-checks.js';
@@ -44,7 +45,7 @@ export function stopReplicationPhase(c: StepContext): Phase<MigrateState> {
         const p1 = toRecorded(await a.binlogPosition());
         // Bytes are not transactions: a rotation after what the target applied needs no wait.
         const behind = status !== null && !applied(status, p1) && (status.relaySourceLogFile === '' || (await transactionsSince(a, { file: status.relaySourceLogFile, position: status.execSourceLogPos }, p1)) > 0);
-        if (behind) await b.waitForPosition(p1, c.wait);
+        if (behind) await waitApplied(a, b, p1, c.wait, c.env.sleep);
         await b.stopReplica();
         const p2 = await a.binlogPosition();
         late = await transactionsSince(a, p1, p2);
