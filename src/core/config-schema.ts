@@ -119,7 +119,7 @@ export const switchoverSectionSchema = z
     /** The server-side bound on read_only = 1 (lock_wait_timeout): how long writes may queue behind it. */
     block_writes_timeout_seconds: z.number().int().min(1).max(60).default(1),
     /** A write, DDL or SELECT ... FOR UPDATE running this long on the master makes the precheck refuse. */
-    long_statement_seconds: z.number().int().min(1).max(86_400).default(1),
+    long_statement_seconds: z.number().int().min(1).max(86_400).default(5),
   })
   .strict();
 

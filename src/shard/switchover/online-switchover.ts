@@ -38,7 +38,11 @@ export interface SwitchoverRequest {
    * may queue behind it while it waits for running statements. Default 1.
    */
   blockWritesTimeoutSeconds?: number;
-  /** Statements running this long on the master that would hold up read_only make the precheck refuse. Default 1. */
+  /**
+   * Statements running this long on the master that would hold up read_only make the precheck
+   * refuse. Default 5: an ordinary write slowed by a busy server for a second or two is not one
+   * (if it still runs at block-writes, the window backs out at its lock wait bound).
+   */
   longStatementSeconds?: number;
   readerWeight?: number;
 }
@@ -276,7 +280,7 @@ async function readFacts(req: SwitchoverRequest, master: MysqlAdmin, candidate: 
   // replication threads and the event scheduler run as 'system user' (command Connect / Daemon)
   const running = await master.session.query(
     "SELECT id, user, time AS s, info FROM information_schema.processlist WHERE command IN ('Query', 'Execute') AND id <> CONNECTION_ID() AND user <> 'system user' AND time >= ?",
-    [req.longStatementSeconds ?? 1],
+    [req.longStatementSeconds ?? 5],
   );
   return {
     master: { id: req.master.id, host: req.master.host, port: req.master.port, readOnly, gtidState: masterState },
