@@ -6,7 +6,7 @@ import { openSession } from '../../src/mysql/mysql2-session.js';
 import type { Endpoint, MysqlAdmin, Timeouts } from '../../src/mysql/admin.js';
 import { onlineSwitchover, type SwitchoverDeps, type SwitchoverMember, type SwitchoverRequest } from '../../src/shard/switchover/online-switchover.js';
 import { recoverInterruptedSwitchover } from '../../src/shard/switchover/recover-switchover.js';
-import { silentLogger } from '../../src/core/logger.js';
+import { createLogger, silentLogger } from '../../src/core/logger.js';
 import { SandboxFixture, eventually } from '../support/sandbox-fixture.js';
 import { dbfleet } from '../support/cli.js';
 import { TEST_ENGINES, clientOf } from '../support/engines.js';
@@ -203,14 +203,18 @@ describe.each(TEST_ENGINES)('online switchover of a shard master (%s)', (engine)
     }
   });
 
-  it('backs out within its lock wait bound when read_only waits behind a running write the precheck let pass: the master is left writable, nothing lost', async () => {
+  it('backs out after its bounded attempts when read_only waits behind a running write the precheck let pass: the master is left writable, nothing lost', async () => {
     const [master, candidate, other] = m as [SwitchoverMember, SwitchoverMember, SwitchoverMember];
     const slow = await slowWrite(master);
     try {
       await eventually('the slow UPDATE running', async () => (await slowAge(master)) !== null, 10_000, 20);
       // a limit above the statement's age: the precheck lets it pass, and read_only = 1 waits for it
-      const { result: err, lost } = await withWriter(fx, S, () => onlineSwitchover(request(master, candidate, [other], { longStatementSeconds: 60, blockWritesTimeoutSeconds: 1 }), deps()).catch((e: unknown) => e), { intervalMs: 5 });
+      const logs: string[] = [];
+      const d: SwitchoverDeps = { ...deps(), logger: createLogger({ level: 'warn', destination: { write: (line: string) => void logs.push(line) } }) };
+      const { result: err, lost } = await withWriter(fx, S, () => onlineSwitchover(request(master, candidate, [other], { longStatementSeconds: 60, blockWritesTimeoutSeconds: 1 }), d).catch((e: unknown) => e), { intervalMs: 5 });
       expect(String(err)).toMatch(/Lock wait timeout exceeded/);
+      // each attempt ended by the server at its bound, tried again twice, then backed out
+      expect(logs.filter((l) => l.includes('read_only = 1 waited behind a running write until the lock wait bound: trying again'))).toHaveLength(2);
       expect(lost).toBe(0);
       // backed out while the UPDATE still runs: the server gave up on read_only = 1 at its bound
       expect(await slowAge(master)).not.toBeNull();

@@ -132,7 +132,7 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
   const catchUpMs = req.catchUpTimeoutMs ?? 5_000;
   // the longest the window can stay open: each read_only statement bounded by lock_wait_timeout, the
   // catch-up by its wait, the few reads by the query timeout; the lease outlives it by a margin
-  const windowBoundMs = 2 * (blockS * 1_000 + q.timeoutMs) + catchUpMs + 3 * q.timeoutMs;
+  const windowBoundMs = (BLOCK_ATTEMPTS + 1) * (blockS * 1_000 + q.timeoutMs) + catchUpMs + 3 * q.timeoutMs;
   const leaseTtlMs = Math.max(120_000, windowBoundMs + LEASE_MARGIN_MS * 2);
   const leaseName = `switchover:${req.shard}`;
   // unique per run: two runs by the same operator must not share (and release) one lease
@@ -172,7 +172,7 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
     let candidateTouched = false;
     let finalGtid = '';
     try {
-      await phase('block-writes', () => master.setReadOnly(true, { timeoutMs: blockS * 1_000 + q.timeoutMs }));
+      await phase('block-writes', () => blockWrites(master, blockS * 1_000 + q.timeoutMs, log), (n) => (n > 1 ? `after ${n} attempts (lock wait timeouts)` : ''));
       finalGtid = await phase(
         'final-position',
         async () => {
@@ -236,6 +236,38 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
     if (leaseToken > 0) await releaseLease(dns, leaseName, holder, leaseToken, q).catch(() => undefined);
     await Promise.all([master.close(), candidate.close(), dns.close()].map((p) => p.catch(() => undefined)));
   }
+}
+
+/** How often block-writes tries read_only = 1 when the server's lock wait bound ends an attempt. */
+const BLOCK_ATTEMPTS = 3;
+
+/**
+ * read_only = 1 on the old master. A running write holds it up (it waits for the global read
+ * lock, and every write queues behind it); the server ends each wait at lock_wait_timeout (error
+ * 1205) and the statement does not take effect, so it is tried again at once, at most
+ * BLOCK_ATTEMPTS times: a write slowed by a busy server gets a few bounded chances to end. Any
+ * other failure, or the last timeout, is the caller's (its undo unblocks). Returns the attempts.
+ */
+async function blockWrites(master: MysqlAdmin, timeoutMs: number, log: Logger): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await master.setReadOnly(true, { timeoutMs });
+      return attempt;
+    } catch (e) {
+      if (attempt >= BLOCK_ATTEMPTS || !isLockWaitTimeout(e)) throw e;
+      log.warn({ attempt, err: errorMessage(e) }, 'read_only = 1 waited behind a running write until the lock wait bound: trying again');
+    }
+  }
+}
+
+/** Error 1205 (lock wait timeout) from the server, anywhere in the cause chain. */
+function isLockWaitTimeout(e: unknown): boolean {
+  for (let c: unknown = e, depth = 0; c !== undefined && c !== null && depth < 5; depth++) {
+    const details = (c as { details?: Record<string, unknown> }).details;
+    if (details?.['errno'] === 1205) return true;
+    c = (c as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Left between the lease's end by our clock and the promotion (ms). */
