@@ -106,12 +106,14 @@ export async function startSshd(): Promise<SshdFixture> {
         connectionPids: () => childPids(pid),
         async dropConnections() {
           const children = await childPids(pid);
-          for (const c of children) process.kill(c, 'SIGKILL');
+          // a session's sshd process may end on its own between the listing and the kill (a client
+          // that just closed): gone is what was asked for
+          for (const c of children) killIfThere(c);
           return children.length;
         },
         log: () => readFile(logPath, 'utf8'),
         async stop() {
-          for (const c of await childPids(pid)) process.kill(c, 'SIGKILL');
+          for (const c of await childPids(pid)) killIfThere(c);
           await stopPid(pid, () => exited);
           await temp.remove();
         },
@@ -209,5 +211,14 @@ async function stopPid(pid: number, exited: () => boolean): Promise<void> {
     } catch {
       /* gone */
     }
+  }
+}
+
+/** SIGKILL to a process that may have ended since it was listed (ESRCH is then the answer, not an error). */
+function killIfThere(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
   }
 }
