@@ -99,16 +99,9 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
     .action(async (o: Opts) => {
       const { env } = await load(o);
       // Ctrl-C / SIGTERM: never mid-phase, and never inside the write window (steps 3-7), which would stay open
-      const stops = o.dryRun ? undefined : stopOnSignals(ctx, 'after the current phase; inside the write window (steps 3-7) the run first closes it, through step 7');
-      let r: RunReport;
-      try {
-        r = await migrateRun(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false, acceptSourcePosition: o.acceptSourcePosition ?? false, signal: stops?.signal });
-      } catch (e) {
-        if (e instanceof RunStoppedError) throw new RunStoppedError(e.message, { cause: e, next: `dbfleet migrate run --resume --config ${o.config}${o.journal === undefined ? '' : ` --journal ${o.journal}`}` });
-        throw e;
-      } finally {
-        stops?.release();
-      }
+      const r = await underStopDeferral(ctx, o, 'run', 'after the current phase; inside the write window (steps 3-7) the run first closes it, through step 7', (signal) =>
+        migrateRun(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false, acceptSourcePosition: o.acceptSourcePosition ?? false, signal }),
+      );
       if (o.json) printJson(ctx, r);
       else renderRun(ctx, r);
     });
@@ -125,16 +118,9 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
     .action(async (o: Opts) => {
       const { env } = await load(o);
       // Ctrl-C / SIGTERM: as for run (the reverse switch's window is closed first); an undo runs to its end
-      const stops = o.dryRun ? undefined : stopOnSignals(ctx, 'after the current phase; inside the write window (steps 3-7) the rollback first closes it, through step 7, and an undo of a cutover runs to its end');
-      let r: Awaited<ReturnType<typeof migrateRollback>>;
-      try {
-        r = await migrateRollback(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false, acceptSourcePosition: o.acceptSourcePosition ?? false, signal: stops?.signal });
-      } catch (e) {
-        if (e instanceof RunStoppedError) throw new RunStoppedError(e.message, { cause: e, next: `dbfleet migrate rollback --resume --config ${o.config}${o.journal === undefined ? '' : ` --journal ${o.journal}`}` });
-        throw e;
-      } finally {
-        stops?.release();
-      }
+      const r = await underStopDeferral(ctx, o, 'rollback', 'after the current phase; inside the write window (steps 3-7) the rollback first closes it, through step 7, and an undo of a cutover runs to its end', (signal) =>
+        migrateRollback(env, { journal: journalOf(o), resume: o.resume ?? false, dryRun: o.dryRun ?? false, acceptSourcePosition: o.acceptSourcePosition ?? false, signal }),
+      );
       if (o.json) return printJson(ctx, r);
       if (r.mode === 'nothing') return void ctx.stdout.write(`nothing to roll back: ${journalOf(o)} shows no started cutover\n`);
       ctx.stdout.write(`rollback by ${r.mode === 'reverse' ? 'the reverse switch' : 'undoing the started steps'}; journal ${r.journal}\n`);
@@ -144,4 +130,20 @@ export function registerMigrateCommands(program: Command, ctx: CliContext): void
         ctx.stdout.write(`${renderTable(['phase', 'status', 'what'], r.undo.plan.map((p) => [p.phase, o.dryRun ? p.status : r.undo?.ran.includes(p.phase) ? 'done' : p.status === 'done' ? 'done (earlier run)' : 'skipped', p.description]))}\n`);
       }
     });
+}
+
+/**
+ * Runs `work` with Ctrl-C / SIGTERM turned into a stop request (not for a dry run, which changes
+ * nothing); a run stopped that way says the command that resumes it.
+ */
+async function underStopDeferral<T>(ctx: CliContext, o: Opts, command: 'run' | 'rollback', how: string, work: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  const stops = o.dryRun ? undefined : stopOnSignals(ctx, how);
+  try {
+    return await work(stops?.signal);
+  } catch (e) {
+    if (e instanceof RunStoppedError) throw new RunStoppedError(e.message, { cause: e, next: `dbfleet migrate ${command} --resume --config ${o.config}${o.journal === undefined ? '' : ` --journal ${o.journal}`}` });
+    throw e;
+  } finally {
+    stops?.release();
+  }
 }

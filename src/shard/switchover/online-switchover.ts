@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { errorMessage, SafetyRefusal } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import { listRecords } from '../../dns/record-store.js';
+import { serverErrno } from '../../dns/sql-transaction.js';
 import type { Endpoint, MysqlAdmin, SqlSession, Timeouts } from '../../mysql/admin.js';
 import { acquireOrRenew, ensureLeaseTable, releaseLease } from '../../failover/lease/lease-store.js';
 import { asSwitch } from '../../mysql/row-values.js';
@@ -240,6 +241,7 @@ export async function onlineSwitchover(req: SwitchoverRequest, deps: SwitchoverD
 
 /** How often block-writes tries read_only = 1 when the server's lock wait bound ends an attempt. */
 const BLOCK_ATTEMPTS = 3;
+const ER_LOCK_WAIT_TIMEOUT = 1205;
 
 /**
  * read_only = 1 on the old master. A running write holds it up (it waits for the global read
@@ -254,20 +256,10 @@ async function blockWrites(master: MysqlAdmin, timeoutMs: number, log: Logger): 
       await master.setReadOnly(true, { timeoutMs });
       return attempt;
     } catch (e) {
-      if (attempt >= BLOCK_ATTEMPTS || !isLockWaitTimeout(e)) throw e;
+      if (attempt >= BLOCK_ATTEMPTS || serverErrno(e) !== ER_LOCK_WAIT_TIMEOUT) throw e;
       log.warn({ attempt, err: errorMessage(e) }, 'read_only = 1 waited behind a running write until the lock wait bound: trying again');
     }
   }
-}
-
-/** Error 1205 (lock wait timeout) from the server, anywhere in the cause chain. */
-function isLockWaitTimeout(e: unknown): boolean {
-  for (let c: unknown = e, depth = 0; c !== undefined && c !== null && depth < 5; depth++) {
-    const details = (c as { details?: Record<string, unknown> }).details;
-    if (details?.['errno'] === 1205) return true;
-    c = (c as { cause?: unknown }).cause;
-  }
-  return false;
 }
 
 /** Left between the lease's end by our clock and the promotion (ms). */
